@@ -1,0 +1,32 @@
+"""kt_ext: hypermodel templates, search strategies, callbacks and analysis for
+Keras Tuner.
+
+Submodules (imported on first use, so ``import kt_ext`` stays cheap):
+:mod:`kt_ext.hypermodels`, :mod:`kt_ext.callbacks`, :mod:`kt_ext.datasets`,
+:mod:`kt_ext.testing`, :mod:`kt_ext.errors`.
+
+Example:
+    >>> import keras_tuner as kt
+    >>> import kt_ext
+    >>> (x, y), (x_val, y_val), _ = kt_ext.datasets.load("breast_cancer")
+    >>> tuner = kt.Hyperband(kt_ext.hypermodels.MLPHyperModel.for_data(x, y),
+    ...                      objective="val_accuracy", max_epochs=9)  # doctest: +SKIP
+    >>> tuner.search(x, y, validation_data=(x_val, y_val))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__version__ = "0.1.0.dev0"
+
+_SUBMODULES = ("callbacks", "datasets", "errors", "hypermodels", "testing")
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"kt_ext.{name}")
+    raise AttributeError(f"module 'kt_ext' has no attribute {name!r}")
