@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,6 +78,9 @@ def _positive_int(text: str) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Hyperband continues a trial from its parent's weights only; Keras warns
+    # each time that the saved optimizer state is not restored.
+    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
     import keras
     import keras_tuner as kt
     import numpy as np

@@ -37,6 +37,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
+from kt_ext._tasks import infer_task
 from kt_ext.errors import DatasetNotAvailableError
 
 __all__ = [
@@ -618,16 +619,16 @@ def _resolve_task(y: np.ndarray, task: str | None) -> str:
                 f"`y` must be numeric for task 'regression', got dtype {y.dtype}."
             )
         return task
-    if task is None and y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
-        return "regression"
+    if task is None:
+        return infer_task(y)[0]
     num_classes = len(np.unique(y))
     if num_classes < 2:
-        raise ValueError(f"`y` must hold at least 2 classes, got {num_classes}.")
+        raise ValueError(f"`y` must hold at least two classes, got {num_classes}.")
     if task == "binary" and num_classes != 2:
         raise ValueError(
             f"`y` must hold exactly 2 classes for task 'binary', got {num_classes}."
         )
-    return task or ("binary" if num_classes == 2 else "multiclass")
+    return task
 
 
 def _split_rows(

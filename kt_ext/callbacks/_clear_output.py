@@ -31,21 +31,34 @@ def _clear_notebook_output() -> None:
     clear_output(wait=True)
 
 
+def _stop_keras_tuner_escape_codes() -> None:
+    """Makes Keras Tuner clear a trial's output with a newline, as in a terminal.
+
+    Keras Tuner 1.4 decides it runs in a notebook whenever IPython is installed
+    and no terminal IPython shell is running, so plain ``python`` scripts get
+    IPython's clearing escape codes after every trial, even in log files.
+    """
+    from keras_tuner.src import utils
+
+    utils.IS_NOTEBOOK = False
+
+
 class ClearTrainingOutput(keras.callbacks.Callback):
     """Removes Keras' per-epoch training output during a search.
 
     Keras Tuner already clears a notebook's output when a trial ends; this
     callback also keeps the epochs of a trial from piling up. Keras Tuner's own
-    output (trial headers, summaries, its clearing at the end of a trial) is left
-    as it is.
+    trial headers and summaries are left as they are.
 
     - In a Jupyter notebook the cell's output is cleared (with ``wait=True``, so
       it does not flicker) when each epoch begins, so that only the current
       epoch's progress shows, and again when training ends. IPython cannot clear
       part of a cell, so the trial header goes when the first epoch starts.
     - In a terminal, file or pipe, Keras' progress output (the ``Epoch i/n``
-      lines and progress bars) is switched off and nothing else is written, so
-      logs get no escape codes.
+      lines and progress bars) is switched off, and Keras Tuner's end-of-trial
+      clearing, which wrongly writes IPython's escape codes in plain ``python``
+      when IPython is installed, becomes the newline it writes in a terminal: logs
+      get no escape codes.
 
     Args:
         mode: ``"notebook"``, ``"terminal"``, or ``"auto"`` to pick the notebook
@@ -82,6 +95,7 @@ class ClearTrainingOutput(keras.callbacks.Callback):
             # progress logger reads `verbose` from it only then, so setting it to 0
             # here silences that fit (or evaluate, or predict) and nothing else.
             params["verbose"] = 0
+            _stop_keras_tuner_escape_codes()
         super().set_params(params)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

@@ -10,9 +10,9 @@ Example:
 
 from __future__ import annotations
 
+from kt_ext._tasks import infer_task
 from kt_ext.hypermodels._base import TemplateHyperModel
 from kt_ext.hypermodels._cnn import CNNHyperModel
 from kt_ext.hypermodels._mlp import MLPHyperModel
-from kt_ext.hypermodels._tasks import infer_task
 
 __all__ = ["CNNHyperModel", "MLPHyperModel", "TemplateHyperModel", "infer_task"]

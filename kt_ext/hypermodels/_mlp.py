@@ -8,8 +8,8 @@ from typing import Any
 import keras
 import keras_tuner
 
+from kt_ext._tasks import infer_task, sample_shape
 from kt_ext.hypermodels._base import TemplateHyperModel
-from kt_ext.hypermodels._tasks import infer_task, sample_shape
 
 
 class MLPHyperModel(TemplateHyperModel):

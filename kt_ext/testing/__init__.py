@@ -1,0 +1,43 @@
+"""Synthetic objectives and an oracle driver for tests and benchmarks.
+
+Nothing here trains a model: an objective gives the score a configuration
+reaches after a number of epochs, and `run_oracle` drives any Keras Tuner
+oracle through `create_trial` / `update_trial` / `end_trial` on it.
+
+Example:
+    >>> from keras_tuner.oracles import HyperbandOracle
+    >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+    >>> objective = get_objective("mlp", seed=0)
+    >>> oracle = make_oracle(HyperbandOracle, objective, max_epochs=9, seed=1)
+    >>> result = run_oracle(oracle, objective)
+    >>> result.best_score < objective.start_score
+    True
+"""
+
+from __future__ import annotations
+
+from kt_ext.testing._driver import (
+    DriverResult,
+    TrialRecord,
+    make_oracle,
+    run_oracle,
+)
+from kt_ext.testing._objectives import (
+    OBJECTIVES,
+    LearningRateObjective,
+    MLPObjective,
+    SyntheticObjective,
+    get_objective,
+)
+
+__all__ = [
+    "OBJECTIVES",
+    "DriverResult",
+    "LearningRateObjective",
+    "MLPObjective",
+    "SyntheticObjective",
+    "TrialRecord",
+    "get_objective",
+    "make_oracle",
+    "run_oracle",
+]
