@@ -1,0 +1,401 @@
+"""Rounds of trials with growing epochs: the shared base of kt_ext's oracles.
+
+A round trains every one of its trials for the same number of epochs
+(``tuner/epochs``). Epochs grow by ``factor`` from ``min_epochs`` to
+``max_epochs`` over the rounds (the *rungs*); a round may continue the best
+trials of the previous round from their weights (``tuner/trial_id``,
+``tuner/initial_epoch``, as Keras Tuner's Hyperband does) and adds fresh
+configurations sampled inside the current :mod:`space <kt_ext.oracles._space>`.
+When a round has ended, :meth:`RoundOracle._end_round` lets a subclass learn
+from it (narrow ranges, prune values) before the next round is planned.
+
+The epoch budget counts epochs actually trained, times
+``executions_per_trial``, and is never exceeded. Everything lives in
+``get_state`` as plain JSON, so a reloaded search continues where it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import keras_tuner
+import numpy as np
+from keras_tuner.engine import trial as trial_module
+
+from kt_ext.oracles._space import (
+    Space,
+    entry_space,
+    is_bookkeeping,
+    sample_values,
+    values_key,
+)
+
+RUNNING = trial_module.TrialStatus.RUNNING
+IDLE = trial_module.TrialStatus.IDLE
+STOPPED = trial_module.TrialStatus.STOPPED
+COMPLETED = trial_module.TrialStatus.COMPLETED
+
+# Draws of an already-tried configuration before a duplicate is accepted.
+_MAX_COLLISIONS = 20
+
+
+def rung_epochs(min_epochs: int, max_epochs: int, factor: float) -> list[int]:
+    """The epochs of each round: ``min_epochs`` growing by ``factor`` to the max.
+
+    Example:
+        >>> rung_epochs(1, 27, 3)
+        [1, 3, 9, 27]
+        >>> rung_epochs(2, 10, 3)
+        [2, 6, 10]
+    """
+    epochs = [min_epochs]
+    while epochs[-1] < max_epochs:
+        epochs.append(min(max_epochs, math.ceil(epochs[-1] * factor)))
+    return epochs
+
+
+def hyperband_epoch_budget(max_epochs: int, factor: float) -> int:
+    """Epochs that one iteration of Keras Tuner 1.4's Hyperband trains.
+
+    Uses the bracket sizes and epochs of ``keras_tuner.oracles.HyperbandOracle``
+    (``min_epochs=1``), counting a continued trial's epochs from its
+    ``tuner/initial_epoch``.
+
+    Example:
+        >>> hyperband_epoch_budget(27, 3)
+        375
+    """
+    brackets = 0
+    epochs: float = max_epochs
+    while epochs >= 1:
+        epochs /= factor
+        brackets += 1
+    end_size = math.ceil(1 + math.log(max_epochs, factor))
+    total = 0
+    for bracket in range(brackets):
+        for round_num in range(bracket + 1):
+            size = math.ceil(end_size / (bracket + 1) * factor ** (bracket - round_num))
+            top = math.ceil(max_epochs / factor ** (bracket - round_num))
+            start = (
+                math.ceil(max_epochs / factor ** (bracket - round_num + 1))
+                if round_num
+                else 0
+            )
+            total += size * (top - start)
+    return total
+
+
+@dataclasses.dataclass
+class Round:
+    """One round: its epochs, the trials it continues, and what it created.
+
+    Attributes:
+        epochs: ``tuner/epochs`` of every trial in the round.
+        carry: Trial ids of the previous round to continue from their weights.
+        new: How many fresh configurations to sample.
+        trial_ids: The trials created so far, carried ones first.
+        full: Set when the budget cannot pay for the rest of the round.
+        ended: Set once :meth:`RoundOracle._end_round` has run for it.
+    """
+
+    epochs: int
+    carry: list[str]
+    new: int
+    trial_ids: list[str] = dataclasses.field(default_factory=list)
+    full: bool = False
+    ended: bool = False
+
+    @property
+    def size(self) -> int:
+        """How many trials the round plans."""
+        return len(self.carry) + self.new
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"`{name}` must be an int, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}.")
+
+
+class RoundOracle(keras_tuner.Oracle):
+    """Base oracle: rounds with growing epochs inside a current search space.
+
+    Subclasses override :meth:`_end_round` (learn from a finished round, e.g.
+    narrow ``self.space``) and may override :meth:`_plan_round` (how many
+    trials to continue and to sample in a round). Both are called under the
+    oracle's lock.
+
+    Args:
+        objective: As in Keras Tuner.
+        max_epochs: Epochs of the longest trial.
+        min_epochs: Epochs of the first round's trials.
+        factor: Epochs grow by this factor from one round to the next.
+        epoch_budget: Epochs to train in all (times ``executions_per_trial``).
+            Default when neither this nor ``max_trials`` is given: what one
+            Hyperband iteration with the same ``max_epochs`` and ``factor``
+            trains.
+        max_trials: Trials to run at most.
+        hyperparameters: As in Keras Tuner.
+        allow_new_entries: As in Keras Tuner.
+        tune_new_entries: As in Keras Tuner.
+        seed: Random seed; ``0`` is a seed like any other.
+        max_retries_per_trial: As in Keras Tuner.
+        max_consecutive_failed_trials: As in Keras Tuner.
+    """
+
+    def __init__(
+        self,
+        objective: Any = None,
+        *,
+        max_epochs: int = 100,
+        min_epochs: int = 1,
+        factor: float = 3,
+        epoch_budget: int | None = None,
+        max_trials: int | None = None,
+        hyperparameters: keras_tuner.HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        seed: int | None = None,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+    ) -> None:
+        _check_int("max_epochs", max_epochs, 1)
+        _check_int("min_epochs", min_epochs, 1)
+        if min_epochs > max_epochs:
+            raise ValueError(
+                f"`min_epochs` must be <= `max_epochs` ({max_epochs}), "
+                f"got {min_epochs!r}."
+            )
+        if isinstance(factor, bool) or not isinstance(factor, int | float):
+            raise TypeError(f"`factor` must be a number, got {factor!r}.")
+        if not factor > 1:
+            raise ValueError(f"`factor` must be > 1, got {factor!r}.")
+        if epoch_budget is not None:
+            _check_int("epoch_budget", epoch_budget, 1)
+        if max_trials is not None:
+            _check_int("max_trials", max_trials, 1)
+        if seed is not None:
+            _check_int("seed", seed, 0)
+        super().__init__(
+            objective=objective,
+            max_trials=max_trials,
+            hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries,
+            tune_new_entries=tune_new_entries,
+            seed=seed,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        if seed is not None:
+            # Keras Tuner treats 0 as "no seed"; here it is a seed.
+            self.seed = seed
+        self.max_epochs = int(max_epochs)
+        self.min_epochs = int(min_epochs)
+        self.factor = factor
+        if epoch_budget is None and max_trials is None:
+            epoch_budget = hyperband_epoch_budget(self.max_epochs, factor)
+        self.epoch_budget = epoch_budget
+        # Set by the tuner: each trial trains this many models.
+        self.executions_per_trial = 1
+        self.space: Space = {}
+        self.rounds: list[Round] = []
+        self._epochs_charged: dict[str, int] = {}
+        self._rng = np.random.default_rng(self.seed)
+
+    # -- what subclasses override ------------------------------------------
+
+    def _plan_round(self, index: int) -> Round | None:
+        """Plans round ``index``; ``None`` ends the search.
+
+        The default continues the best ``1/factor`` of the previous round when
+        this round trains longer, and spends about an equal share of the epoch
+        budget on each rung (at least two fresh trials in the first round).
+        After the last rung, rounds of fresh trials at ``max_epochs`` follow
+        while the budget lasts.
+        """
+        rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+        epochs = rungs[min(index, len(rungs) - 1)]
+        carry: list[str] = []
+        previous = self.rounds[index - 1] if index else None
+        if previous is not None and previous.epochs < epochs:
+            ranked = self._ranked(previous.trial_ids)
+            keep = int(len(ranked) // self.factor)
+            carry = [trial.trial_id for trial in ranked[:keep]]
+        carry_cost = len(carry) * (epochs - (previous.epochs if previous else 0))
+        if self.epoch_budget is None:
+            share = self.max_trials / len(rungs) * epochs
+        else:
+            share = self.epoch_budget / len(rungs)
+        new = max(0, math.floor((share - carry_cost) / epochs))
+        if index == 0:
+            new = max(new, 2)
+        elif new == 0 and not carry:
+            new = 1
+        return Round(epochs=epochs, carry=carry, new=new)
+
+    def _end_round(self, index: int, completed: list[trial_module.Trial]) -> None:
+        """Learns from round ``index``'s completed trials with a finite score."""
+
+    # -- Keras Tuner's oracle interface ------------------------------------
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        """The next trial of the current round, or IDLE / STOPPED."""
+        self._sync_space()
+        while True:
+            if not self.rounds:
+                first = self._plan_round(0)
+                if first is None:
+                    return {"status": STOPPED}
+                self.rounds.append(first)
+            current = self.rounds[-1]
+            values = self._next_values(current)
+            if values is not None:
+                current.trial_ids.append(trial_id)
+                self._epochs_charged[trial_id] = self._cost(values)
+                return {"status": RUNNING, "values": values}
+            if self._round_is_running(current):
+                # Only in distributed mode: other workers still train this round.
+                return {"status": IDLE}
+            if not current.ended:
+                self._end_round(len(self.rounds) - 1, self._completed(current))
+                current.ended = True
+            upcoming = None if current.full else self._plan_round(len(self.rounds))
+            if upcoming is None or not self._affordable(self._cheapest(upcoming)):
+                return {"status": IDLE if self.ongoing_trials else STOPPED}
+            self.rounds.append(upcoming)
+
+    def score_trial(self, trial: trial_module.Trial) -> None:
+        """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
+        super().score_trial(trial)
+        if trial.score is not None and not math.isfinite(trial.score):
+            trial.score = float("nan")
+
+    def _compute_values_hash(self, values: Mapping[str, Any]) -> str:
+        return values_key(values)
+
+    # -- rounds --------------------------------------------------------------
+
+    def _next_values(self, current: Round) -> dict[str, Any] | None:
+        created = len(current.trial_ids)
+        if current.full or created >= current.size:
+            return None
+        if created < len(current.carry):
+            past = self.trials[current.carry[created]]
+            values = {
+                name: value
+                for name, value in past.hyperparameters.values.items()
+                if not is_bookkeeping(name)
+            }
+            values["tuner/trial_id"] = past.trial_id
+            values["tuner/initial_epoch"] = past.hyperparameters.values["tuner/epochs"]
+        else:
+            values = self._sample()
+            values["tuner/initial_epoch"] = 0
+        values["tuner/epochs"] = current.epochs
+        values["tuner/round"] = len(self.rounds) - 1
+        if not self._affordable(self._cost(values)):
+            current.full = True
+            return None
+        return values
+
+    def _sample(self) -> dict[str, Any]:
+        tried = {values_key(t.hyperparameters.values) for t in self.trials.values()}
+        for _ in range(_MAX_COLLISIONS):
+            values = sample_values(self.hyperparameters, self.space, self._rng)
+            if values_key(values) not in tried:
+                break
+        return values
+
+    def _round_is_running(self, current: Round) -> bool:
+        busy = {trial.trial_id for trial in self.ongoing_trials.values()}
+        busy.update(self._retry_queue)
+        return any(trial_id in busy for trial_id in current.trial_ids)
+
+    def _completed(self, current: Round) -> list[trial_module.Trial]:
+        trials = (self.trials[trial_id] for trial_id in current.trial_ids)
+        return [
+            trial
+            for trial in trials
+            if trial.status == COMPLETED
+            and trial.score is not None
+            and math.isfinite(trial.score)
+        ]
+
+    def _ranked(self, trial_ids: list[str]) -> list[trial_module.Trial]:
+        """Completed trials with a finite score, best first."""
+        completed = self._completed(Round(0, [], 0, trial_ids=trial_ids))
+        return sorted(
+            completed,
+            key=lambda trial: trial.score,
+            reverse=self.objective.direction == "max",
+        )
+
+    def _sync_space(self) -> None:
+        """Adds entries the hypermodel declared since the last trial."""
+        for hp in self.hyperparameters.space:
+            if hp.name not in self.space and not is_bookkeeping(hp.name):
+                self.space[hp.name] = entry_space(hp)
+
+    # -- budget --------------------------------------------------------------
+
+    def _cost(self, values: Mapping[str, Any]) -> int:
+        epochs = values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
+        return epochs * self.executions_per_trial
+
+    def _cheapest(self, upcoming: Round) -> int:
+        if upcoming.carry:
+            past = self.trials[upcoming.carry[0]].hyperparameters.values
+            return (upcoming.epochs - past["tuner/epochs"]) * self.executions_per_trial
+        return upcoming.epochs * self.executions_per_trial
+
+    @property
+    def epochs_used(self) -> int:
+        """Epochs trained or reserved by running trials, times executions."""
+        return sum(self._epochs_charged.values())
+
+    def _affordable(self, cost: int) -> bool:
+        if self.epoch_budget is None:
+            return True
+        return self.epochs_used + cost <= self.epoch_budget
+
+    def charge_epochs(self, trial_id: str, epochs_trained: int) -> None:
+        """Records that ``trial_id`` trained fewer epochs than planned."""
+        self._epochs_charged[trial_id] = epochs_trained * self.executions_per_trial
+
+    # -- state -----------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        state.update(
+            {
+                "seed": self.seed,
+                "max_epochs": self.max_epochs,
+                "min_epochs": self.min_epochs,
+                "factor": self.factor,
+                "epoch_budget": self.epoch_budget,
+                "executions_per_trial": self.executions_per_trial,
+                "space": self.space,
+                "rounds": [dataclasses.asdict(r) for r in self.rounds],
+                "epochs_charged": self._epochs_charged,
+                "rng": self._rng.bit_generator.state,
+            }
+        )
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        self.seed = state["seed"]
+        self.max_epochs = state["max_epochs"]
+        self.min_epochs = state["min_epochs"]
+        self.factor = state["factor"]
+        self.epoch_budget = state["epoch_budget"]
+        self.executions_per_trial = state["executions_per_trial"]
+        self.space = state["space"]
+        self.rounds = [Round(**r) for r in state["rounds"]]
+        self._epochs_charged = dict(state["epochs_charged"])
+        self._rng = np.random.default_rng()
+        self._rng.bit_generator.state = state["rng"]

@@ -1,0 +1,94 @@
+"""The fidelity-aware tuner base that kt_ext's thin tuners share.
+
+It runs trials the way Keras Tuner's Hyperband tuner does: ``tuner/epochs`` and
+``tuner/initial_epoch`` become ``fit``'s ``epochs`` and ``initial_epoch``, and a
+trial with ``tuner/trial_id`` starts from that trial's best weights. It works
+with any hypermodel, including a plain ``model_builder(hp)`` function. When the
+oracle answers IDLE (other workers are finishing a round), it backs off instead
+of asking again at once, so a distributed chief is not flooded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import keras_tuner
+from keras_tuner.src import utils
+from keras_tuner.src.backend import config as backend_config
+
+# Hyperband's arguments that have no meaning here, and what to use instead.
+_HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
+
+_IDLE_WAIT_START_S = 0.05
+_IDLE_WAIT_MAX_S = 2.0
+
+
+def reject_hyperband_only(tuner_name: str, kwargs: dict[str, Any]) -> None:
+    """Raises ``TypeError`` for Hyperband-only arguments, naming the replacement."""
+    for name, instead in _HYPERBAND_ONLY.items():
+        if name in kwargs:
+            raise TypeError(
+                f"{tuner_name} has no `{name}` argument (got {kwargs[name]!r}); "
+                f"bound the search with `{instead}` or `max_trials` instead."
+            )
+
+
+class FidelityTuner(keras_tuner.Tuner):
+    """A ``keras_tuner.Tuner`` for oracles that schedule epochs per trial.
+
+    Args:
+        oracle: A :class:`~kt_ext.oracles.RoundOracle` (or any oracle that sets
+            ``tuner/epochs`` and friends).
+        hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may be
+            ``None`` in a subclass that overrides ``run_trial``.
+        **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
+            ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
+    """
+
+    def __init__(
+        self, oracle: keras_tuner.Oracle, hypermodel: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        # The oracle charges the epoch budget per model trained.
+        oracle.executions_per_trial = self.executions_per_trial
+        self._idle_wait = 0.0
+        self._asked = False
+
+    def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args, **kwargs):
+        """Trains for the trial's ``tuner/epochs`` from ``tuner/initial_epoch``."""
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            kwargs["epochs"] = values["tuner/epochs"]
+            kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
+        return super().run_trial(trial, *args, **kwargs)
+
+    def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> Any:
+        model = super()._build_hypermodel(hp)
+        parent = hp.values.get("tuner/trial_id")
+        if parent is not None:
+            if backend_config.multi_backend() and not model.built:
+                model.build_from_config(
+                    utils.load_json(self._get_build_config_fname(parent))
+                )
+            model.load_weights(self._get_checkpoint_fname(parent))
+        return model
+
+    def pre_create_trial(self) -> None:
+        """Backs off while the oracle keeps answering IDLE.
+
+        Keras Tuner's search loop asks again at once after an IDLE answer; two
+        ``pre_create_trial`` calls with no trial begun in between mean the last
+        answer was IDLE.
+        """
+        if self._asked:
+            self._idle_wait = min(
+                _IDLE_WAIT_MAX_S, max(_IDLE_WAIT_START_S, 2 * self._idle_wait)
+            )
+            time.sleep(self._idle_wait)
+        self._asked = True
+
+    def on_trial_begin(self, trial: keras_tuner.engine.trial.Trial) -> None:
+        self._asked = False
+        self._idle_wait = 0.0
+        super().on_trial_begin(trial)
