@@ -268,6 +268,17 @@ class RoundOracle(keras_tuner.Oracle):
                 return {"status": IDLE if self.ongoing_trials else STOPPED}
             self.rounds.append(upcoming)
 
+    @keras_tuner.synchronized
+    def end_trial(self, trial: trial_module.Trial) -> None:
+        """Ends ``trial`` as Keras Tuner does, then saves the state again.
+
+        Keras Tuner 1.4 saves the oracle before it drops the trial from the
+        running ones, so a search reloaded after that point would run the
+        trial a second time.
+        """
+        super().end_trial(trial)
+        self.save()
+
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
         super().score_trial(trial)

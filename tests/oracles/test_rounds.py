@@ -1,0 +1,148 @@
+"""The round-based oracle base: rungs, budget, carrying, state, IDLE."""
+
+from __future__ import annotations
+
+import keras_tuner as kt
+import numpy as np
+import pytest
+from keras_tuner.oracles import HyperbandOracle
+
+from kt_ext.oracles import RoundOracle, hyperband_epoch_budget, rung_epochs
+from kt_ext.oracles._space import initial_space, sample_values
+from kt_ext.testing import get_objective, make_oracle, run_oracle
+
+
+@pytest.mark.parametrize(("max_epochs", "factor"), [(27, 3), (9, 3), (10, 2), (50, 3)])
+def test_default_budget_is_what_one_hyperband_iteration_trains(max_epochs, factor):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(
+        HyperbandOracle, objective, max_epochs=max_epochs, factor=factor
+    )
+    trained = run_oracle(oracle, objective).total_epochs
+    assert hyperband_epoch_budget(max_epochs, factor) == trained
+
+
+def test_rungs_grow_by_factor_up_to_max_epochs():
+    assert rung_epochs(1, 27, 3) == [1, 3, 9, 27]
+    assert rung_epochs(1, 30, 3) == [1, 3, 9, 27, 30]
+    assert rung_epochs(5, 5, 3) == [5]
+
+
+def test_search_stays_within_budget_and_continues_the_best_trials():
+    objective = get_objective("mlp", seed=1)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=9, factor=3, seed=4)
+    result = run_oracle(oracle, objective)
+    assert result.total_epochs <= oracle.epoch_budget
+    assert result.total_epochs >= 0.8 * oracle.epoch_budget
+    assert [r.epochs for r in oracle.rounds[:3]] == [1, 3, 9]
+    continued = [t for t in result.trials if t.continued_from is not None]
+    assert continued
+    for record in continued:
+        parent = next(t for t in result.trials if t.trial_id == record.continued_from)
+        assert record.initial_epoch == parent.initial_epoch + parent.epochs_trained
+        assert record.values == parent.values
+    # Carried trials were among the best of their round.
+    first = oracle.rounds[0]
+    carried = set(oracle.rounds[1].carry)
+    scores = {
+        t.trial_id: t.score for t in result.trials if t.trial_id in first.trial_ids
+    }
+    worst_carried = max(scores[i] for i in carried)  # val_loss: lower is better
+    assert sum(score < worst_carried for score in scores.values()) < len(carried)
+
+
+def test_max_trials_alone_bounds_the_search():
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=9, max_trials=12, seed=0)
+    assert oracle.epoch_budget is None
+    assert len(run_oracle(oracle, objective).trials) == 12
+
+
+def test_seed_zero_is_reproducible():
+    objective = get_objective("mlp", seed=0)
+
+    def values_of_a_run():
+        oracle = make_oracle(RoundOracle, objective, max_epochs=9, seed=0)
+        return [t.values for t in run_oracle(oracle, objective).trials]
+
+    assert values_of_a_run() == values_of_a_run()
+
+
+def test_reloaded_state_continues_exactly(tmp_path):
+    objective = get_objective("mlp", seed=2)
+    full = make_oracle(RoundOracle, objective, max_epochs=9, seed=3)
+    expected = [t.values for t in run_oracle(full, objective).trials]
+
+    first = make_oracle(RoundOracle, objective, max_epochs=9, seed=3)
+    head = run_oracle(first, objective, max_trials=7, directory=tmp_path)
+    second = make_oracle(RoundOracle, objective, max_epochs=9, seed=3)
+    second._set_project_dir(str(tmp_path), objective.name)
+    second.reload()
+    tail = run_oracle(second, objective)
+    assert [t.values for t in head.trials + tail.trials] == expected
+
+
+def test_idle_only_while_other_workers_train_the_round(tmp_path):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=3, factor=3, seed=0)
+    oracle._set_project_dir(str(tmp_path), "idle")
+    first_round = oracle._plan_round(0)
+    trials = [oracle.create_trial(f"worker{i}") for i in range(first_round.size)]
+    assert all(t.status == "RUNNING" for t in trials)
+    # The round is fully handed out and still running elsewhere: wait.
+    assert oracle.create_trial("late").status == "IDLE"
+    for trial in trials:
+        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5}, step=0)
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    assert oracle.create_trial("late").status == "RUNNING"
+
+
+def test_infinite_scores_fail_and_are_never_best(tmp_path):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=1, max_trials=3, seed=0)
+    oracle._set_project_dir(str(tmp_path), "inf")
+    scores = [0.7, float("inf"), 0.6]
+    for score in scores:
+        trial = oracle.create_trial("t")
+        oracle.update_trial(trial.trial_id, {"val_accuracy": score}, step=0)
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    best = oracle.get_best_trials(1)[0]
+    assert best.score == pytest.approx(0.7)
+    assert [t.status for t in oracle.trials.values()].count("COMPLETED") == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "names"),
+    [
+        ({"max_epochs": 0}, ValueError, ["max_epochs", "0"]),
+        ({"max_epochs": 2.5}, TypeError, ["max_epochs", "2.5"]),
+        ({"min_epochs": 10, "max_epochs": 5}, ValueError, ["min_epochs", "10"]),
+        ({"factor": 1}, ValueError, ["factor", "1"]),
+        ({"epoch_budget": 0}, ValueError, ["epoch_budget", "0"]),
+        ({"max_trials": -1}, ValueError, ["max_trials", "-1"]),
+        ({"seed": "a"}, TypeError, ["seed", "'a'"]),
+    ],
+)
+def test_bad_arguments_name_the_argument_and_value(kwargs, error, names):
+    with pytest.raises(error) as raised:
+        RoundOracle(objective="val_accuracy", **kwargs)
+    for name in names:
+        assert name in str(raised.value)
+
+
+def test_sampling_respects_ranges_and_conditions_without_mutating_the_space():
+    objective = get_objective("mlp", seed=0)
+    hps = objective.hyperparameters()
+    before = [repr(hp) for hp in hps.space]
+    space = initial_space(hps)
+    space["learning_rate"] = {"min": 1e-3, "max": 2e-3, "sampling": "log"}
+    space["regularizer"] = {"values": ["none"]}
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        values = sample_values(hps, space, rng)
+        assert 1e-3 <= values["learning_rate"] <= 2e-3
+        assert "reg_strength" not in values
+    assert [repr(hp) for hp in hps.space] == before
+    assert isinstance(hps, kt.HyperParameters)

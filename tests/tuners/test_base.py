@@ -1,0 +1,88 @@
+"""The fidelity-aware tuner base: epochs per trial, continuing from weights."""
+
+from __future__ import annotations
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+from kt_ext.oracles import RoundOracle
+from kt_ext.tuners import FidelityTuner
+from kt_ext.tuners._base import reject_hyperband_only
+
+recorded_fits: list[tuple[int, int]] = []
+
+
+class RecordFit(keras.callbacks.Callback):
+    """Records each fit's (initial epoch, epochs) in `recorded_fits`."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not hasattr(self, "first"):
+            self.first = epoch
+            recorded_fits.append((epoch, self.params["epochs"]))
+
+
+def build(hp: kt.HyperParameters) -> keras.Model:
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(hp.Int("units", 2, 8)),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_trials_train_their_epochs_and_continue_from_their_parent(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    oracle = RoundOracle(
+        objective="val_accuracy", max_epochs=3, factor=3, epoch_budget=12, seed=0
+    )
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    recorded_fits.clear()
+    tuner.search(x, y, validation_data=(x, y), callbacks=[RecordFit()], verbose=0)
+
+    trials = list(oracle.trials.values())
+    expected = [
+        (
+            t.hyperparameters.values["tuner/initial_epoch"],
+            t.hyperparameters.values["tuner/epochs"],
+        )
+        for t in trials
+    ]
+    assert recorded_fits == expected
+    assert oracle.epochs_used <= 12
+    child = next(t for t in trials if "tuner/trial_id" in t.hyperparameters.values)
+    parent = oracle.trials[child.hyperparameters.values["tuner/trial_id"]]
+    assert (
+        child.hyperparameters.values["tuner/initial_epoch"]
+        == (parent.hyperparameters.values["tuner/epochs"])
+    )
+    # A continued trial's model starts from the parent's best weights.
+    rebuilt = tuner._build_hypermodel(child.hyperparameters)
+    for got, want in zip(
+        rebuilt.get_weights(), tuner.load_model(parent).get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_idle_answers_back_off(monkeypatch, tmp_path):
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, seed=0)
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    waits: list[float] = []
+    monkeypatch.setattr("kt_ext.tuners._base.time.sleep", waits.append)
+    for _ in range(4):
+        tuner.pre_create_trial()
+    assert waits == sorted(waits) and len(waits) == 3 and waits[0] > 0
+    tuner.on_trial_begin(oracle.create_trial(tuner.tuner_id))
+    tuner.pre_create_trial()
+    assert len(waits) == 3  # a trial began: no wait before the next request
+
+
+def test_hyperband_only_arguments_point_to_the_epoch_budget():
+    with pytest.raises(TypeError, match=r"hyperband_iterations.*epoch_budget"):
+        reject_hyperband_only("CoarseToFine", {"hyperband_iterations": 2})
