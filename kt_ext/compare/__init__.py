@@ -1,0 +1,29 @@
+"""Honest comparisons of tuners against Hyperband at an equal epoch budget.
+
+Example:
+    >>> from kt_ext.compare import compare
+    >>> result = compare("breast_cancer", tuners=["hyperband", "random"],
+    ...                  seeds=2, max_epochs=3, out="bc_compare")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from kt_ext.compare._harness import Comparison, compare
+from kt_ext.compare._recording import SearchRecorder, TrialCost
+from kt_ext.compare._registry import (
+    SearchSpec,
+    TunerFactory,
+    available_tuners,
+    register_tuner,
+)
+
+__all__ = [
+    "Comparison",
+    "SearchRecorder",
+    "SearchSpec",
+    "TrialCost",
+    "TunerFactory",
+    "available_tuners",
+    "compare",
+    "register_tuner",
+]

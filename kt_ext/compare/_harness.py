@@ -1,0 +1,281 @@
+"""The honest comparison: equal epoch budgets, several seeds, test data once.
+
+For each seed, Hyperband runs first and its epochs fix the budget; every other
+tuner trains at most that many epochs. Tuning reads the validation split only;
+each tuner's best configuration is then retrained once on train + validation
+for its best trial's epochs and scored on the test split.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+from keras_tuner.src.engine.objective import create_objective
+
+from kt_ext import datasets
+from kt_ext._quiet import quiet_search
+from kt_ext.compare._outputs import write_outputs
+from kt_ext.compare._recording import SearchRecorder, TrialCost
+from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory
+from kt_ext.compare._stats import budget_to_match
+from kt_ext.oracles import hyperband_epoch_budget
+
+
+@dataclasses.dataclass
+class Comparison:
+    """What :func:`compare` measured.
+
+    Attributes:
+        rows: One dict per tuner and seed, the columns of ``results.csv``.
+        logs: ``(tuner, seed)`` to the cost log of its search.
+        objective: The objective's name.
+        direction: ``"max"`` or ``"min"``.
+        out: The folder with ``results.csv``, ``summary.md``, the plot and the
+            report, or ``None`` when nothing was written.
+    """
+
+    rows: list[dict[str, Any]]
+    logs: dict[tuple[str, int], list[TrialCost]]
+    objective: str
+    direction: str
+    out: Path | None = None
+
+
+def compare(
+    data: str | datasets.Dataset | tuple[Any, Any],
+    *,
+    tuners: Sequence[str] = (REFERENCE, "random"),
+    seeds: int = 3,
+    max_epochs: int = 9,
+    factor: int = 3,
+    objective: str | None = None,
+    hypermodel: Any = None,
+    out: str | os.PathLike[str] | None = "kt_ext_compare",
+    progress: bool = True,
+) -> Comparison:
+    """Compares tuners against Hyperband at an equal epoch budget.
+
+    Args:
+        data: A bundled data set's name, a :class:`kt_ext.datasets.Dataset`, or
+            ``(x, y)`` arrays (split with :func:`kt_ext.datasets.split`).
+        tuners: Registered tuner names (:func:`available_tuners`); Hyperband,
+            the reference, always runs first and is added if missing.
+        seeds: Runs each tuner with seeds ``1..seeds``.
+        max_epochs: Epochs of the longest trial.
+        factor: Hyperband's (and kt_ext's tuners') epoch growth factor.
+        objective: Metric to tune; default ``val_accuracy`` for classification,
+            ``val_loss`` for regression.
+        hypermodel: Default: ``MLPHyperModel`` (``CNNHyperModel`` for images)
+            sized with ``for_data``.
+        out: Folder for ``results.csv``, ``summary.md``, ``anytime.png`` and
+            ``report.html``; ``None`` writes nothing.
+        progress: Show one progress bar over the whole comparison.
+
+    Returns:
+        The rows and cost logs of every run.
+
+    Example:
+        >>> result = compare("breast_cancer", tuners=["hyperband", "random"],
+        ...                  seeds=2, max_epochs=3)  # doctest: +SKIP
+        >>> result.rows[0]["tuner"]  # doctest: +SKIP
+        'hyperband'
+    """
+    names = _checked_tuners(tuners)
+    _check_positive("seeds", seeds)
+    _check_positive("max_epochs", max_epochs)
+    _check_positive("factor", factor, minimum=2)
+    dataset = _as_dataset(data)
+    if hypermodel is None:
+        hypermodel = _template_for(*dataset.train)
+    if objective is None:
+        objective = "val_loss" if dataset.task == "regression" else "val_accuracy"
+    direction = _direction(objective)
+    total = hyperband_epoch_budget(max_epochs, factor) * len(names) * seeds
+
+    rows: list[dict[str, Any]] = []
+    logs: dict[tuple[str, int], list[TrialCost]] = {}
+    with (
+        quiet_search(),
+        _progress_bar(total, progress) as advance,
+        _directory(out) as directory,
+    ):
+        for seed in range(1, seeds + 1):
+            budget = None
+            for name in names:
+                spec = SearchSpec(
+                    hypermodel=hypermodel,
+                    objective=objective,
+                    max_epochs=max_epochs,
+                    factor=factor,
+                    seed=seed,
+                    directory=str(directory),
+                    project_name=f"{name}_seed{seed}",
+                    epoch_budget=budget,
+                )
+                row, log = _run_one(name, spec, dataset, advance, direction)
+                budget = budget or row["epochs"]
+                row["dataset"] = dataset.name
+                rows.append(row)
+                logs[name, seed] = log
+            _add_budget_to_match(rows, logs, seed, direction)
+        result = Comparison(rows, logs, objective, direction)
+        if out is not None:
+            result.out = write_outputs(result, Path(directory))
+    return result
+
+
+def _run_one(
+    name: str,
+    spec: SearchSpec,
+    dataset: datasets.Dataset,
+    advance: Any,
+    direction: str,
+) -> tuple[dict[str, Any], list[TrialCost]]:
+    (x, y), (x_val, y_val) = dataset.train, dataset.validation
+    keras.utils.set_random_seed(spec.seed)
+    tuner = get_factory(name)(spec)
+    recorder = SearchRecorder(spec.objective, direction, on_epoch=advance)
+    tuner.search(
+        x,
+        y,
+        epochs=spec.max_epochs,
+        validation_data=(x_val, y_val),
+        callbacks=[recorder],
+        verbose=0,
+    )
+    wall_s = recorder.log[-1].elapsed_s if recorder.log else 0.0
+    best = tuner.oracle.get_best_trials(1)
+    best_val = float(best[0].score) if best else math.nan
+    test_score = math.nan
+    if best:
+        test_score = _final_test_score(tuner, best[0], spec, dataset)
+    row = {
+        "tuner": name,
+        "seed": spec.seed,
+        "objective": spec.objective,
+        "best_val": best_val,
+        "test_score": test_score,
+        "epochs": recorder.epochs,
+        "trials": len(tuner.oracle.trials),
+        "wall_s": round(wall_s, 2),
+    }
+    return row, recorder.log
+
+
+def _final_test_score(
+    tuner: kt.Tuner, best: Any, spec: SearchSpec, dataset: datasets.Dataset
+) -> float:
+    """Retrains the best configuration on train + validation; scores it on test."""
+    (x, y), (x_val, y_val), (x_test, y_test) = dataset
+    hp = best.hyperparameters
+    epochs = hp.values.get("tuner/epochs", spec.max_epochs)
+    keras.utils.set_random_seed(spec.seed)
+    model = tuner.hypermodel.build(hp)
+    tuner.hypermodel.fit(
+        hp,
+        model,
+        np.concatenate([x, x_val]),
+        np.concatenate([y, y_val]),
+        epochs=epochs,
+        verbose=0,
+    )
+    scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+    return float(scores[spec.objective.removeprefix("val_")])
+
+
+def _add_budget_to_match(
+    rows: list[dict[str, Any]],
+    logs: dict[tuple[str, int], list[TrialCost]],
+    seed: int,
+    direction: str,
+) -> None:
+    reference = next(r for r in rows if r["tuner"] == REFERENCE and r["seed"] == seed)
+    for row in rows:
+        if row["seed"] == seed:
+            row["budget_to_match"] = budget_to_match(
+                logs[row["tuner"], seed],
+                reference["best_val"],
+                reference["epochs"],
+                direction,
+            )
+
+
+def _checked_tuners(tuners: Sequence[str]) -> list[str]:
+    if isinstance(tuners, str):
+        tuners = [name.strip() for name in tuners.split(",") if name.strip()]
+    names = [REFERENCE, *(name for name in tuners if name != REFERENCE)]
+    for name in names:
+        get_factory(name)  # raises ValueError naming an unknown tuner
+    if len(set(names)) != len(names):
+        raise ValueError(f"`tuners` must not repeat a tuner, got {list(tuners)!r}.")
+    return names
+
+
+def _check_positive(name: str, value: Any, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}.")
+
+
+def _as_dataset(data: Any) -> datasets.Dataset:
+    if isinstance(data, str):
+        return datasets.load(data, seed=0)
+    if isinstance(data, datasets.Dataset):
+        return data
+    if isinstance(data, tuple) and len(data) == 2:
+        return datasets.split(*data, seed=0)
+    raise TypeError(
+        "`data` must be a data set name, a kt_ext.datasets.Dataset or an (x, y) "
+        f"tuple, got {type(data).__name__}."
+    )
+
+
+def _template_for(x: np.ndarray, y: np.ndarray) -> Any:
+    from kt_ext.hypermodels import CNNHyperModel, MLPHyperModel
+
+    template = CNNHyperModel if x.ndim == 4 else MLPHyperModel
+    return template.for_data(x, y)
+
+
+def _direction(objective: str) -> str:
+    """Keras Tuner's inferred direction of a metric name (``ValueError`` if none)."""
+    if not isinstance(objective, str) or not objective:
+        raise ValueError(f"`objective` must be a metric name, got {objective!r}.")
+    try:
+        return create_objective(objective).direction
+    except ValueError as error:
+        raise ValueError(
+            f"`objective` must be a metric whose direction can be inferred (e.g. "
+            f"'val_accuracy', 'val_loss'), got {objective!r}."
+        ) from error
+
+
+@contextlib.contextmanager
+def _directory(out: str | os.PathLike[str] | None) -> Iterator[Path]:
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="kt_ext_compare_") as scratch:
+            yield Path(scratch)
+        return
+    path = Path(out)
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="epoch", desc="compare", smoothing=0.05) as bar:
+        yield lambda: bar.update(1)

@@ -1,0 +1,194 @@
+"""What a comparison writes: results.csv, summary.md, anytime.png, report.html.
+
+Needs the ``analysis`` extra (pandas, matplotlib, tabulate).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kt_ext.compare._registry import REFERENCE
+from kt_ext.compare._stats import best_so_far, paired_wilcoxon
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from kt_ext.compare._harness import Comparison
+
+COLUMNS = (
+    "dataset",
+    "tuner",
+    "seed",
+    "objective",
+    "best_val",
+    "test_score",
+    "epochs",
+    "trials",
+    "wall_s",
+    "budget_to_match",
+)
+
+
+def summary_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """Median and interquartile range per tuner, and Wilcoxon p vs Hyperband.
+
+    A p-value is ``"n/a"`` with fewer than six non-zero paired differences.
+    """
+    rows = comparison.rows
+    tuners = list(dict.fromkeys(row["tuner"] for row in rows))
+    reference = {r["seed"]: r for r in rows if r["tuner"] == REFERENCE}
+    summary = []
+    for tuner in tuners:
+        runs = [r for r in rows if r["tuner"] == tuner]
+        paired = [(r, reference[r["seed"]]) for r in runs if r["seed"] in reference]
+        summary.append(
+            {
+                "tuner": tuner,
+                "runs": len(runs),
+                "best_val": _median_iqr([r["best_val"] for r in runs]),
+                "test_score": _median_iqr([r["test_score"] for r in runs]),
+                "epochs": _median([r["epochs"] for r in runs]),
+                "trials": _median([r["trials"] for r in runs]),
+                "wall_s": _median([r["wall_s"] for r in runs]),
+                "budget_to_match": _median([r["budget_to_match"] for r in runs]),
+                "p_val_vs_hyperband": _p_value(paired, "best_val", tuner),
+                "p_test_vs_hyperband": _p_value(paired, "test_score", tuner),
+            }
+        )
+    return summary
+
+
+def write_outputs(comparison: Comparison, out: Path) -> Path:
+    """Writes every output file of ``comparison`` into ``out``; returns ``out``."""
+    try:
+        from tabulate import tabulate
+    except ImportError as error:
+        raise ImportError(
+            "Writing a comparison needs the `analysis` extra: "
+            "pip install 'kt_ext[analysis]'"
+        ) from error
+    with open(out / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(comparison.rows)
+    summary = summary_rows(comparison)
+    table = tabulate(summary, headers="keys", tablefmt="github", floatfmt=".4g")
+    (out / "summary.md").write_text(
+        f"# Comparison on {comparison.rows[0]['dataset']}\n\n"
+        f"Objective `{comparison.objective}` ({comparison.direction}); every tuner "
+        "trains at most the epochs Hyperband trained with the same seed. Cells "
+        "are `median [q1, q3]` over seeds; p-values come from a paired Wilcoxon "
+        "test against Hyperband (n/a with fewer than six non-zero differences); "
+        "`budget_to_match` is the fraction of Hyperband's epochs a tuner spent "
+        "before its best validation score first reached Hyperband's final one "
+        "(inf: never).\n\n"
+        f"{table}\n"
+    )
+    figure = plot_anytime(comparison)
+    figure.savefig(out / "anytime.png", dpi=100)
+    (out / "report.html").write_text(_report_html(comparison, summary, figure))
+    return out
+
+
+def plot_anytime(comparison: Comparison) -> Figure:
+    """Best validation score so far against cumulative epochs, per tuner and seed."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4), layout="constrained")
+    axes = figure.add_subplot()
+    colors = {}
+    for (tuner, seed), log in comparison.logs.items():
+        curve = best_so_far(log, comparison.direction)
+        if not curve:
+            continue
+        epochs, _, best = zip(*curve, strict=True)
+        color = colors.setdefault(tuner, f"C{len(colors)}")
+        axes.step(
+            epochs,
+            best,
+            where="post",
+            color=color,
+            alpha=0.8,
+            label=tuner if seed == 1 else None,
+        )
+    axes.set_xlabel("cumulative epochs")
+    axes.set_ylabel(f"best {comparison.objective} so far")
+    axes.legend()
+    return figure
+
+
+def _report_html(
+    comparison: Comparison, summary: list[dict[str, Any]], figure: Figure
+) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    image = base64.b64encode(buffer.getvalue()).decode()
+
+    def table(rows: list[dict[str, Any]]) -> str:
+        head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+        body = "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row.values())
+            + "</tr>"
+            for row in rows
+        )
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+    dataset = html.escape(str(comparison.rows[0]["dataset"]))
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>kt_ext comparison: {dataset}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}</style>"
+        f"</head><body><h1>Comparison on {dataset}</h1>"
+        f"<p>Objective <code>{html.escape(comparison.objective)}</code> "
+        f"({comparison.direction}); equal epoch budget per seed, fixed by "
+        "Hyperband.</p><h2>Summary</h2>"
+        f"{table(summary)}<h2>Best so far</h2>"
+        f"<img alt='best so far' src='data:image/png;base64,{image}'>"
+        f"<h2>All runs</h2>{table([_ordered(r) for r in comparison.rows])}"
+        "</body></html>"
+    )
+
+
+def _ordered(row: dict[str, Any]) -> dict[str, Any]:
+    return {column: row.get(column) for column in COLUMNS}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "inf" if math.isinf(value) else f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def _finite(values: list[Any]) -> np.ndarray:
+    array = np.asarray([v for v in values if v is not None], dtype=float)
+    return array[~np.isnan(array)]
+
+
+def _median(values: list[Any]) -> float:
+    array = _finite(values)
+    return float(np.median(array)) if len(array) else math.nan
+
+
+def _median_iqr(values: list[Any]) -> str:
+    array = _finite(values)
+    if not len(array):
+        return "n/a"
+    q1, median, q3 = np.percentile(array, [25, 50, 75])
+    return f"{median:.4f} [{q1:.4f}, {q3:.4f}]"
+
+
+def _p_value(paired: list[tuple[dict, dict]], column: str, tuner: str) -> str:
+    if tuner == REFERENCE:
+        return ""
+    p = paired_wilcoxon([a[column] for a, _ in paired], [b[column] for _, b in paired])
+    return "n/a" if p is None else f"{p:.3g}"

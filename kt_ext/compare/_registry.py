@@ -1,0 +1,153 @@
+"""The registry of tuners a comparison can run, by name.
+
+A factory gets a :class:`SearchSpec` (the arguments every tuner shares) and
+returns a Keras Tuner tuner. Hyperband runs first and fixes the epoch budget;
+every other tuner gets ``spec.epoch_budget`` and must not train more. Stock
+tuners without an epoch budget (random, bayesian) run trials of
+``max_epochs`` epochs, as many as fit. kt_ext's own tuners are registered only
+if they can be imported, so a missing one never breaks the registry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import keras_tuner as kt
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchSpec:
+    """What every tuner of a comparison shares.
+
+    Attributes:
+        hypermodel: A ``keras_tuner.HyperModel`` or ``model_builder(hp)``.
+        objective: The objective's name, e.g. ``"val_accuracy"``.
+        max_epochs: Epochs of the longest trial.
+        factor: Hyperband's (and kt_ext's) epoch growth factor.
+        seed: The seed of this run.
+        directory: Keras Tuner's folder.
+        project_name: The folder of this tuner and seed inside ``directory``.
+        epoch_budget: Epochs to train at most (``None`` for the reference).
+    """
+
+    hypermodel: Any
+    objective: str
+    max_epochs: int
+    factor: int
+    seed: int
+    directory: str
+    project_name: str
+    epoch_budget: int | None = None
+
+    def common(self) -> dict[str, Any]:
+        """Keyword arguments that every Keras Tuner tuner takes."""
+        return {
+            "objective": self.objective,
+            "seed": self.seed,
+            "directory": self.directory,
+            "project_name": self.project_name,
+            "overwrite": True,
+        }
+
+    def trials_in_budget(self) -> int:
+        """How many full-length trials fit in the epoch budget (at least one)."""
+        return max(1, (self.epoch_budget or self.max_epochs) // self.max_epochs)
+
+
+TunerFactory = Callable[[SearchSpec], kt.Tuner]
+
+REFERENCE = "hyperband"
+_REGISTRY: dict[str, TunerFactory] = {}
+
+
+def register_tuner(name: str, factory: TunerFactory) -> None:
+    """Makes ``factory`` available to comparisons as ``name``.
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> register_tuner(
+        ...     "random_x3",
+        ...     lambda spec: kt.RandomSearch(
+        ...         spec.hypermodel, max_trials=3, **spec.common()),
+        ... )
+    """
+    if not isinstance(name, str) or not name or "," in name:
+        raise ValueError(
+            f"`name` must be a non-empty string without commas, got {name!r}."
+        )
+    if not callable(factory):
+        raise TypeError(f"`factory` must be callable, got {factory!r}.")
+    _REGISTRY[name] = factory
+
+
+def available_tuners() -> list[str]:
+    """The registered tuner names, the reference (hyperband) first.
+
+    Example:
+        >>> available_tuners()[0]
+        'hyperband'
+    """
+    return sorted(_REGISTRY, key=lambda name: (name != REFERENCE, name))
+
+
+def get_factory(name: str) -> TunerFactory:
+    """The factory registered as ``name``; ``ValueError`` listing the others."""
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"`tuners` has unknown tuner {name!r}; available: {available_tuners()}."
+        )
+    return _REGISTRY[name]
+
+
+def _hyperband(spec: SearchSpec) -> kt.Tuner:
+    return kt.Hyperband(
+        spec.hypermodel,
+        max_epochs=spec.max_epochs,
+        factor=spec.factor,
+        **spec.common(),
+    )
+
+
+def _random(spec: SearchSpec) -> kt.Tuner:
+    return kt.RandomSearch(
+        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.common()
+    )
+
+
+def _bayesian(spec: SearchSpec) -> kt.Tuner:
+    return kt.BayesianOptimization(
+        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.common()
+    )
+
+
+def _kt_ext_tuner(class_name: str) -> TunerFactory | None:
+    try:
+        tuner_cls = getattr(importlib.import_module("kt_ext.tuners"), class_name)
+    except (ImportError, AttributeError):
+        return None
+
+    def factory(spec: SearchSpec) -> kt.Tuner:
+        return tuner_cls(
+            spec.hypermodel,
+            max_epochs=spec.max_epochs,
+            factor=spec.factor,
+            epoch_budget=spec.epoch_budget,
+            **spec.common(),
+        )
+
+    return factory
+
+
+register_tuner(REFERENCE, _hyperband)
+register_tuner("random", _random)
+register_tuner("bayesian", _bayesian)
+for _name, _class_name in (
+    ("coarse_to_fine", "CoarseToFine"),
+    ("rank_pruning", "RankPruning"),
+):
+    _factory = _kt_ext_tuner(_class_name)
+    if _factory is not None:
+        register_tuner(_name, _factory)

@@ -1,0 +1,60 @@
+"""The comparison's numbers, without Keras."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+from kt_ext.compare import SearchRecorder, TrialCost
+from kt_ext.compare._stats import best_so_far, budget_to_match, paired_wilcoxon
+
+
+def log_of(scores, epochs=3):
+    return [
+        TrialCost(score, epochs, epochs * (i + 1), float(i + 1))
+        for i, score in enumerate(scores)
+    ]
+
+
+def test_best_so_far_follows_the_direction_and_skips_failed_fits():
+    log = log_of([0.5, None, 0.7, float("nan"), 0.6])
+    assert [best for _, _, best in best_so_far(log, "max")] == [
+        0.5,
+        0.5,
+        0.7,
+        0.7,
+        0.7,
+    ]
+    assert [best for _, _, best in best_so_far(log, "min")][-1] == 0.5
+
+
+def test_budget_to_match_is_the_fraction_of_reference_epochs():
+    log = log_of([0.5, 0.8, 0.9])
+    assert budget_to_match(log, 0.8, 12, "max") == pytest.approx(0.5)
+    assert budget_to_match(log, 0.95, 12, "max") == math.inf
+    assert budget_to_match(log_of([0.3, 0.2]), 0.25, 6, "min") == pytest.approx(1.0)
+
+
+def test_wilcoxon_needs_six_non_zero_differences():
+    assert paired_wilcoxon([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 7]) is None
+    better = [0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96]
+    worse = [0.8, 0.8, 0.81, 0.8, 0.82, 0.8, 0.81]
+    p = paired_wilcoxon(better, worse)
+    assert p is not None and p < 0.05
+
+
+def test_recorder_is_shared_across_deep_copies_and_scores_each_fit():
+    recorder = SearchRecorder("val_accuracy", "max")
+    copied = copy.deepcopy([recorder])[0]
+    assert copied is recorder
+    for values in ([0.5, 0.7, 0.6], [0.4]):
+        recorder.on_train_begin()
+        for epoch, value in enumerate(values):
+            recorder.on_epoch_end(epoch, {"val_accuracy": value})
+        recorder.on_train_end()
+    assert [(r.score, r.epochs, r.cumulative_epochs) for r in recorder.log] == [
+        (0.7, 3, 3),
+        (0.4, 1, 4),
+    ]
