@@ -1,8 +1,10 @@
 """kt_ext: hypermodel templates, search strategies, callbacks and analysis for
 Keras Tuner.
 
-Submodules (imported on first use, so ``import kt_ext`` stays cheap):
-:mod:`kt_ext.hypermodels`, :mod:`kt_ext.callbacks`, :mod:`kt_ext.datasets`,
+Submodules and the tuners ``kt_ext.CoarseToFine`` and ``kt_ext.RankPruning`` are
+imported on first use, so ``import kt_ext`` stays cheap: :mod:`kt_ext.hypermodels`,
+:mod:`kt_ext.callbacks`, :mod:`kt_ext.datasets`, :mod:`kt_ext.oracles`,
+:mod:`kt_ext.tuners`, :mod:`kt_ext.analysis`, :mod:`kt_ext.compare`,
 :mod:`kt_ext.testing`, :mod:`kt_ext.errors`.
 
 Example:
@@ -17,16 +19,31 @@ Example:
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import Any
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("callbacks", "datasets", "errors", "hypermodels", "testing")
+_SUBMODULES = (
+    "analysis",
+    "callbacks",
+    "compare",
+    "datasets",
+    "errors",
+    "hypermodels",
+    "oracles",
+    "testing",
+    "tuners",
+)
 
-__all__ = ["__version__", *_SUBMODULES]
+# Public names defined in a submodule, imported on first use.
+_NAMES = {"CoarseToFine": "kt_ext.tuners", "RankPruning": "kt_ext.tuners"}
+
+__all__ = ["__version__", *_NAMES, *_SUBMODULES]
 
 
-def __getattr__(name: str) -> ModuleType:
+def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"kt_ext.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
     raise AttributeError(f"module 'kt_ext' has no attribute {name!r}")

@@ -4,9 +4,12 @@
 template on a bundled data set, prints one line of progress per trial, then
 the best hyperparameters, the best validation score and the test score of
 the final model (the best configuration retrained on train + validation).
+``kt-ext report DIR --out FILE.html`` writes a self-contained HTML report of a
+tuner directory (needs the ``analysis`` extra).
 
 Example:
     $ kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
+    $ kt-ext report runs/bc --out bc_report.html
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "search":
         return _search(args)
+    if args.command == "report":
+        return _report(args)
     parser.print_help()
     return 2
 
@@ -65,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
         "--directory",
         default=None,
         help="where Keras Tuner keeps its trials (default: a temporary folder)",
+    )
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML report of a tuner directory"
+    )
+    report.add_argument(
+        "directory",
+        metavar="DIR",
+        help="a Keras Tuner project folder (directory/project_name, with oracle.json)",
+    )
+    report.add_argument(
+        "--out", required=True, metavar="FILE.html", help="the HTML file to write"
     )
     return parser
 
@@ -152,6 +168,19 @@ def _search(args: argparse.Namespace) -> int:
             f"Test {metric} of the final model (retrained on train + validation for "
             f"{epochs} epochs): {scores[metric]:.4f}"
         )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from kt_ext.analysis import write_report
+
+        path = write_report(args.directory, args.out)
+    except (ImportError, OSError, ValueError) as error:
+        print(f"kt-ext report: error: {error}", file=sys.stderr)
+        return 2
+    print(f"Report written to {path}")
     return 0
 
 

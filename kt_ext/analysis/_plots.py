@@ -1,0 +1,533 @@
+"""Plots of a search: compute first (pure data functions), draw second.
+
+Each `plot_*` function gets its numbers from a data function that returns a
+NamedTuple, and draws a `matplotlib.figure.Figure` directly (no pyplot): no
+window opens, no global figure is kept, and PNG output is rendered by Agg.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, NullFormatter
+
+from kt_ext.analysis._dataframe import NUMERIC_SAMPLINGS, is_scored, scored_trials
+
+#: p-values below this are drawn as significant.
+SIGNIFICANCE = 0.05
+
+_NARROWING_KEYS = ("round", "epochs", "trial_ids", "best_score", "space")
+_PRUNING_KEYS = ("round", "name", "rho", "p_value", "action", "before", "after")
+_ACTION_MARKERS = {"narrow": "v", "remove": "X", "freeze": "s"}
+
+
+class BestSoFar(NamedTuple):
+    """The anytime curve of a search, one point per trial in trial order.
+
+    Attributes:
+        trial_ids: The trials.
+        epochs: Cumulative epochs trained after each trial (unknown counts 0).
+        wall_time: Cumulative seconds after each trial; None if no trial has
+            a wall time (trials without one count 0 s).
+        best: Best score so far after each trial; NaN before the first
+            COMPLETED trial with a finite score.
+        objective: The objective's name (None if unknown).
+        direction: "min" or "max".
+    """
+
+    trial_ids: tuple[str, ...]
+    epochs: np.ndarray
+    wall_time: np.ndarray | None
+    best: np.ndarray
+    objective: str | None
+    direction: str
+
+
+def best_so_far(df: pd.DataFrame) -> BestSoFar:
+    """Best score so far against cumulative epochs (and wall time).
+
+    Args:
+        df: A frame from `trials_dataframe`.
+
+    Returns:
+        The curve.
+
+    Example:
+        >>> from kt_ext.analysis import best_so_far, trials_dataframe
+        >>> curve = best_so_far(trials_dataframe("runs/bc"))  # doctest: +SKIP
+        >>> curve.epochs[-1], curve.best[-1]  # doctest: +SKIP
+        (70.0, 0.99)
+    """
+    direction = df.attrs["direction"]
+    scores = df["score"].where(is_scored(df))
+    running = scores.cummax() if direction == "max" else scores.cummin()
+    wall_time = df["wall_time"]
+    return BestSoFar(
+        trial_ids=tuple(df["trial_id"]),
+        epochs=df["epochs"].fillna(0).cumsum().to_numpy(dtype=float),
+        wall_time=(
+            wall_time.fillna(0).cumsum().to_numpy(dtype=float)
+            if wall_time.notna().any()
+            else None
+        ),
+        best=running.ffill().to_numpy(dtype=float),
+        objective=df.attrs["objective"],
+        direction=direction,
+    )
+
+
+def plot_best_so_far(df: pd.DataFrame) -> Figure:
+    """Best score so far vs cumulative epochs, and vs wall time when known.
+
+    Args:
+        df: A frame from `trials_dataframe`.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> from kt_ext.analysis import plot_best_so_far, trials_dataframe
+        >>> figure = plot_best_so_far(trials_dataframe("runs/bc"))  # doctest: +SKIP
+        >>> figure.savefig("anytime.png")  # doctest: +SKIP
+    """
+    curve = best_so_far(df)
+    axes_x = [("cumulative epochs", curve.epochs)]
+    if curve.wall_time is not None:
+        axes_x.append(("cumulative wall time (s)", curve.wall_time))
+    figure = Figure(figsize=(5 * len(axes_x), 3.5), layout="constrained")
+    for ax, (label, x) in zip(
+        figure.subplots(1, len(axes_x), squeeze=False)[0], axes_x, strict=True
+    ):
+        ax.step(x, curve.best, where="post", marker=".")
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"best {_score_label(curve.objective)} ({curve.direction})")
+        ax.grid(alpha=0.3)
+    figure.suptitle("Best score so far")
+    return figure
+
+
+class HyperparameterScores(NamedTuple):
+    """Scores against one entry, over the scored trials where it was active.
+
+    Attributes:
+        name: The entry.
+        sampling: "linear", "log", "reverse_log", "choice" or "fixed".
+        values: The entry's value in each trial (float for numeric entries).
+        scores: The trials' scores.
+        groups: For non-numeric entries, value (as text) -> scores, in order
+            of first appearance; empty for numeric entries.
+    """
+
+    name: str
+    sampling: str
+    values: np.ndarray
+    scores: np.ndarray
+    groups: dict[str, np.ndarray]
+
+    @property
+    def log(self) -> bool:
+        """Whether the entry is log-scaled (its plot has a log x axis)."""
+        return self.sampling == "log"
+
+
+def hyperparameter_scores(df: pd.DataFrame, name: str) -> HyperparameterScores:
+    """Scores against entry `name`.
+
+    Args:
+        df: A frame from `trials_dataframe`.
+        name: An entry of `df.attrs["sampling"]`.
+
+    Returns:
+        The data of the entry's panel.
+
+    Raises:
+        ValueError: If `name` is not an entry of the search.
+
+    Example:
+        >>> from kt_ext.analysis import hyperparameter_scores, trials_dataframe
+        >>> data = hyperparameter_scores(trials_dataframe("runs/bc"),
+        ...                              "learning_rate")  # doctest: +SKIP
+        >>> data.log  # doctest: +SKIP
+        True
+    """
+    sampling = df.attrs["sampling"]
+    if name not in sampling:
+        raise ValueError(f"`name` must be one of {list(sampling)}, got {name!r}.")
+    scored = scored_trials(df)
+    column = scored[f"hp_{name}"]
+    active = column.notna()
+    values, scores = column[active], scored["score"][active].to_numpy(dtype=float)
+    if sampling[name] in NUMERIC_SAMPLINGS:
+        return HyperparameterScores(
+            name, sampling[name], values.to_numpy(dtype=float), scores, {}
+        )
+    labels = values.astype(str).to_numpy()
+    groups = {label: scores[labels == label] for label in pd.unique(labels)}
+    return HyperparameterScores(name, sampling[name], labels, scores, groups)
+
+
+def plot_hyperparameters(
+    df: pd.DataFrame, names: Sequence[str] | None = None
+) -> Figure:
+    """Score vs each entry: scatter (log x axis for log entries) or violins.
+
+    Non-numeric entries get a violin (Gaussian KDE) per value with at least
+    two distinct scores, over a strip of the individual scores.
+
+    Args:
+        df: A frame from `trials_dataframe`.
+        names: The entries to draw; None draws all.
+
+    Returns:
+        The figure, one panel per entry.
+
+    Example:
+        >>> from kt_ext.analysis import plot_hyperparameters, trials_dataframe
+        >>> plot_hyperparameters(trials_dataframe("runs/bc"),
+        ...                      ["learning_rate", "units"])  # doctest: +SKIP
+    """
+    names = list(df.attrs["sampling"] if names is None else names)
+    panels = [hyperparameter_scores(df, name) for name in names]
+    columns = max(1, min(3, len(panels)))
+    rows = max(1, math.ceil(len(panels) / columns))
+    figure = Figure(figsize=(4 * columns, 3 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    label = _score_label(df.attrs["objective"])
+    for ax, panel in zip(axes, panels, strict=False):
+        _draw_hyperparameter(ax, panel)
+        ax.set_ylabel(label)
+    for ax in axes[len(panels) :]:
+        ax.remove()
+    if not panels:
+        axes[0].text(0.5, 0.5, "no hyperparameters", ha="center", va="center")
+    figure.suptitle("Score vs hyperparameters")
+    return figure
+
+
+def _draw_hyperparameter(ax: Axes, panel: HyperparameterScores) -> None:
+    ax.set_xlabel(panel.name)
+    ax.grid(alpha=0.3)
+    if not len(panel.scores):
+        ax.text(0.5, 0.5, "no scored trials", ha="center", transform=ax.transAxes)
+        return
+    if not panel.groups:
+        ax.scatter(panel.values, panel.scores, s=14)
+        if panel.log:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        return
+    groups = list(panel.groups.values())
+    spread = [i for i, scores in enumerate(groups) if len(np.unique(scores)) > 1]
+    if spread:
+        ax.violinplot([groups[i] for i in spread], positions=spread, showextrema=False)
+    jitter = np.random.default_rng(0)
+    for position, scores in enumerate(groups):
+        x = position + jitter.uniform(-0.08, 0.08, len(scores))
+        ax.scatter(x, scores, s=12, color="black", alpha=0.6)
+    ax.set_xticks(range(len(groups)), list(panel.groups), rotation=30)
+
+
+def plot_correlations(correlations: pd.DataFrame) -> Figure:
+    """Horizontal bars of Spearman's rho, darker where p < 0.05.
+
+    Args:
+        correlations: A frame from `rank_correlations`; rows with NaN rho are
+            left out.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> from kt_ext.analysis import (plot_correlations, rank_correlations,
+        ...                              trials_dataframe)
+        >>> df = trials_dataframe("runs/bc")  # doctest: +SKIP
+        >>> plot_correlations(rank_correlations(df))  # doctest: +SKIP
+    """
+    finite = correlations[np.isfinite(correlations["rho"])]
+    labels = [
+        name if value is None else f"{name}={value}"
+        for name, value in zip(finite["name"], finite["value"], strict=True)
+    ]
+    colors = [
+        "tab:blue" if p < SIGNIFICANCE else "lightsteelblue" for p in finite["p_value"]
+    ]
+    figure = Figure(figsize=(6, 1 + 0.3 * max(1, len(finite))), layout="constrained")
+    ax = figure.subplots()
+    positions = np.arange(len(finite))
+    ax.barh(positions, finite["rho"], color=colors)
+    ax.set_yticks(positions, labels)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel(f"Spearman rho with the score (dark: p < {SIGNIFICANCE})")
+    if finite.empty:
+        ax.text(0, 0, "no correlation could be computed", ha="center")
+    return figure
+
+
+class EntryRanges(NamedTuple):
+    """How one entry's search space changed over the rounds.
+
+    Attributes:
+        name: The entry.
+        sampling: Sampling of a range entry ("linear", "log", ...); None when
+            the entry only ever had a list of values.
+        low: Range minimum in each round; NaN where the entry was no range.
+        high: Range maximum in each round; NaN where the entry was no range.
+        values: Values left in each round; () where the entry had no list.
+    """
+
+    name: str
+    sampling: str | None
+    low: np.ndarray
+    high: np.ndarray
+    values: tuple[tuple[Any, ...], ...]
+
+
+class NarrowingData(NamedTuple):
+    """A coarse-to-fine oracle's `narrowing_history`, per round.
+
+    Attributes:
+        rounds: The round numbers.
+        epochs: Epochs per trial in each round.
+        trials: Number of trials in each round.
+        best_scores: Best score after each round (NaN where None).
+        entries: The search space of each entry over the rounds.
+    """
+
+    rounds: np.ndarray
+    epochs: np.ndarray
+    trials: np.ndarray
+    best_scores: np.ndarray
+    entries: tuple[EntryRanges, ...]
+
+
+def narrowing_data(history: Sequence[Mapping[str, Any]]) -> NarrowingData:
+    """Per-round arrays from a `narrowing_history`.
+
+    Args:
+        history: Dicts `{"round", "epochs", "trial_ids", "best_score",
+            "space"}`, where `space` maps each entry to `{"min", "max",
+            "sampling"}` or `{"values"}` (`df.attrs["narrowing_history"]`).
+
+    Returns:
+        The rounds, with each entry's range or values in every round.
+
+    Raises:
+        ValueError: If a record misses a key.
+
+    Example:
+        >>> from kt_ext.analysis import narrowing_data
+        >>> data = narrowing_data([
+        ...     {"round": 0, "epochs": 1, "trial_ids": ["0", "1"], "best_score": 0.8,
+        ...      "space": {"lr": {"min": 1e-4, "max": 1e-1, "sampling": "log"}}},
+        ...     {"round": 1, "epochs": 3, "trial_ids": ["2"], "best_score": 0.9,
+        ...      "space": {"lr": {"min": 1e-3, "max": 1e-2, "sampling": "log"}}},
+        ... ])
+        >>> data.entries[0].high.tolist()
+        [0.1, 0.01]
+    """
+    _check_records("history", history, _NARROWING_KEYS)
+    names = dict.fromkeys(name for record in history for name in record["space"])
+    entries = []
+    for name in names:
+        specs = [record["space"].get(name, {}) for record in history]
+        samplings = [spec["sampling"] for spec in specs if "min" in spec]
+        entries.append(
+            EntryRanges(
+                name=name,
+                sampling=samplings[0] if samplings else None,
+                low=np.array([spec.get("min", math.nan) for spec in specs], float),
+                high=np.array([spec.get("max", math.nan) for spec in specs], float),
+                values=tuple(tuple(spec.get("values", ())) for spec in specs),
+            )
+        )
+    return NarrowingData(
+        rounds=np.array([record["round"] for record in history], dtype=int),
+        epochs=np.array([record["epochs"] for record in history], dtype=float),
+        trials=np.array([len(record["trial_ids"]) for record in history], dtype=int),
+        best_scores=np.array(
+            [_nan_if_none(record["best_score"]) for record in history], dtype=float
+        ),
+        entries=tuple(entries),
+    )
+
+
+def plot_narrowing_history(history: Sequence[Mapping[str, Any]]) -> Figure:
+    """The best score per round, and each entry's range or values per round.
+
+    Args:
+        history: A coarse-to-fine oracle's `narrowing_history` (see
+            `narrowing_data`).
+
+    Returns:
+        The figure: best score per round, then one panel per entry (a bar
+        from min to max per round, log axis for log entries; or a dot per
+        value left).
+
+    Example:
+        >>> from kt_ext.analysis import plot_narrowing_history, trials_dataframe
+        >>> df = trials_dataframe("runs/c2f")  # doctest: +SKIP
+        >>> plot_narrowing_history(df.attrs["narrowing_history"])  # doctest: +SKIP
+    """
+    data = narrowing_data(history)
+    panels = 1 + len(data.entries)
+    columns = min(3, panels)
+    rows = math.ceil(panels / columns)
+    figure = Figure(figsize=(4 * columns, 3 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    axes[0].plot(data.rounds, data.best_scores, marker="o")
+    for round_, epochs, score in zip(
+        data.rounds, data.epochs, data.best_scores, strict=True
+    ):
+        axes[0].annotate(f"{epochs:g} ep", (round_, score), fontsize=8)
+    axes[0].set_title("best score after each round")
+    for ax, entry in zip(axes[1:], data.entries, strict=False):
+        _draw_entry_ranges(ax, data.rounds, entry)
+    for ax in axes[panels:]:
+        ax.remove()
+    for ax in axes[:panels]:
+        ax.set_xlabel("round")
+        ax.set_xticks(data.rounds)
+        ax.grid(alpha=0.3)
+    figure.suptitle("Narrowing history")
+    return figure
+
+
+def _draw_entry_ranges(ax: Axes, rounds: np.ndarray, entry: EntryRanges) -> None:
+    ax.set_title(entry.name)
+    if np.isfinite(entry.low).any():
+        ax.vlines(rounds, entry.low, entry.high, linewidth=6)
+        if entry.sampling == "log":
+            ax.set_yscale("log")
+        return
+    labels = list(dict.fromkeys(str(v) for values in entry.values for v in values))
+    for round_, values in zip(rounds, entry.values, strict=True):
+        positions = [labels.index(str(value)) for value in values]
+        ax.scatter([round_] * len(positions), positions, marker="s", color="C0")
+    ax.set_yticks(range(len(labels)), labels)
+
+
+class PruningSeries(NamedTuple):
+    """The `pruning_log` records of one entry, in log order.
+
+    Attributes:
+        name: The entry.
+        rounds: Round of each action.
+        rho: Spearman's rho that decided it.
+        p_values: Its p-value.
+        actions: "narrow", "remove" or "freeze".
+    """
+
+    name: str
+    rounds: np.ndarray
+    rho: np.ndarray
+    p_values: np.ndarray
+    actions: tuple[str, ...]
+
+
+def pruning_series(log: Sequence[Mapping[str, Any]]) -> list[PruningSeries]:
+    """Per-entry series from a `pruning_log`.
+
+    Args:
+        log: Dicts `{"round", "name", "rho", "p_value", "action", "before",
+            "after"}` (`df.attrs["pruning_log"]`).
+
+    Returns:
+        One series per entry, in order of first appearance.
+
+    Raises:
+        ValueError: If a record misses a key.
+
+    Example:
+        >>> from kt_ext.analysis import pruning_series
+        >>> series = pruning_series([
+        ...     {"round": 0, "name": "units", "rho": 0.05, "p_value": 0.8,
+        ...      "action": "freeze", "before": [16, 256], "after": 64},
+        ... ])
+        >>> series[0].actions
+        ('freeze',)
+    """
+    _check_records("log", log, _PRUNING_KEYS)
+    names = dict.fromkeys(record["name"] for record in log)
+    series = []
+    for name in names:
+        records = [record for record in log if record["name"] == name]
+        series.append(
+            PruningSeries(
+                name=name,
+                rounds=np.array([record["round"] for record in records], dtype=int),
+                rho=np.array([_nan_if_none(r["rho"]) for r in records], dtype=float),
+                p_values=np.array(
+                    [_nan_if_none(r["p_value"]) for r in records], dtype=float
+                ),
+                actions=tuple(record["action"] for record in records),
+            )
+        )
+    return series
+
+
+def plot_pruning_log(log: Sequence[Mapping[str, Any]]) -> Figure:
+    """Rho of each pruned entry per round, with a marker per action.
+
+    Args:
+        log: A rank-pruning oracle's `pruning_log` (see `pruning_series`).
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> from kt_ext.analysis import plot_pruning_log, trials_dataframe
+        >>> df = trials_dataframe("runs/rp")  # doctest: +SKIP
+        >>> plot_pruning_log(df.attrs["pruning_log"])  # doctest: +SKIP
+    """
+    figure = Figure(figsize=(7, 4), layout="constrained")
+    ax = figure.subplots()
+    for series in pruning_series(log):
+        (line,) = ax.plot(series.rounds, series.rho, label=series.name)
+        for action, marker in _ACTION_MARKERS.items():
+            chosen = np.array(series.actions) == action
+            ax.scatter(
+                series.rounds[chosen],
+                series.rho[chosen],
+                marker=marker,
+                color=line.get_color(),
+                s=50,
+            )
+    for action, marker in _ACTION_MARKERS.items():
+        ax.scatter([], [], marker=marker, color="gray", label=action)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylim(-1, 1)
+    ax.set_xlabel("round")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("Spearman rho with the score")
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(alpha=0.3)
+    figure.suptitle("Pruning log")
+    return figure
+
+
+def _check_records(
+    argument: str, records: Sequence[Mapping[str, Any]], keys: tuple[str, ...]
+) -> None:
+    for record in records:
+        missing = [key for key in keys if key not in record]
+        if missing:
+            raise ValueError(
+                f"`{argument}` records must have the keys {list(keys)}, got "
+                f"{record!r} (missing {missing})."
+            )
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _score_label(objective: str | None) -> str:
+    return objective or "score"

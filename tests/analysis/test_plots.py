@@ -1,0 +1,179 @@
+"""Plot data functions (checked as data) and the figures built on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from kt_ext.analysis import (
+    best_so_far,
+    hyperparameter_scores,
+    narrowing_data,
+    plot_best_so_far,
+    plot_correlations,
+    plot_hyperparameters,
+    plot_narrowing_history,
+    plot_pruning_log,
+    pruning_series,
+    rank_correlations,
+    trials_dataframe,
+)
+
+
+def frame(direction: str, wall_time: list[float] | None = None) -> pd.DataFrame:
+    df = pd.DataFrame(
+        {
+            "trial_id": ["0", "1", "2", "3", "4"],
+            "status": ["FAILED", "COMPLETED", "COMPLETED", "COMPLETED", "RUNNING"],
+            "score": [np.nan, 0.5, 0.3, 0.7, np.nan],
+            "epochs": [1, 2, np.nan, 3, 1],
+            "wall_time": wall_time or [np.nan] * 5,
+        }
+    )
+    df.attrs.update(objective="val_accuracy", direction=direction, sampling={})
+    return df
+
+
+def test_best_so_far_follows_the_direction():
+    curve = best_so_far(frame("max"))
+    assert curve.trial_ids == ("0", "1", "2", "3", "4")
+    np.testing.assert_array_equal(curve.epochs, [1, 3, 3, 6, 7])
+    np.testing.assert_array_equal(curve.best, [np.nan, 0.5, 0.5, 0.7, 0.7])
+    assert curve.wall_time is None
+    assert (curve.objective, curve.direction) == ("val_accuracy", "max")
+    np.testing.assert_array_equal(
+        best_so_far(frame("min")).best, [np.nan, 0.5, 0.3, 0.3, 0.3]
+    )
+
+
+def test_best_so_far_against_wall_time_when_known():
+    df = frame("max", wall_time=[1.0, 2.0, np.nan, 4.0, 0.5])
+    np.testing.assert_array_equal(best_so_far(df).wall_time, [1, 3, 3, 7, 7.5])
+    assert len(plot_best_so_far(df).axes) == 2
+    assert len(plot_best_so_far(frame("max")).axes) == 1
+
+
+def test_best_so_far_of_a_search(lr_random):
+    df = trials_dataframe(lr_random.directory)
+    curve = best_so_far(df)
+    assert curve.epochs[-1] == 3 * len(df)
+    assert curve.best[-1] == df["score"].max()
+    assert (np.diff(curve.best) >= 0).all()
+
+
+def test_hyperparameter_scores_log_linear_and_choices(lr_random):
+    df = trials_dataframe(lr_random.directory)
+    lr = hyperparameter_scores(df, "learning_rate")
+    assert lr.log and lr.sampling == "log"
+    assert lr.groups == {}
+    np.testing.assert_array_equal(lr.values, df["hp_learning_rate"])
+    np.testing.assert_array_equal(lr.scores, df["score"])
+    assert not hyperparameter_scores(df, "units").log
+    activation = hyperparameter_scores(df, "activation")
+    assert set(activation.groups) == {"relu", "tanh", "gelu"}
+    assert sum(len(scores) for scores in activation.groups.values()) == len(df)
+    relu = df.loc[df["hp_activation"] == "relu", "score"]
+    np.testing.assert_array_equal(activation.groups["relu"], relu)
+    with pytest.raises(ValueError, match="`name` must be one of"):
+        hyperparameter_scores(df, "momentum")
+
+
+def test_hyperparameter_scores_skip_inactive_entries(mlp_hyperband):
+    df = trials_dataframe(mlp_hyperband.directory)
+    data = hyperparameter_scores(df, "reg_strength")
+    assert len(data.values) == df["hp_reg_strength"].notna().sum() < len(df)
+
+
+def test_plot_hyperparameters_uses_log_axes_for_log_entries(lr_random):
+    df = trials_dataframe(lr_random.directory)
+    figure = plot_hyperparameters(df)
+    assert isinstance(figure, Figure)
+    panels = figure.axes
+    assert [ax.get_xlabel() for ax in panels] == list(df.attrs["sampling"])
+    assert [ax.get_xscale() for ax in panels[:3]] == ["log", "linear", "linear"]
+    assert len(plot_hyperparameters(df, ["units"]).axes) == 1
+
+
+def test_plot_correlations_draws_one_bar_per_finite_rho(lr_random):
+    correlations = rank_correlations(trials_dataframe(lr_random.directory))
+    figure = plot_correlations(correlations)
+    (ax,) = figure.axes
+    assert len(ax.patches) == len(correlations)
+    labels = [label.get_text() for label in ax.get_yticklabels()]
+    assert labels[0] == "learning_rate"
+    assert "activation=relu" in labels
+
+
+def test_narrowing_data(narrowing_history):
+    data = narrowing_data(narrowing_history)
+    np.testing.assert_array_equal(data.rounds, [0, 1])
+    np.testing.assert_array_equal(data.epochs, [1, 3])
+    np.testing.assert_array_equal(data.trials, [3, 2])
+    np.testing.assert_array_equal(data.best_scores, [0.6, 0.8])
+    lr, activation = data.entries
+    assert (lr.name, lr.sampling) == ("learning_rate", "log")
+    np.testing.assert_array_equal(lr.low, [1e-5, 1e-3])
+    np.testing.assert_array_equal(lr.high, [1e-1, 1e-2])
+    assert lr.values == ((), ())
+    assert activation.sampling is None
+    assert np.isnan(activation.low).all()
+    assert activation.values == (("relu", "tanh", "gelu"), ("relu", "gelu"))
+
+
+def test_narrowing_data_with_an_entry_that_appears_later(narrowing_history):
+    narrowing_history[0]["best_score"] = None
+    narrowing_history[1]["space"]["units"] = {
+        "min": 32,
+        "max": 64,
+        "sampling": "linear",
+    }
+    data = narrowing_data(narrowing_history)
+    np.testing.assert_array_equal(data.best_scores, [np.nan, 0.8])
+    units = data.entries[-1]
+    np.testing.assert_array_equal(units.low, [np.nan, 32])
+    assert len(plot_narrowing_history(narrowing_history).axes) == 4
+
+
+def test_plot_narrowing_history(narrowing_history):
+    figure = plot_narrowing_history(narrowing_history)
+    panels = figure.axes
+    assert [ax.get_title() for ax in panels] == [
+        "best score after each round",
+        "learning_rate",
+        "activation",
+    ]
+    assert panels[1].get_yscale() == "log"
+
+
+def test_pruning_series(pruning_log):
+    units, lr, activation = pruning_series(pruning_log)
+    assert units.name == "units" and units.actions == ("freeze",)
+    np.testing.assert_array_equal(lr.rho, [0.7])
+    np.testing.assert_array_equal(activation.rounds, [1])
+    np.testing.assert_array_equal(activation.p_values, [0.04])
+    assert activation.actions == ("remove",)
+    figure = plot_pruning_log(pruning_log)
+    (ax,) = figure.axes
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == [
+        "units",
+        "learning_rate",
+        "activation",
+        "narrow",
+        "remove",
+        "freeze",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("function", "records", "missing"),
+    [
+        (narrowing_data, [{"round": 0, "epochs": 1}], "trial_ids"),
+        (pruning_series, [{"round": 0, "name": "x", "rho": 0.1}], "action"),
+    ],
+)
+def test_records_missing_a_key_are_rejected(function, records, missing):
+    with pytest.raises(ValueError, match=missing):
+        function(records)
