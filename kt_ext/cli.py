@@ -1,13 +1,16 @@
 """The ``kt-ext`` command line.
 
-``kt-ext search`` runs a stock Keras Tuner search with a kt_ext hypermodel
-template on a bundled data set, prints one line of progress per trial, then
-the best hyperparameters, the best validation score and the test score of
-the final model (the best configuration retrained on train + validation).
-``kt-ext report DIR --out FILE.html`` writes a self-contained HTML report of a
-tuner directory (needs the ``analysis`` extra).
+``kt-ext compare`` compares tuners against Hyperband at an equal epoch budget
+over several seeds and writes results.csv, summary.md, anytime.png and
+report.html (needs the ``analysis`` extra). ``kt-ext search`` runs one tuner
+with a kt_ext hypermodel template on a bundled data set, one line of progress
+per trial, then prints the best hyperparameters, the best validation score and
+the test score of the final model (the best configuration retrained on train +
+validation). ``kt-ext report DIR --out FILE.html`` writes a self-contained HTML
+report of a tuner directory (needs the ``analysis`` extra).
 
 Example:
+    $ kt-ext compare --dataset breast_cancer --tuners hyperband,random --seeds 2
     $ kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
     $ kt-ext report runs/bc --out bc_report.html
 """
@@ -15,17 +18,18 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
-import time
-import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from kt_ext import datasets
 
-TUNERS = ("hyperband", "random", "bayesian")
+# Registered in kt_ext.compare; listed here so that `--help` needs no Keras.
+TUNER_NAMES = "hyperband, random, bayesian, coarse_to_fine, rank_pruning"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,34 +40,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "search":
-        return _search(args)
-    if args.command == "report":
-        return _report(args)
-    parser.print_help()
-    return 2
+    commands = {"compare": _compare, "search": _search, "report": _report}
+    if args.command not in commands:
+        parser.print_help()
+        return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        return commands[args.command](args)
+    except (ImportError, OSError, ValueError) as error:
+        print(f"kt-ext {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kt-ext", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
+
+    compare = commands.add_parser(
+        "compare", help="compare tuners against Hyperband at an equal epoch budget"
+    )
+    data = compare.add_mutually_exclusive_group()
+    data.add_argument("--dataset", choices=datasets.NAMES, default="breast_cancer")
+    data.add_argument("--csv", metavar="FILE", help="a CSV file (with --target)")
+    compare.add_argument("--target", metavar="COLUMN", help="the CSV's target column")
+    compare.add_argument(
+        "--tuners",
+        default="hyperband,coarse_to_fine,rank_pruning",
+        help=f"comma-separated, from: {TUNER_NAMES} (hyperband always runs first)",
+    )
+    compare.add_argument("--seeds", type=_positive_int, default=2)
+    _add_epochs(compare)
+    compare.add_argument(
+        "--objective",
+        default=None,
+        help="default: val_accuracy for classification, val_loss for regression",
+    )
+    compare.add_argument("--out", default="kt_ext_compare", metavar="DIR")
+    compare.add_argument("--no-progress", action="store_true")
+
     search = commands.add_parser(
-        "search",
-        help="tune a kt_ext hypermodel on a bundled data set with a stock tuner",
+        "search", help="tune a kt_ext hypermodel on a bundled data set"
     )
     search.add_argument("--dataset", choices=datasets.NAMES, default="breast_cancer")
-    search.add_argument("--tuner", choices=TUNERS, default="hyperband")
-    search.add_argument(
-        "--max-epochs",
-        type=_positive_int,
-        default=9,
-        help="epochs of the longest trial (default 9)",
-    )
+    search.add_argument("--tuner", default="hyperband", help=f"one of: {TUNER_NAMES}")
+    _add_epochs(search)
     search.add_argument(
         "--max-trials",
         type=_positive_int,
         default=10,
-        help="trials for random and bayesian (default 10; hyperband sets its own)",
+        help="trials of max-epochs for random and bayesian (default 10)",
     )
     search.add_argument("--seed", type=int, default=1)
     search.add_argument(
@@ -71,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="where Keras Tuner keeps its trials (default: a temporary folder)",
     )
+
     report = commands.add_parser(
         "report", help="write a self-contained HTML report of a tuner directory"
     )
@@ -85,6 +111,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_epochs(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-epochs",
+        type=_positive_int,
+        default=9,
+        help="epochs of the longest trial (default 9)",
+    )
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -92,128 +127,107 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _search(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # Hyperband continues a trial from its parent's weights only; Keras warns
-    # each time that the saved optimizer state is not restored.
-    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-    import keras
-    import keras_tuner as kt
-    import numpy as np
+def _compare(args: argparse.Namespace) -> int:
+    from kt_ext.compare import compare
 
-    from kt_ext.hypermodels import CNNHyperModel, MLPHyperModel
+    data: Any = args.dataset
+    if args.csv:
+        data = _csv_dataset(args.csv, args.target)
+    elif args.target:
+        raise ValueError("`--target` needs `--csv`.")
+    result = compare(
+        data,
+        tuners=args.tuners,
+        seeds=args.seeds,
+        max_epochs=args.max_epochs,
+        objective=args.objective,
+        out=args.out,
+        progress=not args.no_progress,
+    )
+    print((result.out / "summary.md").read_text())
+    print(f"Results, plot and report in {result.out}/")
+    return 0
+
+
+def _csv_dataset(path: str, target: str | None) -> datasets.Dataset:
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise ImportError(
+            "`--csv` needs pandas, part of the `analysis` extra: "
+            "pip install 'kt_ext[analysis]'"
+        ) from error
+    table = pd.read_csv(path)
+    if target not in table.columns:
+        raise ValueError(
+            f"`--target` must name a column of {path}, got {target!r}; "
+            f"columns: {list(table.columns)}."
+        )
+    split = datasets.split(table.drop(columns=[target]), table[target], seed=0)
+    return dataclasses.replace(split, name=Path(path).stem)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from kt_ext._quiet import quiet_search
+    from kt_ext.compare import SearchSpec, TrialCost
+    from kt_ext.compare._harness import objective_direction, run_search, template_for
+    from kt_ext.compare._stats import best_so_far
 
     data = datasets.load(args.dataset, seed=args.seed)
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = data
-    template = CNNHyperModel if x_train.ndim == 4 else MLPHyperModel
-    hypermodel = template.for_data(x_train, y_train)
-    objective = "val_loss" if hypermodel.task == "regression" else "val_accuracy"
-    keras.utils.set_random_seed(args.seed)
+    hypermodel = template_for(*data.train)
+    objective = "val_loss" if data.task == "regression" else "val_accuracy"
+    direction = objective_direction(objective)
+    stock_trials = args.tuner in ("random", "bayesian")
+    fits: list[TrialCost] = []
 
-    common: dict[str, Any] = {
-        "objective": objective,
-        "seed": args.seed,
-        "overwrite": True,
-        "project_name": f"{args.dataset}_{args.tuner}",
-    }
-    if args.tuner == "hyperband":
-        tuner_cls, extra = kt.Hyperband, {"max_epochs": args.max_epochs, "factor": 3}
-    elif args.tuner == "random":
-        tuner_cls, extra = kt.RandomSearch, {"max_trials": args.max_trials}
-    else:
-        tuner_cls, extra = kt.BayesianOptimization, {"max_trials": args.max_trials}
-
-    with tempfile.TemporaryDirectory(prefix="kt_ext_") as scratch:
-        tuner = _with_progress(tuner_cls, args.max_epochs)(
-            hypermodel, directory=args.directory or scratch, **common, **extra
-        )
+    def report_fit(record: TrialCost) -> None:
+        fits.append(record)
+        best = best_so_far(fits, direction)[-1][2]
+        score = "failed" if record.score is None else f"{record.score:.4f}"
         print(
-            f"Tuning {template.__name__} on {args.dataset} "
-            f"({len(x_train)} train / {len(x_val)} validation rows) with "
-            f"{tuner_cls.__name__}, objective {objective}.",
+            f"  trial {len(fits):>4}  {score}  best {best:.4f}  "
+            f"epochs so far {record.cumulative_epochs:>4}  {record.elapsed_s:6.1f} s",
             flush=True,
         )
-        tuner.search(
-            x_train,
-            y_train,
-            epochs=args.max_epochs,
-            validation_data=(x_val, y_val),
-            verbose=0,
-        )
-        best_trial = tuner.oracle.get_best_trials(1)[0]
-        best_hp = best_trial.hyperparameters
-        epochs = best_hp.values.get("tuner/epochs", args.max_epochs)
 
-        print("\nBest hyperparameters:")
-        for name, value in best_hp.values.items():
-            if not name.startswith("tuner/"):
-                print(f"  {name:<20} {value}")
-        print(f"Best {objective}: {best_trial.score:.4f} (trial {best_trial.trial_id})")
-
-        # The final model: the best configuration retrained once on train +
-        # validation for the best trial's epochs; the test data is read here only.
-        keras.utils.set_random_seed(args.seed)
-        model = hypermodel.build(best_hp)
-        hypermodel.fit(
-            best_hp,
-            model,
-            np.concatenate([x_train, x_val]),
-            np.concatenate([y_train, y_val]),
-            epochs=epochs,
-            verbose=0,
+    print(
+        f"Tuning {type(hypermodel).__name__} on {args.dataset} "
+        f"({len(data.train[0])} train / {len(data.validation[0])} validation rows) "
+        f"with {args.tuner}, objective {objective}.",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="kt_ext_") as scratch, quiet_search():
+        spec = SearchSpec(
+            hypermodel=hypermodel,
+            objective=objective,
+            max_epochs=args.max_epochs,
+            factor=3,
+            seed=args.seed,
+            directory=args.directory or scratch,
+            project_name=f"{args.dataset}_{args.tuner}",
+            epoch_budget=args.max_trials * args.max_epochs if stock_trials else None,
         )
-        scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
-        metric = objective.removeprefix("val_")
-        print(
-            f"Test {metric} of the final model (retrained on train + validation for "
-            f"{epochs} epochs): {scores[metric]:.4f}"
-        )
+        row, _, tuner = run_search(args.tuner, spec, data, on_fit=report_fit)
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    print("\nBest hyperparameters:")
+    for name, value in best_trial.hyperparameters.values.items():
+        if not name.startswith("tuner/"):
+            print(f"  {name:<20} {value}")
+    print(f"Best {objective}: {row['best_val']:.4f} (trial {best_trial.trial_id})")
+    epochs = best_trial.hyperparameters.values.get("tuner/epochs", args.max_epochs)
+    print(
+        f"Test {objective.removeprefix('val_')} of the final model (retrained on "
+        f"train + validation for {epochs} epochs): {row['test_score']:.4f}"
+    )
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from kt_ext.analysis import write_report
+    from kt_ext.analysis import write_report
 
-        path = write_report(args.directory, args.out)
-    except (ImportError, OSError, ValueError) as error:
-        print(f"kt-ext report: error: {error}", file=sys.stderr)
-        return 2
+    path = write_report(args.directory, args.out)
     print(f"Report written to {path}")
     return 0
-
-
-def _with_progress(tuner_cls: type, epochs_per_trial: int) -> type:
-    """``tuner_cls`` extended to print one line per finished trial.
-
-    ``epochs_per_trial`` counts trials without Hyperband's ``tuner/epochs``.
-    """
-
-    class WithProgress(tuner_cls):
-        def on_search_begin(self) -> None:
-            super().on_search_begin()
-            self._started = time.monotonic()
-            self._epochs_done = 0
-
-        def on_trial_end(self, trial: Any) -> None:
-            super().on_trial_end(trial)
-            values = trial.hyperparameters.values
-            self._epochs_done += values.get(
-                "tuner/epochs", epochs_per_trial
-            ) - values.get("tuner/initial_epoch", 0)
-            best = self.oracle.get_best_trials(1)
-            best_score = f"{best[0].score:.4f}" if best else "-"
-            score = "failed" if trial.score is None else f"{trial.score:.4f}"
-            print(
-                f"  trial {trial.trial_id:>4}  {score}  best {best_score}  "
-                f"epochs so far {self._epochs_done:>4}  "
-                f"{time.monotonic() - self._started:6.1f} s",
-                flush=True,
-            )
-
-    WithProgress.__name__ = tuner_cls.__name__
-    return WithProgress
 
 
 if __name__ == "__main__":

@@ -38,3 +38,49 @@ def test_search_rejects_a_bad_budget(capsys):
     with pytest.raises(SystemExit):
         main(["search", "--max-epochs", "0"])
     assert "--max-epochs" in capsys.readouterr().err
+
+
+def test_compare_on_a_csv_file(capsys, tmp_path):
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame["species"] = frame.pop("target").map({0: "setosa", 1: "versicolor", 2: "x"})
+    csv = tmp_path / "flowers.csv"
+    frame.to_csv(csv, index=False)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "compare",
+            "--csv",
+            str(csv),
+            "--target",
+            "species",
+            "--tuners",
+            "random",
+            "--seeds",
+            "1",
+            "--max-epochs",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "# Comparison on flowers" in printed
+    assert (out / "results.csv").read_text().count("flowers") == 2
+
+
+def test_compare_names_a_missing_target_column(capsys, tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b\n1,2\n3,4\n")
+    code = main(["compare", "--csv", str(csv), "--target", "label"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "`--target`" in err and "'label'" in err and "['a', 'b']" in err
+
+
+def test_unknown_tuner_is_a_clear_error(capsys):
+    assert main(["search", "--tuner", "grid"]) == 2
+    assert "unknown tuner 'grid'" in capsys.readouterr().err

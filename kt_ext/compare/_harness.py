@@ -13,7 +13,7 @@ import dataclasses
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +96,10 @@ def compare(
     _check_positive("factor", factor, minimum=2)
     dataset = _as_dataset(data)
     if hypermodel is None:
-        hypermodel = _template_for(*dataset.train)
+        hypermodel = template_for(*dataset.train)
     if objective is None:
         objective = "val_loss" if dataset.task == "regression" else "val_accuracy"
-    direction = _direction(objective)
+    direction = objective_direction(objective)
     total = hyperband_epoch_budget(max_epochs, factor) * len(names) * seeds
 
     rows: list[dict[str, Any]] = []
@@ -122,7 +122,7 @@ def compare(
                     project_name=f"{name}_seed{seed}",
                     epoch_budget=budget,
                 )
-                row, log = _run_one(name, spec, dataset, advance, direction)
+                row, log, _ = run_search(name, spec, dataset, on_epoch=advance)
                 budget = budget or row["epochs"]
                 row["dataset"] = dataset.name
                 rows.append(row)
@@ -134,17 +134,37 @@ def compare(
     return result
 
 
-def _run_one(
+def run_search(
     name: str,
     spec: SearchSpec,
     dataset: datasets.Dataset,
-    advance: Any,
-    direction: str,
-) -> tuple[dict[str, Any], list[TrialCost]]:
+    *,
+    on_epoch: Callable[[], None] | None = None,
+    on_fit: Callable[[TrialCost], None] | None = None,
+) -> tuple[dict[str, Any], list[TrialCost], kt.Tuner]:
+    """Runs one registered tuner, then scores its best configuration on test.
+
+    Tuning reads the validation split only; the best configuration is then
+    retrained once on train + validation for its best trial's epochs and scored
+    on the test split.
+
+    Returns:
+        The ``results.csv`` row (without ``dataset`` and ``budget_to_match``),
+        the cost log of every fit, and the tuner.
+
+    Example:
+        >>> spec = SearchSpec(hypermodel, "val_accuracy", 9, 3, 1, "runs", "hb")
+        >>> row, log, tuner = run_search("hyperband", spec, data)  # doctest: +SKIP
+    """
     (x, y), (x_val, y_val) = dataset.train, dataset.validation
     keras.utils.set_random_seed(spec.seed)
     tuner = get_factory(name)(spec)
-    recorder = SearchRecorder(spec.objective, direction, on_epoch=advance)
+    recorder = SearchRecorder(
+        spec.objective,
+        objective_direction(spec.objective),
+        on_epoch=on_epoch,
+        on_fit=on_fit,
+    )
     tuner.search(
         x,
         y,
@@ -169,7 +189,7 @@ def _run_one(
         "trials": len(tuner.oracle.trials),
         "wall_s": round(wall_s, 2),
     }
-    return row, recorder.log
+    return row, recorder.log, tuner
 
 
 def _final_test_score(
@@ -239,14 +259,15 @@ def _as_dataset(data: Any) -> datasets.Dataset:
     )
 
 
-def _template_for(x: np.ndarray, y: np.ndarray) -> Any:
+def template_for(x: np.ndarray, y: np.ndarray) -> Any:
+    """``MLPHyperModel`` (``CNNHyperModel`` for images) sized for ``x`` and ``y``."""
     from kt_ext.hypermodels import CNNHyperModel, MLPHyperModel
 
     template = CNNHyperModel if x.ndim == 4 else MLPHyperModel
     return template.for_data(x, y)
 
 
-def _direction(objective: str) -> str:
+def objective_direction(objective: str) -> str:
     """Keras Tuner's inferred direction of a metric name (``ValueError`` if none)."""
     if not isinstance(objective, str) or not objective:
         raise ValueError(f"`objective` must be a metric name, got {objective!r}.")
