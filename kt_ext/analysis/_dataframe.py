@@ -143,7 +143,7 @@ def _row(
         "trial_id": trial.trial_id,
         "status": trial.status,
         "score": math.nan if trial.score is None else float(trial.score),
-        "epochs": _epochs(trial, search.objective),
+        "epochs": _epochs(trial, search),
         "wall_time": math.nan if wall_time is None else _last(wall_time),
         **{f"hp_{name}": values.get(name) for name in sampling},
         **{
@@ -153,11 +153,14 @@ def _row(
     }
 
 
-def _epochs(trial: Trial, objective: str | None) -> float:
+def _epochs(trial: Trial, search: Search) -> float:
     values = trial.hyperparameters.values
+    if trial.trial_id in search.epochs_trained:
+        # kt_ext oracles know what a trial stopped early really trained.
+        return search.epochs_trained[trial.trial_id]
     if trial.status == TrialStatus.COMPLETED and "tuner/epochs" in values:
         return values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
-    history = trial.metrics.metrics.get(objective)
+    history = trial.metrics.metrics.get(search.objective)
     if history is None or not history.get_history():
         return math.nan
     return history.get_history()[-1].step + 1 - values.get("tuner/initial_epoch", 0)

@@ -41,6 +41,8 @@ class Search:
         trials: The trials, sorted by trial id.
         histories: `narrowing_history` and `pruning_log` (empty lists for
             oracles without them).
+        epochs_trained: Trial id to epochs actually trained, as kt_ext oracles
+            record it (`epochs_trained` in their state; empty for others).
     """
 
     label: str
@@ -49,6 +51,7 @@ class Search:
     hyperparameters: keras_tuner.HyperParameters
     trials: list[Trial]
     histories: dict[str, list[dict[str, Any]]]
+    epochs_trained: dict[str, int]
 
 
 def load_search(source: Source) -> Search:
@@ -90,6 +93,7 @@ def _from_oracle(oracle: keras_tuner.Oracle) -> Search:
         histories={
             key: _history(getattr(oracle, key, state.get(key))) for key in HISTORY_KEYS
         },
+        epochs_trained=dict(state.get("epochs_trained", {})),
     )
 
 
@@ -121,6 +125,7 @@ def _from_directory(path: Path) -> Search:
         ),
         trials=trials,
         histories={key: _history(state.get(key)) for key in HISTORY_KEYS},
+        epochs_trained=dict(state.get("epochs_trained", {})),
     )
 
 

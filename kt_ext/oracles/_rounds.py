@@ -114,6 +114,10 @@ class Round:
         return len(self.carry) + self.new
 
 
+def _planned_epochs(values: Mapping[str, Any]) -> int:
+    return values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
+
+
 def _check_int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"`{name}` must be an int, got {value!r}.")
@@ -203,7 +207,8 @@ class RoundOracle(keras_tuner.Oracle):
         self.executions_per_trial = 1
         self.space: Space = {}
         self.rounds: list[Round] = []
-        self._epochs_charged: dict[str, int] = {}
+        # Epochs each trial trained (planned ones while it runs), per model.
+        self.epochs_trained: dict[str, int] = {}
         self._rng = np.random.default_rng(self.seed)
 
     # -- what subclasses override ------------------------------------------
@@ -255,7 +260,7 @@ class RoundOracle(keras_tuner.Oracle):
             values = self._next_values(current)
             if values is not None:
                 current.trial_ids.append(trial_id)
-                self._epochs_charged[trial_id] = self._cost(values)
+                self.epochs_trained[trial_id] = _planned_epochs(values)
                 return {"status": RUNNING, "values": values}
             if self._round_is_running(current):
                 # Only in distributed mode: other workers still train this round.
@@ -263,6 +268,9 @@ class RoundOracle(keras_tuner.Oracle):
             if not current.ended:
                 self._end_round(len(self.rounds) - 1, self._completed(current))
                 current.ended = True
+                # Keras Tuner saves only when a trial starts: keep what the round
+                # taught even if the search stops here.
+                self.save()
             upcoming = None if current.full else self._plan_round(len(self.rounds))
             if upcoming is None or not self._affordable(self._cheapest(upcoming)):
                 return {"status": IDLE if self.ongoing_trials else STOPPED}
@@ -354,8 +362,7 @@ class RoundOracle(keras_tuner.Oracle):
     # -- budget --------------------------------------------------------------
 
     def _cost(self, values: Mapping[str, Any]) -> int:
-        epochs = values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
-        return epochs * self.executions_per_trial
+        return _planned_epochs(values) * self.executions_per_trial
 
     def _cheapest(self, upcoming: Round) -> int:
         if upcoming.carry:
@@ -366,7 +373,7 @@ class RoundOracle(keras_tuner.Oracle):
     @property
     def epochs_used(self) -> int:
         """Epochs trained or reserved by running trials, times executions."""
-        return sum(self._epochs_charged.values())
+        return sum(self.epochs_trained.values()) * self.executions_per_trial
 
     def _affordable(self, cost: int) -> bool:
         if self.epoch_budget is None:
@@ -375,7 +382,7 @@ class RoundOracle(keras_tuner.Oracle):
 
     def charge_epochs(self, trial_id: str, epochs_trained: int) -> None:
         """Records that ``trial_id`` trained fewer epochs than planned."""
-        self._epochs_charged[trial_id] = epochs_trained * self.executions_per_trial
+        self.epochs_trained[trial_id] = epochs_trained
 
     # -- state -----------------------------------------------------------------
 
@@ -391,7 +398,7 @@ class RoundOracle(keras_tuner.Oracle):
                 "executions_per_trial": self.executions_per_trial,
                 "space": self.space,
                 "rounds": [dataclasses.asdict(r) for r in self.rounds],
-                "epochs_charged": self._epochs_charged,
+                "epochs_trained": self.epochs_trained,
                 "rng": self._rng.bit_generator.state,
             }
         )
@@ -407,6 +414,6 @@ class RoundOracle(keras_tuner.Oracle):
         self.executions_per_trial = state["executions_per_trial"]
         self.space = state["space"]
         self.rounds = [Round(**r) for r in state["rounds"]]
-        self._epochs_charged = dict(state["epochs_charged"])
+        self.epochs_trained = dict(state["epochs_trained"])
         self._rng = np.random.default_rng()
         self._rng.bit_generator.state = state["rng"]

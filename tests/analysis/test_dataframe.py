@@ -12,7 +12,8 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.oracles import RandomSearchOracle
 
 from kt_ext.analysis import WALL_TIME_METRIC, trials_dataframe
-from kt_ext.testing import get_objective, make_oracle
+from kt_ext.oracles import RoundOracle
+from kt_ext.testing import get_objective, make_oracle, run_oracle
 
 BASE_COLUMNS = ["trial_id", "status", "score", "epochs", "wall_time"]
 
@@ -200,3 +201,16 @@ def test_a_real_keras_tuner_directory(tmp_path):
     assert disk["epochs"].tolist() == [1]
     assert {"metric_loss", "metric_val_loss"} <= set(disk.columns)
     assert disk["score"].iloc[0] == disk["metric_val_loss"].iloc[0]
+
+
+def test_epochs_come_from_a_kt_ext_oracle_when_it_knows_them(tmp_path):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=3, max_trials=4, seed=0)
+    run_oracle(oracle, objective, directory=tmp_path)
+    first = sorted(oracle.trials)[0]
+    oracle.charge_epochs(first, 0)  # as if pruning had stopped it at once
+    oracle.save()
+    for source in (oracle, tmp_path / objective.name):
+        df = trials_dataframe(source)
+        assert df.loc[df.trial_id == first, "epochs"].item() == 0
+        assert df.epochs.sum() == oracle.epochs_used
