@@ -10,12 +10,16 @@ of asking again at once, so a distributed chief is not flooded.
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
+import keras
 import keras_tuner
-from keras_tuner.src import utils
+import numpy as np
+from keras_tuner.src import errors, utils
 from keras_tuner.src.backend import config as backend_config
+from keras_tuner.src.engine import tuner as tuner_module
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -55,6 +59,21 @@ class FidelityTuner(keras_tuner.Tuner):
         self._idle_wait = 0.0
         self._asked = False
 
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
+
+        Raises:
+            ValueError: ``x`` or ``y`` is empty, or they differ in length (also
+                for ``validation_data``), before any training.
+        """
+        x = fit_args[0] if fit_args else fit_kwargs.get("x")
+        y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
+        check_fit_data(x, y, "x", "y")
+        validation = fit_kwargs.get("validation_data")
+        if isinstance(validation, tuple | list) and len(validation) >= 2:
+            check_fit_data(*validation[:2], "validation_data[0]", "validation_data[1]")
+        super().search(*fit_args, **fit_kwargs)
+
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args, **kwargs):
         """Trains for the trial's ``tuner/epochs`` from ``tuner/initial_epoch``."""
         values = trial.hyperparameters.values
@@ -62,6 +81,41 @@ class FidelityTuner(keras_tuner.Tuner):
             kwargs["epochs"] = values["tuner/epochs"]
             kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
         return super().run_trial(trial, *args, **kwargs)
+
+    def _try_build(self, hp: keras_tuner.HyperParameters) -> Any:
+        # Keras Tuner clears the session, which collects garbage, then collects
+        # again; one full collection per trial frees the same memory.
+        keras.backend.clear_session(free_memory=False)
+        gc.collect()
+        model = self._build_hypermodel(hp)
+        if not isinstance(model, keras.Model) or not model.compiled:
+            raise errors.FatalTypeError(
+                "The hypermodel must return a compiled keras.Model, got "
+                f"{model!r}: call model.compile(...) in build()."
+            )
+        size = tuner_module.maybe_compute_model_size(model)
+        if self.max_model_size and size > self.max_model_size:
+            raise errors.FailedTrialError(
+                f"Oversized model: {size} parameters. Skip model."
+            )
+        return model
+
+    def on_epoch_end(
+        self,
+        trial: keras_tuner.engine.trial.Trial,
+        model: keras.Model,
+        epoch: int,
+        logs: dict[str, Any] | None = None,
+    ) -> None:
+        """Stops the search at once if the model does not produce the objective."""
+        super().on_epoch_end(trial, model, epoch, logs=logs)
+        objective = self.oracle.objective
+        if logs is not None and not objective.has_value(logs):
+            raise errors.FatalValueError(
+                f"The objective {objective.name!r} is not among the metrics the "
+                f"model produces: {sorted(logs)}. Pass one of these as `objective`, "
+                "or add the metric in compile() (and validation data for val_*)."
+            )
 
     def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> Any:
         model = super()._build_hypermodel(hp)
@@ -92,3 +146,29 @@ class FidelityTuner(keras_tuner.Tuner):
         self._asked = False
         self._idle_wait = 0.0
         super().on_trial_begin(trial)
+
+
+def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
+    """Raises ``ValueError`` for empty arrays or arrays of different lengths.
+
+    Data that has no length (a ``tf.data.Dataset``, a generator) is not
+    checked.
+
+    Example:
+        >>> check_fit_data(np.zeros((3, 2)), np.zeros(2), "x", "y")
+        Traceback (most recent call last):
+        ...
+        ValueError: `x` and `y` must have the same length, got 3 and 2.
+    """
+    lengths = {}
+    for name, data in ((x_name, x), (y_name, y)):
+        if data is None or not hasattr(data, "__len__") or isinstance(data, dict):
+            continue
+        lengths[name] = len(data)
+        if lengths[name] == 0:
+            raise ValueError(f"`{name}` must not be empty, got shape {np.shape(data)}.")
+    if len(lengths) == 2 and lengths[x_name] != lengths[y_name]:
+        raise ValueError(
+            f"`{x_name}` and `{y_name}` must have the same length, got "
+            f"{lengths[x_name]} and {lengths[y_name]}."
+        )

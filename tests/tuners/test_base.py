@@ -86,3 +86,37 @@ def test_idle_answers_back_off(monkeypatch, tmp_path):
 def test_hyperband_only_arguments_point_to_the_epoch_budget():
     with pytest.raises(TypeError, match=r"hyperband_iterations.*epoch_budget"):
         reject_hyperband_only("CoarseToFine", {"hyperband_iterations": 2})
+
+
+def test_bad_data_fails_before_any_trial(tmp_path):
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, seed=0)
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    x = np.zeros((10, 4), dtype="float32")
+    with pytest.raises(ValueError, match=r"`x` and `y` must have the same length"):
+        tuner.search(x, np.zeros(9), validation_data=(x, np.zeros(10)))
+    with pytest.raises(ValueError, match=r"`x` must not be empty, got shape \(0, 4\)"):
+        tuner.search(x[:0], np.zeros(0))
+    with pytest.raises(ValueError, match=r"`validation_data\[0\]` and"):
+        tuner.search(x, np.zeros(10), validation_data=(x, np.zeros(3)))
+    assert not oracle.trials
+
+
+def test_missing_objective_stops_the_search_naming_the_metrics(tmp_path):
+    oracle = RoundOracle(objective="val_auc", max_epochs=1, seed=0)
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    x = np.zeros((10, 4), dtype="float32")
+    y = np.zeros(10, dtype="float32")
+    with pytest.raises(ValueError, match=r"'val_auc'.*'val_accuracy'"):
+        tuner.search(x, y, validation_data=(x, y), verbose=0)
+    assert len(oracle.trials) == 1
+
+
+def test_uncompiled_models_are_rejected(tmp_path):
+    def uncompiled(hp):
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, seed=0)
+    tuner = FidelityTuner(oracle, uncompiled, directory=tmp_path, project_name="p")
+    x = np.zeros((10, 4), dtype="float32")
+    with pytest.raises(TypeError, match=r"compiled keras\.Model"):
+        tuner.search(x, np.zeros(10), validation_data=(x, np.zeros(10)), verbose=0)
