@@ -6,6 +6,14 @@ inside a current search space, an epoch budget, and JSON state.
 
 from __future__ import annotations
 
+from kt_ext.oracles._coarse_to_fine import CoarseToFineOracle
+from kt_ext.oracles._rank_pruning import RankPruningOracle
 from kt_ext.oracles._rounds import RoundOracle, hyperband_epoch_budget, rung_epochs
 
-__all__ = ["RoundOracle", "hyperband_epoch_budget", "rung_epochs"]
+__all__ = [
+    "CoarseToFineOracle",
+    "RankPruningOracle",
+    "RoundOracle",
+    "hyperband_epoch_budget",
+    "rung_epochs",
+]

@@ -22,6 +22,7 @@ from kt_ext.testing._driver import (
     make_oracle,
     run_oracle,
 )
+from kt_ext.testing._lcbench import DEVELOPMENT_TASKS, LCBenchObjective
 from kt_ext.testing._objectives import (
     OBJECTIVES,
     LearningRateObjective,
@@ -31,8 +32,10 @@ from kt_ext.testing._objectives import (
 )
 
 __all__ = [
+    "DEVELOPMENT_TASKS",
     "OBJECTIVES",
     "DriverResult",
+    "LCBenchObjective",
     "LearningRateObjective",
     "MLPObjective",
     "SyntheticObjective",

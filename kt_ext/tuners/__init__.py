@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from kt_ext.tuners._base import FidelityTuner
+from kt_ext.tuners._coarse_to_fine import CoarseToFine
+from kt_ext.tuners._rank_pruning import RankPruning
 
-__all__ = ["FidelityTuner"]
+__all__ = ["CoarseToFine", "FidelityTuner", "RankPruning"]

@@ -1,0 +1,447 @@
+"""Rank-correlation pruning: cut the search space where the data says so.
+
+Rounds of trials are sampled from the current space with epochs growing by
+``factor`` (see :class:`~kt_ext.oracles.RoundOracle`). After each round, the
+Spearman rank correlation of every active hyperparameter with the objective is
+computed over the round's completed trials (all trained to the same
+``tuner/epochs``, or stopped early below their peers): numeric entries in Keras
+Tuner's unit-cube view (so log ranges are judged in log space), each value of a
+choice as a 0/1 indicator, conditional entries only over the trials where they
+were active. Then:
+
+- ``narrow``: an influential numeric entry loses the bad side of its range, up
+  to just beyond the round's top trials;
+- ``remove``: a choice value that goes with significantly worse scores is
+  dropped (never the last one);
+- ``freeze``: an entry without effect in ``freeze_rounds`` consecutive rounds
+  is fixed at the value of the round's best trial.
+
+Every decision is appended to :attr:`RankPruningOracle.pruning_log`. While a
+trial trains, each epoch's metric (reported by the tuner with
+``update_trial(..., step=epoch)``) is ranked against the other trials' metrics
+at the same epoch; a trial in the bottom ``prune_quantile`` is answered
+STOPPED, ends COMPLETED with what it reached, and is charged only the epochs it
+trained. The maths are the pure functions of :mod:`kt_ext.oracles._rank_rules`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import keras_tuner
+import numpy as np
+from keras_tuner.engine import hyperparameters as hp_module
+from keras_tuner.engine import trial as trial_module
+
+from kt_ext.oracles import _rank_rules as rules
+from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle
+
+__all__ = ["RankPruningOracle"]
+
+
+def _check_unit(name: str, value: Any, *, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"`{name}` must be a number, got {value!r}.")
+    if not low < value <= high:
+        raise ValueError(f"`{name}` must be in ({low}, {high}], got {value!r}.")
+
+
+def _check_count(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"`{name}` must be an int, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}.")
+
+
+def _is_active(trial: trial_module.Trial, name: str) -> bool:
+    hps = trial.hyperparameters
+    return name in hps.values and hps.is_active(name)
+
+
+class RankPruningOracle(RoundOracle):
+    """Rounds of trials; after each, Spearman correlations decide what to cut.
+
+    Args:
+        objective: As in Keras Tuner.
+        max_epochs: Epochs of the longest trial (default 100, as Hyperband).
+        min_epochs: Epochs of the first round's trials.
+        factor: Epochs grow by this factor from one round to the next.
+        epoch_budget: Epochs to train in all (times ``executions_per_trial``);
+            default: what one Hyperband iteration with the same ``max_epochs``
+            and ``factor`` trains.
+        max_trials: Trials to run at most.
+        hyperparameters: As in Keras Tuner.
+        allow_new_entries: As in Keras Tuner.
+        tune_new_entries: As in Keras Tuner.
+        seed: Random seed; ``0`` is a seed like any other.
+        max_retries_per_trial: As in Keras Tuner.
+        max_consecutive_failed_trials: As in Keras Tuner.
+        rho_threshold: Smallest ``|rho|`` that makes an entry (or a choice
+            value) influential. Default 0.3.
+        alpha: Largest p-value that makes an entry influential (for a
+            choice's values, Bonferroni-corrected for their number). Default
+            0.05.
+        freeze_rho: An entry is quiet in a round when ``|rho|`` is below this
+            and the p-value at least ``freeze_p_value``. Default 0.2.
+        freeze_p_value: See ``freeze_rho``. Default 0.1.
+        freeze_rounds: Consecutive quiet rounds before an entry is frozen.
+            Default 2.
+        min_trials: Completed trials (where the entry is active) needed before
+            any decision on an entry. Default 8.
+        top_fraction: Share of a round's trials whose span a narrowed range
+            keeps. Default 1/3.
+        margin: Slack kept beyond the top trials when narrowing, in the
+            unit-cube view. Default 0.1.
+        prune_trials: Whether to stop losing trials early. The tuner must then
+            report every epoch (``kt_ext.RankPruning`` does). Default True.
+        prune_quantile: A trial is stopped when at least ``1 - prune_quantile``
+            of its peers beat it at the same epoch. Default 0.25.
+        min_peers: Other trials needed at an epoch before any trial is stopped
+            there. Default 5.
+
+    Attributes:
+        pruning_log: One dict per decision: ``{"round", "name", "rho",
+            "p_value", "action", "before", "after"}``, ``action`` in
+            ``narrow``, ``remove``, ``freeze``; ``before``/``after`` in the
+            space format.
+
+    Example:
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RankPruningOracle, objective, max_epochs=9, seed=1)
+        >>> result = run_oracle(oracle, objective)
+        >>> {entry["action"] for entry in oracle.pruning_log} <= {
+        ...     "narrow", "remove", "freeze"}
+        True
+    """
+
+    def __init__(
+        self,
+        objective: Any = None,
+        *,
+        max_epochs: int = 100,
+        min_epochs: int = 1,
+        factor: float = 3,
+        epoch_budget: int | None = None,
+        max_trials: int | None = None,
+        hyperparameters: keras_tuner.HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        seed: int | None = None,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        rho_threshold: float = 0.3,
+        alpha: float = 0.05,
+        freeze_rho: float = 0.2,
+        freeze_p_value: float = 0.1,
+        freeze_rounds: int = 2,
+        min_trials: int = 8,
+        top_fraction: float = 1 / 3,
+        margin: float = 0.1,
+        prune_trials: bool = True,
+        prune_quantile: float = 0.25,
+        min_peers: int = 5,
+    ) -> None:
+        _check_unit("rho_threshold", rho_threshold, low=0.0, high=1.0)
+        _check_unit("alpha", alpha, low=0.0, high=1.0)
+        _check_unit("freeze_rho", freeze_rho, low=0.0, high=1.0)
+        _check_unit("freeze_p_value", freeze_p_value, low=0.0, high=1.0)
+        _check_count("freeze_rounds", freeze_rounds, 1)
+        _check_count("min_trials", min_trials, 3)
+        _check_unit("top_fraction", top_fraction, low=0.0, high=1.0)
+        if isinstance(margin, bool) or not isinstance(margin, int | float):
+            raise TypeError(f"`margin` must be a number, got {margin!r}.")
+        if not 0 <= margin <= 1:
+            raise ValueError(f"`margin` must be in [0, 1], got {margin!r}.")
+        if not isinstance(prune_trials, bool):
+            raise TypeError(f"`prune_trials` must be a bool, got {prune_trials!r}.")
+        _check_unit("prune_quantile", prune_quantile, low=0.0, high=1.0)
+        _check_count("min_peers", min_peers, 1)
+        super().__init__(
+            objective=objective,
+            max_epochs=max_epochs,
+            min_epochs=min_epochs,
+            factor=factor,
+            epoch_budget=epoch_budget,
+            max_trials=max_trials,
+            hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries,
+            tune_new_entries=tune_new_entries,
+            seed=seed,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        self.rho_threshold = float(rho_threshold)
+        self.alpha = float(alpha)
+        self.freeze_rho = float(freeze_rho)
+        self.freeze_p_value = float(freeze_p_value)
+        self.freeze_rounds = int(freeze_rounds)
+        self.min_trials = int(min_trials)
+        self.top_fraction = float(top_fraction)
+        self.margin = float(margin)
+        self.prune_trials = prune_trials
+        self.prune_quantile = float(prune_quantile)
+        self.min_peers = int(min_peers)
+        self.pruning_log: list[dict[str, Any]] = []
+        # Consecutive quiet rounds per entry.
+        self._quiet: dict[str, int] = {}
+        # Epoch (as str) -> trial id -> the objective reported at that epoch
+        # (one value per execution).
+        self._epoch_values: dict[str, dict[str, list[float]]] = {}
+        # Trial id -> the epoch at which it was stopped.
+        self._stopped_at: dict[str, int] = {}
+
+    # -- rounds ----------------------------------------------------------------
+
+    def _plan_round(self, index: int) -> Round | None:
+        """The base plan, without continuing trials that were stopped early.
+
+        A stopped trial has not reached its ``tuner/epochs``; the epochs its
+        continuation would have trained go to fresh configurations instead.
+        """
+        planned = super()._plan_round(index)
+        if planned is None or not planned.carry:
+            return planned
+        carry = [tid for tid in planned.carry if tid not in self._stopped_at]
+        dropped = len(planned.carry) - len(carry)
+        if dropped:
+            previous = self.rounds[index - 1].epochs
+            freed = dropped * (planned.epochs - previous)
+            planned.carry = carry
+            planned.new += math.floor(freed / planned.epochs)
+        return planned
+
+    def _end_round(self, index: int, completed: list[trial_module.Trial]) -> None:
+        """Correlates every open entry with the round's scores and cuts."""
+        sign = 1.0 if self.objective.direction == "max" else -1.0
+        hps = {hp.name: hp for hp in self.hyperparameters.space}
+        for name in list(self.space):
+            hp, entry = hps.get(name), self.space[name]
+            if hp is None or len(entry.get("values", (0, 0))) < 2:
+                continue
+            active = [trial for trial in completed if _is_active(trial, name)]
+            if len(active) < self.min_trials:
+                continue
+            values = [trial.hyperparameters.values[name] for trial in active]
+            goodness = [sign * trial.score for trial in active]
+            if "values" in entry:
+                self._judge_choice(index, name, entry, values, goodness)
+            else:
+                self._judge_range(index, hp, entry, values, goodness)
+
+    def _judge_range(
+        self,
+        index: int,
+        hp: hp_module.HyperParameter,
+        entry: dict[str, Any],
+        values: list[Any],
+        goodness: list[float],
+    ) -> None:
+        positions = [hp.value_to_prob(value) for value in values]
+        evidence = rules.spearman(positions, goodness)
+        if rules.is_influential(
+            evidence, rho_threshold=self.rho_threshold, alpha=self.alpha
+        ):
+            self._quiet[hp.name] = 0
+            bounds = (hp.value_to_prob(entry["min"]), hp.value_to_prob(entry["max"]))
+            low, high = rules.narrowed_bounds(
+                positions,
+                goodness,
+                evidence.rho,
+                bounds,
+                top_fraction=self.top_fraction,
+                margin=self.margin,
+            )
+            after = dict(entry)
+            if evidence.rho > 0:
+                after["min"] = min(
+                    max(hp.prob_to_value(low), entry["min"]), entry["max"]
+                )
+            else:
+                after["max"] = max(
+                    min(hp.prob_to_value(high), entry["max"]), entry["min"]
+                )
+            if after != entry:
+                self._decide(index, hp.name, evidence, "narrow", after)
+            return
+        self._count_quiet(index, hp.name, evidence, values, goodness)
+
+    def _judge_choice(
+        self,
+        index: int,
+        name: str,
+        entry: dict[str, Any],
+        values: list[Any],
+        goodness: list[float],
+    ) -> None:
+        choices = entry["values"]
+        evidence = {
+            position: rules.spearman(
+                [float(value == choice) for value in values], goodness
+            )
+            for position, choice in enumerate(choices)
+        }
+        removed = rules.values_to_remove(
+            evidence, rho_threshold=self.rho_threshold, alpha=self.alpha
+        )
+        if removed:
+            self._quiet[name] = 0
+            for position in removed:
+                current = self.space[name]["values"]
+                after = {"values": [v for v in current if v != choices[position]]}
+                self._decide(index, name, evidence[position], "remove", after)
+            return
+        finite = [ev for ev in evidence.values() if math.isfinite(ev.rho)]
+        strongest = (
+            min(finite, key=lambda ev: ev.p_value)
+            if len(finite) == len(evidence)
+            else rules.Evidence(math.nan, math.nan, len(values))
+        )
+        self._count_quiet(index, name, strongest, values, goodness)
+
+    def _count_quiet(
+        self,
+        index: int,
+        name: str,
+        evidence: rules.Evidence,
+        values: list[Any],
+        goodness: list[float],
+    ) -> None:
+        quiet = rules.is_quiet(
+            evidence, freeze_rho=self.freeze_rho, freeze_p_value=self.freeze_p_value
+        )
+        self._quiet[name] = self._quiet.get(name, 0) + 1 if quiet else 0
+        if self._quiet[name] >= self.freeze_rounds:
+            best = values[int(np.argmax(goodness))]
+            self._decide(index, name, evidence, "freeze", {"values": [best]})
+
+    def _decide(
+        self,
+        index: int,
+        name: str,
+        evidence: rules.Evidence,
+        action: str,
+        after: dict[str, Any],
+    ) -> None:
+        before = self.space[name]
+        self.space = {**self.space, name: after}
+        self.pruning_log.append(
+            {
+                "round": index,
+                "name": name,
+                "rho": evidence.rho,
+                "p_value": evidence.p_value,
+                "action": action,
+                "before": copy.deepcopy(before),
+                "after": copy.deepcopy(after),
+            }
+        )
+
+    # -- trial pruning ---------------------------------------------------------
+
+    @keras_tuner.synchronized
+    def update_trial(
+        self, trial_id: str, metrics: dict[str, float], step: int = 0
+    ) -> trial_module.Trial:
+        """Records an epoch's metrics; answers STOPPED for a losing trial.
+
+        The returned trial is a copy with status STOPPED when the trial ranks
+        in the bottom ``prune_quantile`` of its peers at this epoch (or its
+        metric is not finite), from that epoch on; the stored trial keeps
+        running until the tuner ends it.
+        """
+        trial = super().update_trial(trial_id, metrics, step=step)
+        name = self.objective.name
+        if not self.prune_trials or name not in metrics:
+            return trial
+        step = int(step)
+        peers = self._epoch_values.setdefault(str(step), {})
+        peers.setdefault(trial_id, []).append(float(metrics[name]))
+        last = trial.hyperparameters.values.get("tuner/epochs", 0) - 1
+        if trial_id not in self._stopped_at and step < last:
+            value = float(np.mean(peers[trial_id]))
+            others = [
+                mean
+                for other, reported in peers.items()
+                if other != trial_id and math.isfinite(mean := float(np.mean(reported)))
+            ]
+            if rules.should_stop(
+                value,
+                others,
+                direction=self.objective.direction,
+                quantile=self.prune_quantile,
+                min_peers=self.min_peers,
+            ):
+                self._stopped_at[trial_id] = step
+        if step < self._stopped_at.get(trial_id, math.inf):
+            return trial
+        answer = copy.copy(trial)
+        answer.status = STOPPED
+        return answer
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial: trial_module.Trial) -> None:
+        """Ends ``trial``, charging only the epochs a stopped trial trained."""
+        stopped = self._stopped_at.get(trial.trial_id)
+        if stopped is not None:
+            values = self.trials[trial.trial_id].hyperparameters.values
+            start = values.get("tuner/initial_epoch", 0)
+            self.charge_epochs(trial.trial_id, stopped + 1 - start)
+        super().end_trial(trial)
+
+    @property
+    def stopped_trials(self) -> dict[str, int]:
+        """Trial id -> the epoch (0-based) at which it was stopped early."""
+        return dict(self._stopped_at)
+
+    # -- state -----------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        state.update(
+            {
+                # At the top level, where the analysis reads it (DESIGN.md).
+                "pruning_log": self.pruning_log,
+                "rank_pruning": {
+                    "rho_threshold": self.rho_threshold,
+                    "alpha": self.alpha,
+                    "freeze_rho": self.freeze_rho,
+                    "freeze_p_value": self.freeze_p_value,
+                    "freeze_rounds": self.freeze_rounds,
+                    "min_trials": self.min_trials,
+                    "top_fraction": self.top_fraction,
+                    "margin": self.margin,
+                    "prune_trials": self.prune_trials,
+                    "prune_quantile": self.prune_quantile,
+                    "min_peers": self.min_peers,
+                    "quiet": self._quiet,
+                    "epoch_values": self._epoch_values,
+                    "stopped_at": self._stopped_at,
+                },
+            }
+        )
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        own = state["rank_pruning"]
+        self.rho_threshold = own["rho_threshold"]
+        self.alpha = own["alpha"]
+        self.freeze_rho = own["freeze_rho"]
+        self.freeze_p_value = own["freeze_p_value"]
+        self.freeze_rounds = own["freeze_rounds"]
+        self.min_trials = own["min_trials"]
+        self.top_fraction = own["top_fraction"]
+        self.margin = own["margin"]
+        self.prune_trials = own["prune_trials"]
+        self.prune_quantile = own["prune_quantile"]
+        self.min_peers = own["min_peers"]
+        self.pruning_log = copy.deepcopy(state["pruning_log"])
+        self._quiet = dict(own["quiet"])
+        self._epoch_values = {
+            step: {tid: list(values) for tid, values in by_trial.items()}
+            for step, by_trial in own["epoch_values"].items()
+        }
+        self._stopped_at = dict(own["stopped_at"])

@@ -1,0 +1,166 @@
+"""The rank-pruning tuner: a drop-in for ``kt.Hyperband``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras_tuner
+from keras_tuner.engine import trial as trial_module
+from keras_tuner.src.engine import tuner_utils
+
+from kt_ext.oracles import RankPruningOracle
+from kt_ext.tuners._base import FidelityTuner, reject_hyperband_only
+
+
+class RankPruning(FidelityTuner):
+    """Tuner of :class:`~kt_ext.oracles.RankPruningOracle`.
+
+    Runs like ``kt.Hyperband`` (same ``max_epochs`` and ``factor``, trials
+    continued from their weights), and after every round cuts the search space
+    where Spearman rank correlations say so; see ``tuner.oracle.pruning_log``.
+    With ``prune_trials`` (the default), every epoch's metrics are reported to
+    the oracle, and a trial that ranks low against its peers at the same epoch
+    stops training there: it ends COMPLETED with what it reached.
+
+    Args:
+        hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may
+            be ``None`` in a subclass that overrides ``run_trial``.
+        objective: As in Keras Tuner, e.g. ``"val_accuracy"``.
+        max_epochs: Epochs of the longest trial. Default 100.
+        min_epochs: Epochs of the first round's trials. Default 1.
+        factor: Epochs grow by this factor between rounds. Default 3.
+        epoch_budget: Epochs to train in all (times
+            ``executions_per_trial``); default: about one Hyperband iteration.
+        max_trials: Trials to run at most.
+        seed: Random seed; ``0`` is a seed like any other.
+        hyperparameters: As in Keras Tuner.
+        tune_new_entries: As in Keras Tuner.
+        allow_new_entries: As in Keras Tuner.
+        max_retries_per_trial: As in Keras Tuner.
+        max_consecutive_failed_trials: As in Keras Tuner.
+        rho_threshold: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        alpha: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        freeze_rho: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        freeze_p_value: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        freeze_rounds: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        min_trials: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        top_fraction: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        margin: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        prune_trials: Stop losing trials early. Default True.
+        prune_quantile: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        min_peers: See :class:`~kt_ext.oracles.RankPruningOracle`.
+        **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
+            ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
+
+    Raises:
+        TypeError: For ``hyperband_iterations`` (use ``epoch_budget``).
+
+    Example:
+        >>> import kt_ext
+        >>> def model_builder(hp):  # doctest: +SKIP
+        ...     ...
+        >>> tuner = kt_ext.RankPruning(model_builder, objective="val_accuracy",
+        ...                            max_epochs=30, factor=3)  # doctest: +SKIP
+        >>> tuner.search(x, y, validation_data=(x_val, y_val))  # doctest: +SKIP
+        >>> tuner.oracle.pruning_log  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        *,
+        max_epochs: int = 100,
+        min_epochs: int = 1,
+        factor: float = 3,
+        epoch_budget: int | None = None,
+        max_trials: int | None = None,
+        seed: int | None = None,
+        hyperparameters: keras_tuner.HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        rho_threshold: float = 0.3,
+        alpha: float = 0.05,
+        freeze_rho: float = 0.2,
+        freeze_p_value: float = 0.1,
+        freeze_rounds: int = 2,
+        min_trials: int = 8,
+        top_fraction: float = 1 / 3,
+        margin: float = 0.1,
+        prune_trials: bool = True,
+        prune_quantile: float = 0.25,
+        min_peers: int = 5,
+        **kwargs: Any,
+    ) -> None:
+        reject_hyperband_only(type(self).__name__, kwargs)
+        oracle = RankPruningOracle(
+            objective=objective,
+            max_epochs=max_epochs,
+            min_epochs=min_epochs,
+            factor=factor,
+            epoch_budget=epoch_budget,
+            max_trials=max_trials,
+            hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries,
+            tune_new_entries=tune_new_entries,
+            seed=seed,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            rho_threshold=rho_threshold,
+            alpha=alpha,
+            freeze_rho=freeze_rho,
+            freeze_p_value=freeze_p_value,
+            freeze_rounds=freeze_rounds,
+            min_trials=min_trials,
+            top_fraction=top_fraction,
+            margin=margin,
+            prune_trials=prune_trials,
+            prune_quantile=prune_quantile,
+            min_peers=min_peers,
+        )
+        super().__init__(oracle, hypermodel, **kwargs)
+        self.prune_trials = prune_trials
+
+    def on_epoch_end(
+        self,
+        trial: trial_module.Trial,
+        model: Any,
+        epoch: int,
+        logs: dict[str, Any] | None = None,
+    ) -> None:
+        """Reports the epoch to the oracle; stops training if it says STOPPED.
+
+        Called by Keras Tuner's per-trial callback after every epoch (``epoch``
+        counts from 0 across ``initial_epoch``, as Keras does).
+        """
+        super().on_epoch_end(trial, model, epoch, logs=logs)
+        name = self.oracle.objective.name
+        if not self.prune_trials or not logs or name not in logs:
+            return
+        metrics = {key: float(value) for key, value in logs.items()}
+        reported = self.oracle.update_trial(trial.trial_id, metrics, step=epoch)
+        if reported.status == trial_module.TrialStatus.STOPPED:
+            model.stop_training = True
+
+    def _run_and_update_trial(
+        self, trial: trial_module.Trial, *fit_args: Any, **fit_kwargs: Any
+    ) -> None:
+        """Runs the trial; reports it once at the end only if no epoch was.
+
+        With ``prune_trials`` the oracle already holds every epoch's metrics
+        (averaged over executions at each epoch), which is what Keras Tuner's
+        final report would sum up; it is then skipped, without the deprecation
+        warning Keras Tuner gives for per-epoch reports.
+        """
+        results = self.run_trial(trial, *fit_args, **fit_kwargs)
+        objective = self.oracle.objective
+        if self.oracle.get_trial(trial.trial_id).metrics.exists(objective.name):
+            return
+        tuner_utils.validate_trial_results(results, objective, "Tuner.run_trial()")
+        self.oracle.update_trial(
+            trial.trial_id,
+            tuner_utils.convert_to_metrics_dict(results, objective),
+            step=tuner_utils.get_best_step(results, objective),
+        )

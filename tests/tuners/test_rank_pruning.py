@@ -1,0 +1,107 @@
+"""The RankPruning tuner: a drop-in for kt.Hyperband that stops losing trials."""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from keras_tuner.engine.trial import TrialStatus
+
+import kt_ext
+from kt_ext.callbacks import ClearTrainingOutput
+from kt_ext.hypermodels import MLPHyperModel
+
+
+def _data(rows=60, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, 4)).astype("float32")
+    y = (x[:, 0] + 0.3 * rng.normal(size=rows) > 0).astype("int32")
+    return (
+        x[: rows // 2 + 10],
+        y[: rows // 2 + 10],
+        x[rows // 2 + 10 :],
+        y[rows // 2 + 10 :],
+    )
+
+
+def model_builder(hp):
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(hp.Int("units", 32, 512, step=32), activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(hp.Choice("learning_rate", [1e-2, 1e-3, 1e-4])),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def test_typical_hyperband_script_runs_with_only_the_class_name_changed(tmp_path):
+    x, y, x_val, y_val = _data()
+    tuner = kt_ext.RankPruning(
+        model_builder,
+        objective="val_accuracy",
+        max_epochs=3,
+        factor=3,
+        epoch_budget=8,
+        directory=tmp_path,
+        project_name="intro_to_kt",
+    )
+    with warnings.catch_warnings():
+        # Keras Tuner's warning for per-epoch reports must not appear.
+        warnings.filterwarnings(
+            "error", message="The use case of calling", category=DeprecationWarning
+        )
+        tuner.search(
+            x,
+            y,
+            epochs=30,
+            batch_size=50,
+            validation_data=(x_val, y_val),
+            callbacks=[ClearTrainingOutput()],
+            verbose=0,
+        )
+    best_hps = tuner.get_best_hyperparameters(num_trials=1)[0]
+    assert best_hps.get("learning_rate") in (1e-2, 1e-3, 1e-4)
+    assert tuner.get_best_models()[0].output_shape == (None, 1)
+    assert tuner.oracle.epochs_used <= 8
+
+
+def test_hyperband_iterations_is_rejected():
+    with pytest.raises(TypeError, match=r"hyperband_iterations.*epoch_budget"):
+        kt_ext.RankPruning(model_builder, objective="val_loss", hyperband_iterations=2)
+
+
+def test_a_losing_trial_is_stopped_and_ends_completed_with_fewer_epochs(tmp_path):
+    x, y, x_val, y_val = _data()
+    hypermodel = MLPHyperModel.for_data(
+        x, y, overrides={"num_layers": 1, "units": 4, "batch_norm": None}
+    )
+    tuner = kt_ext.RankPruning(
+        hypermodel,
+        objective="val_loss",
+        min_epochs=3,
+        max_epochs=3,
+        max_trials=4,
+        seed=0,
+        prune_quantile=1.0,  # any trial behind a peer stops
+        min_peers=1,
+        directory=tmp_path,
+        project_name="prune",
+    )
+    tuner.search(x, y, validation_data=(x_val, y_val), verbose=0)
+    oracle = tuner.oracle
+    assert oracle.stopped_trials
+    for trial_id, epoch in oracle.stopped_trials.items():
+        trial = oracle.get_trial(trial_id)
+        assert trial.status == TrialStatus.COMPLETED
+        steps = [obs.step for obs in trial.metrics.get_history("val_loss")]
+        assert max(steps) == epoch < 2
+        assert oracle.epochs_trained[trial_id] == epoch + 1
+    assert oracle.epochs_used < 4 * 3
