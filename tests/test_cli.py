@@ -84,3 +84,11 @@ def test_compare_names_a_missing_target_column(capsys, tmp_path):
 def test_unknown_tuner_is_a_clear_error(capsys):
     assert main(["search", "--tuner", "grid"]) == 2
     assert "unknown tuner 'grid'" in capsys.readouterr().err
+
+
+def test_unwritable_output_folder_fails_before_training(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = main(["compare", "--dataset", "iris", "--out", str(blocker / "out")])
+    assert code == 2
+    assert "kt-ext compare: error:" in capsys.readouterr().err

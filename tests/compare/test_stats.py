@@ -58,3 +58,36 @@ def test_recorder_is_shared_across_deep_copies_and_scores_each_fit():
         (0.7, 3, 3),
         (0.4, 1, 4),
     ]
+
+
+def comparison_of(pairs):
+    from kt_ext.compare import Comparison
+
+    rows = []
+    for seed, (reference, other) in enumerate(pairs, start=1):
+        for tuner, score in (("hyperband", reference), ("random", other)):
+            rows.append(
+                {
+                    "dataset": "d",
+                    "tuner": tuner,
+                    "seed": seed,
+                    "best_val": score,
+                    "test_score": score,
+                    "epochs": 10,
+                    "trials": 3,
+                    "wall_s": 1.0,
+                    "budget_to_match": 1.0,
+                }
+            )
+    return Comparison(rows, {}, "val_accuracy", "max")
+
+
+def test_summary_reports_wilcoxon_only_with_enough_pairs():
+    from kt_ext.compare._outputs import summary_rows
+
+    few = summary_rows(comparison_of([(0.9, 0.8), (0.9, 0.85)]))
+    assert [row["p_val_vs_hyperband"] for row in few] == ["", "n/a"]
+    many = summary_rows(comparison_of([(0.9, 0.8 + i / 100) for i in range(7)]))
+    p = float(many[1]["p_val_vs_hyperband"])
+    assert 0 < p < 0.05
+    assert many[1]["best_val"].startswith("0.8300 [")
