@@ -23,6 +23,7 @@ import numpy as np
 from keras_tuner.src.engine.objective import create_objective
 
 from kt_ext import datasets
+from kt_ext._heap import frozen_heap
 from kt_ext._quiet import quiet_search
 from kt_ext.compare._outputs import write_outputs
 from kt_ext.compare._recording import SearchRecorder, TrialCost
@@ -165,14 +166,17 @@ def run_search(
         on_epoch=on_epoch,
         on_fit=on_fit,
     )
-    tuner.search(
-        x,
-        y,
-        epochs=spec.max_epochs,
-        validation_data=(x_val, y_val),
-        callbacks=[recorder],
-        verbose=0,
-    )
+    # Every tuner, stock or kt_ext, searches with the long-lived heap frozen, so
+    # Keras Tuner's per-trial garbage collection costs all of them the same.
+    with frozen_heap():
+        tuner.search(
+            x,
+            y,
+            epochs=spec.max_epochs,
+            validation_data=(x_val, y_val),
+            callbacks=[recorder],
+            verbose=0,
+        )
     wall_s = recorder.log[-1].elapsed_s if recorder.log else 0.0
     best = tuner.oracle.get_best_trials(1)
     best_val = float(best[0].score) if best else math.nan

@@ -21,6 +21,8 @@ from keras_tuner.src import errors, utils
 from keras_tuner.src.backend import config as backend_config
 from keras_tuner.src.engine import tuner as tuner_module
 
+from kt_ext._heap import frozen_heap
+
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
 
@@ -72,7 +74,8 @@ class FidelityTuner(keras_tuner.Tuner):
         validation = fit_kwargs.get("validation_data")
         if isinstance(validation, tuple | list) and len(validation) >= 2:
             check_fit_data(*validation[:2], "validation_data[0]", "validation_data[1]")
-        super().search(*fit_args, **fit_kwargs)
+        with frozen_heap():
+            super().search(*fit_args, **fit_kwargs)
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args, **kwargs):
         """Trains for the trial's ``tuner/epochs`` from ``tuner/initial_epoch``."""
@@ -84,7 +87,8 @@ class FidelityTuner(keras_tuner.Tuner):
 
     def _try_build(self, hp: keras_tuner.HyperParameters) -> Any:
         # Keras Tuner clears the session, which collects garbage, then collects
-        # again; one full collection per trial frees the same memory.
+        # again; one collection per trial frees the same memory (and is cheap
+        # inside `frozen_heap`).
         keras.backend.clear_session(free_memory=False)
         gc.collect()
         model = self._build_hypermodel(hp)

@@ -1,0 +1,158 @@
+"""Per-trial fixed cost and steady epoch time (figure 3 of BENCHMARKS.md).
+
+Runs, interleaved and on the same data (W1: breast_cancer with
+``MLPHyperModel``):
+
+- ``hyperband (keras arrays)``: stock ``kt.Hyperband`` with NumPy arrays fed
+  to ``fit`` the way Keras does it (kt_ext's pipeline switched off), the
+  baseline;
+- ``hyperband``: stock ``kt.Hyperband`` with kt_ext's ``MLPHyperModel`` as
+  shipped (NumPy data fed as a ``tf.data`` pipeline);
+- ``coarse_to_fine`` and ``rank_pruning``: kt_ext's tuners as shipped (also one
+  garbage collection per trial instead of Keras Tuner's two).
+
+Steady epoch time is the median duration of the epochs other than the first of
+each ``fit``; per-trial fixed cost = (wall time - epochs x steady epoch time) /
+trials. Prints a table and the headline ratios, and writes ``trial_cost.csv``
+next to this file.
+
+    python benchmarks/trial_cost.py --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import tempfile
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from unittest import mock
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras
+import keras_tuner as kt
+
+import kt_ext
+from kt_ext import datasets
+from kt_ext._quiet import quiet_search
+from kt_ext.hypermodels import MLPHyperModel
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records each epoch's duration and whether it was a fit's first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs: list[tuple[bool, float]] = []
+
+    def __deepcopy__(self, memo: dict) -> EpochTimer:
+        return self  # one timer for every trial of a search
+
+    def on_train_begin(self, logs=None) -> None:
+        self._first = True
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        self.epochs.append((self._first, time.perf_counter() - self._started))
+        self._first = False
+
+
+def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
+    (x, y), (x_val, y_val), _ = data
+    hypermodel = MLPHyperModel.for_data(x, y)
+    common = {
+        "objective": "val_accuracy",
+        "max_epochs": max_epochs,
+        "factor": 3,
+        "seed": seed,
+        "directory": tempfile.mkdtemp(prefix="kt_ext_bench_"),
+        "project_name": "p",
+    }
+    tuner_cls = {
+        "coarse_to_fine": kt_ext.CoarseToFine,
+        "rank_pruning": kt_ext.RankPruning,
+    }.get(arm, kt.Hyperband)
+    keras.utils.set_random_seed(seed)
+    tuner = tuner_cls(hypermodel, **common)
+    timer = EpochTimer()
+    keras_arrays = mock.patch(
+        "kt_ext.hypermodels._base.fit_arguments", lambda args, kwargs: (args, kwargs)
+    )
+    with quiet_search(), keras_arrays if arm.endswith("arrays)") else nullcontext():
+        started = time.perf_counter()
+        tuner.search(
+            x,
+            y,
+            epochs=max_epochs,
+            validation_data=(x_val, y_val),
+            callbacks=[timer],
+            verbose=0,
+        )
+        wall = time.perf_counter() - started
+    steady = statistics.median(d for first, d in timer.epochs if not first)
+    trials = len(tuner.oracle.trials)
+    epochs = len(timer.epochs)
+    return {
+        "arm": arm,
+        "seed": seed,
+        "wall_s": wall,
+        "trials": trials,
+        "epochs": epochs,
+        "steady_epoch_s": steady,
+        "fixed_cost_s": (wall - epochs * steady) / trials,
+        "best_val": tuner.oracle.get_best_trials(1)[0].score,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--max-epochs", type=int, default=9)
+    args = parser.parse_args()
+    data = datasets.load("breast_cancer", seed=0)
+    arms = ["hyperband (keras arrays)", "hyperband", "coarse_to_fine", "rank_pruning"]
+    rows = [
+        run(arm, data, args.max_epochs, seed)
+        for seed in range(1, args.repeats + 1)
+        for arm in arms  # interleaved: A B C D A B C D ...
+    ]
+    print(f"W1, max_epochs={args.max_epochs}, factor=3, {args.repeats} runs per arm")
+    header = "arm                        wall_s  trials  epochs  steady_s  fixed_s"
+    print(header)
+    summary = {}
+    for arm in arms:
+        mine = [r for r in rows if r["arm"] == arm]
+        summary[arm] = {
+            key: statistics.median(r[key] for r in mine)
+            for key in ("wall_s", "trials", "epochs", "steady_epoch_s", "fixed_cost_s")
+        }
+        s = summary[arm]
+        print(
+            f"{arm:<25} {s['wall_s']:7.1f} {s['trials']:7.0f} {s['epochs']:7.0f} "
+            f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f}"
+        )
+    base = summary["hyperband (keras arrays)"]
+    for arm in arms[1:]:
+        s = summary[arm]
+        print(
+            f"{arm}: fixed cost {s['fixed_cost_s'] / base['fixed_cost_s']:.2f}x, "
+            f"steady epoch {s['steady_epoch_s'] / base['steady_epoch_s']:.2f}x, "
+            f"wall {s['wall_s'] / base['wall_s']:.2f}x of stock Hyperband's "
+            "(medians, same run)"
+        )
+    out = Path(__file__).with_name("trial_cost.csv")
+    with open(out, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
