@@ -65,4 +65,6 @@ def fit_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple:
             .batch(size)
             .prefetch(tf.data.AUTOTUNE)
         )
+    # The pipeline shuffles; Keras would only warn that it cannot.
+    kwargs["shuffle"] = False
     return (train.batch(batch_size).prefetch(tf.data.AUTOTUNE),), kwargs

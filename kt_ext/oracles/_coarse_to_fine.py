@@ -191,9 +191,10 @@ class CoarseToFineOracle(RoundOracle):
             Hyperband iteration with the same ``max_epochs`` and ``factor``
             trains.
         max_trials: Trials to run at most.
-        initial_trials: Configurations in round 0; default ``factor**3``
-            (27 for ``factor=3``), at most what a third of the epoch budget
-            pays for.
+        initial_trials: Configurations in round 0; default
+            ``factor**min(3, rungs - 1)`` (27 for ``factor=3`` and
+            ``max_epochs >= 27``, 9 for ``max_epochs=9``), at most what a third
+            of the epoch budget pays for.
         final_trials: Fresh configurations per round at ``max_epochs``.
         top_fraction: Share of a round's completed trials that narrow the
             space.
@@ -256,7 +257,10 @@ class CoarseToFineOracle(RoundOracle):
             max_consecutive_failed_trials=max_consecutive_failed_trials,
         )
         if initial_trials is None:
-            initial_trials = math.ceil(factor**3)
+            # Hyperband's widest bracket, for at most 4 rungs: 27 for factor 3
+            # and max_epochs >= 27, 9 for max_epochs 9.
+            rungs = len(rung_epochs(self.min_epochs, self.max_epochs, factor))
+            initial_trials = math.ceil(factor ** min(3, rungs - 1))
             if self.epoch_budget is not None:
                 cap = self.epoch_budget // (3 * self.min_epochs)
                 initial_trials = max(2, min(initial_trials, cap))

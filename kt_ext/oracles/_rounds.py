@@ -218,7 +218,8 @@ class RoundOracle(keras_tuner.Oracle):
 
         The default continues the best ``1/factor`` of the previous round when
         this round trains longer, and spends about an equal share of the epoch
-        budget on each rung (at least two fresh trials in the first round).
+        budget on each rung; the first round has at least two fresh trials and
+        at most as many as Hyperband's widest bracket.
         After the last rung, rounds of fresh trials at ``max_epochs`` follow
         while the budget lasts.
         """
@@ -237,7 +238,10 @@ class RoundOracle(keras_tuner.Oracle):
             share = self.epoch_budget / len(rungs)
         new = max(0, math.floor((share - carry_cost) / epochs))
         if index == 0:
-            new = max(new, 2)
+            # No wider than Hyperband's widest bracket: many one-epoch trials
+            # cost more in per-trial overhead than they teach.
+            widest = math.ceil(self.factor ** (len(rungs) - 1))
+            new = max(min(new, widest), 2)
         elif new == 0 and not carry:
             new = 1
         return Round(epochs=epochs, carry=carry, new=new)

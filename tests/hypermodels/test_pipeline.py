@@ -19,7 +19,7 @@ def test_arrays_become_batched_pipelines_with_the_same_rows():
     args, kwargs = fit_arguments(
         (X, Y), {"batch_size": 4, "shuffle": False, "validation_data": (X, Y)}
     )
-    assert "batch_size" not in kwargs and "shuffle" not in kwargs
+    assert "batch_size" not in kwargs and kwargs["shuffle"] is False
     (train,) = args
     assert isinstance(train, tf.data.Dataset)
     assert train.element_spec[0].shape.as_list() == [None, 2]

@@ -119,12 +119,7 @@ def _actions(oracle):
 def test_only_learning_rate_matters_freezes_the_rest_and_narrows_it():
     objective = get_objective("lr_only", seed=1)
     oracle = make_oracle(
-        RankPruningOracle,
-        objective,
-        max_epochs=9,
-        epoch_budget=150,
-        seed=1,
-        freeze_rounds=1,
+        RankPruningOracle, objective, max_epochs=27, seed=1, freeze_rounds=1
     )
     run_oracle(oracle, objective)
     actions = _actions(oracle)
@@ -153,9 +148,7 @@ def test_only_learning_rate_matters_freezes_the_rest_and_narrows_it():
 
 def test_a_clearly_bad_choice_value_is_removed():
     objective = get_objective("mlp", seed=0)
-    oracle = make_oracle(
-        RankPruningOracle, objective, max_epochs=9, epoch_budget=150, seed=0
-    )
+    oracle = make_oracle(RankPruningOracle, objective, max_epochs=27, seed=0)
     run_oracle(oracle, objective)
     removed = [
         entry
