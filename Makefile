@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: run test lint install
 
 run: $(VENV)/.installed
-	$(BIN)/kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
+	$(BIN)/kt-ext compare --dataset breast_cancer --tuners hyperband,coarse_to_fine,rank_pruning --seeds 2 --max-epochs 9
 
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest
