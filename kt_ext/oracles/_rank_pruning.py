@@ -211,6 +211,8 @@ class RankPruningOracle(RoundOracle):
             freed = dropped * (planned.epochs - previous)
             planned.carry = carry
             planned.new += math.floor(freed / planned.epochs)
+            if not carry:
+                planned.new = max(planned.new, 1)
         return planned
 
     def _end_round(self, index: int, completed: list[trial_module.Trial]) -> None:
@@ -360,7 +362,10 @@ class RankPruningOracle(RoundOracle):
         peers = self._epoch_values.setdefault(str(step), {})
         peers.setdefault(trial_id, []).append(float(metrics[name]))
         last = trial.hyperparameters.values.get("tuner/epochs", 0) - 1
-        if trial_id not in self._stopped_at and step < last:
+        # Only the first execution of a trial decides, so that every execution
+        # stops at the same epoch and the charged epochs stay exact.
+        first_execution = len(peers[trial_id]) == 1
+        if trial_id not in self._stopped_at and step < last and first_execution:
             value = float(np.mean(peers[trial_id]))
             others = [
                 mean

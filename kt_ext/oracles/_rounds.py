@@ -184,9 +184,10 @@ class RoundOracle(keras_tuner.Oracle):
             _check_int("max_trials", max_trials, 1)
         if seed is not None:
             _check_int("seed", seed, 0)
+            seed = int(seed)  # numpy ints do not serialize to JSON
         super().__init__(
             objective=objective,
-            max_trials=max_trials,
+            max_trials=None if max_trials is None else int(max_trials),
             hyperparameters=hyperparameters,
             allow_new_entries=allow_new_entries,
             tune_new_entries=tune_new_entries,
@@ -202,7 +203,7 @@ class RoundOracle(keras_tuner.Oracle):
         self.factor = factor
         if epoch_budget is None and max_trials is None:
             epoch_budget = hyperband_epoch_budget(self.max_epochs, factor)
-        self.epoch_budget = epoch_budget
+        self.epoch_budget = None if epoch_budget is None else int(epoch_budget)
         # Set by the tuner: each trial trains this many models.
         self.executions_per_trial = 1
         self.space: Space = {}
@@ -279,6 +280,27 @@ class RoundOracle(keras_tuner.Oracle):
             if upcoming is None or not self._affordable(self._cheapest(upcoming)):
                 return {"status": IDLE if self.ongoing_trials else STOPPED}
             self.rounds.append(upcoming)
+
+    @keras_tuner.synchronized
+    def create_trial(self, tuner_id: str) -> trial_module.Trial:
+        """Creates a trial as Keras Tuner does, charging retries to the budget.
+
+        Keras Tuner hands out a trial waiting for a retry before asking
+        :meth:`populate_space`; its epochs count again, and a retry that the
+        budget cannot pay for ends the trial as failed instead.
+        """
+        if tuner_id not in self.ongoing_trials and self._retry_queue:
+            trial = self.trials[self._retry_queue[-1]]
+            planned = _planned_epochs(trial.hyperparameters.values)
+            if self._affordable(planned * self.executions_per_trial):
+                self.epochs_trained[trial.trial_id] += planned
+            else:
+                self._retry_queue.pop()
+                trial.status = trial_module.TrialStatus.FAILED
+                trial.message = "Not retried: the epoch budget is spent."
+                self.end_order.append(trial.trial_id)
+                self._save_trial(trial)
+        return super().create_trial(tuner_id)
 
     @keras_tuner.synchronized
     def end_trial(self, trial: trial_module.Trial) -> None:
@@ -414,7 +436,8 @@ class RoundOracle(keras_tuner.Oracle):
         self.max_epochs = state["max_epochs"]
         self.min_epochs = state["min_epochs"]
         self.factor = state["factor"]
-        self.epoch_budget = state["epoch_budget"]
+        # A resumed search keeps the budget it is given now, so it can be
+        # extended (as Keras Tuner's max_trials can).
         self.executions_per_trial = state["executions_per_trial"]
         self.space = state["space"]
         self.rounds = [Round(**r) for r in state["rounds"]]

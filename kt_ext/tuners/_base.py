@@ -22,6 +22,7 @@ from keras_tuner.src.backend import config as backend_config
 from keras_tuner.src.engine import tuner as tuner_module
 
 from kt_ext._heap import frozen_heap
+from kt_ext.hypermodels import TemplateHyperModel
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -60,6 +61,7 @@ class FidelityTuner(keras_tuner.Tuner):
         oracle.executions_per_trial = self.executions_per_trial
         self._idle_wait = 0.0
         self._asked = False
+        self._logs_hold_objective = False
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
@@ -79,6 +81,14 @@ class FidelityTuner(keras_tuner.Tuner):
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args, **kwargs):
         """Trains for the trial's ``tuner/epochs`` from ``tuner/initial_epoch``."""
+        # The epoch logs must hold the objective unless the hypermodel's own
+        # fit() returns it, or validation does not run every epoch.
+        fit = type(self.hypermodel).fit
+        self._logs_hold_objective = (
+            fit in (keras_tuner.HyperModel.fit, TemplateHyperModel.fit)
+            and self.oracle.objective.name != "default_objective"
+            and kwargs.get("validation_freq", 1) == 1
+        )
         values = trial.hyperparameters.values
         if "tuner/epochs" in values:
             kwargs["epochs"] = values["tuner/epochs"]
@@ -114,7 +124,7 @@ class FidelityTuner(keras_tuner.Tuner):
         """Stops the search at once if the model does not produce the objective."""
         super().on_epoch_end(trial, model, epoch, logs=logs)
         objective = self.oracle.objective
-        if logs is not None and not objective.has_value(logs):
+        if self._logs_hold_objective and logs and not objective.has_value(logs):
             raise errors.FatalValueError(
                 f"The objective {objective.name!r} is not among the metrics the "
                 f"model produces: {sorted(logs)}. Pass one of these as `objective`, "
@@ -155,8 +165,8 @@ class FidelityTuner(keras_tuner.Tuner):
 def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
     """Raises ``ValueError`` for empty arrays or arrays of different lengths.
 
-    Data that has no length (a ``tf.data.Dataset``, a generator) is not
-    checked.
+    Only array-like data with a shape (NumPy, pandas, tensors) is checked, not
+    lists or dicts of inputs, ``tf.data`` datasets or generators.
 
     Example:
         >>> check_fit_data(np.zeros((3, 2)), np.zeros(2), "x", "y")
@@ -166,9 +176,9 @@ def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
     """
     lengths = {}
     for name, data in ((x_name, x), (y_name, y)):
-        if data is None or not hasattr(data, "__len__") or isinstance(data, dict):
-            continue
-        lengths[name] = len(data)
+        if not hasattr(data, "shape") or not np.shape(data):
+            continue  # lists of inputs, dicts, tf.data, generators
+        lengths[name] = np.shape(data)[0]
         if lengths[name] == 0:
             raise ValueError(f"`{name}` must not be empty, got shape {np.shape(data)}.")
     if len(lengths) == 2 and lengths[x_name] != lengths[y_name]:

@@ -146,3 +146,58 @@ def test_sampling_respects_ranges_and_conditions_without_mutating_the_space():
         assert "reg_strength" not in values
     assert [repr(hp) for hp in hps.space] == before
     assert isinstance(hps, kt.HyperParameters)
+
+
+def end(oracle, trial, status, score=0.5):
+    oracle.update_trial(trial.trial_id, {"val_accuracy": score}, step=0)
+    trial.status = status
+    oracle.end_trial(trial)
+
+
+def test_retries_are_charged_and_stop_at_the_budget(tmp_path):
+    oracle = RoundOracle(
+        objective="val_accuracy",
+        max_epochs=3,
+        min_epochs=3,
+        epoch_budget=9,
+        max_retries_per_trial=5,
+        seed=0,
+    )
+    oracle._set_project_dir(str(tmp_path), "retry")
+    oracle.update_space(get_objective("lr_only").hyperparameters())
+    first = oracle.create_trial("t")
+    end(oracle, first, "INVALID")  # queued for a retry
+    again = oracle.create_trial("t")
+    assert again.trial_id == first.trial_id
+    assert oracle.epochs_trained[first.trial_id] == 6
+    end(oracle, again, "INVALID")
+    third = oracle.create_trial("t")  # 9 epochs spent: a retry would exceed it
+    assert third.trial_id == first.trial_id and oracle.epochs_used == 9
+    end(oracle, third, "INVALID")
+    assert oracle.create_trial("t").status == "STOPPED"
+    assert oracle.trials[first.trial_id].status == "FAILED"
+    assert oracle.epochs_used <= 9
+
+
+def test_numpy_arguments_are_stored_as_plain_ints(tmp_path):
+    oracle = RoundOracle(
+        objective="val_accuracy",
+        max_epochs=np.int64(3),
+        epoch_budget=np.int64(20),
+        seed=np.int64(2),
+    )
+    oracle._set_project_dir(str(tmp_path), "np")
+    oracle.save()  # json.dumps would fail on numpy ints
+    assert isinstance(oracle.seed, int) and isinstance(oracle.epoch_budget, int)
+
+
+def test_a_resumed_search_keeps_the_budget_it_is_given(tmp_path):
+    objective = get_objective("lr_only", seed=0)
+    first = make_oracle(RoundOracle, objective, max_epochs=3, epoch_budget=10, seed=1)
+    run_oracle(first, objective, directory=tmp_path)
+    assert first.epochs_used <= 10
+    second = make_oracle(RoundOracle, objective, max_epochs=3, epoch_budget=30, seed=1)
+    second._set_project_dir(str(tmp_path), objective.name)
+    second.reload()
+    more = run_oracle(second, objective)
+    assert more.trials and 10 < second.epochs_used <= 30

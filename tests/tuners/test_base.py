@@ -120,3 +120,35 @@ def test_uncompiled_models_are_rejected(tmp_path):
     x = np.zeros((10, 4), dtype="float32")
     with pytest.raises(TypeError, match=r"compiled keras\.Model"):
         tuner.search(x, np.zeros(10), validation_data=(x, np.zeros(10)), verbose=0)
+
+
+class ReturnsItsOwnScore(kt.HyperModel):
+    """A hypermodel whose fit() returns the objective, as KT allows."""
+
+    def build(self, hp):
+        return build(hp)
+
+    def fit(self, hp, model, x, y, **kwargs):
+        model.fit(x, y, **kwargs)
+        return {"score": float(hp.get("units"))}
+
+
+def test_an_objective_returned_by_fit_is_not_required_in_the_logs(tmp_path):
+    oracle = RoundOracle(
+        objective=kt.Objective("score", "min"), max_epochs=1, max_trials=2, seed=0
+    )
+    tuner = FidelityTuner(
+        oracle, ReturnsItsOwnScore(), directory=tmp_path, project_name="p"
+    )
+    x = np.zeros((10, 4), dtype="float32")
+    tuner.search(x, np.zeros(10), verbose=0)
+    assert [t.status for t in oracle.trials.values()] == ["COMPLETED"] * 2
+
+
+def test_lists_of_inputs_are_not_mistaken_for_rows():
+    from kt_ext.tuners._base import check_fit_data
+
+    x = np.zeros((10, 4))
+    check_fit_data([x, x], np.zeros(10), "x", "y")  # two inputs of 10 rows
+    with pytest.raises(ValueError, match="same length"):
+        check_fit_data(x, np.zeros(9), "x", "y")
