@@ -113,6 +113,17 @@ class Round:
         """How many trials the round plans."""
         return len(self.carry) + self.new
 
+    def to_json(self) -> dict[str, Any]:
+        """The round as plain JSON (``dataclasses.asdict`` deep-copies: slow)."""
+        return {
+            "epochs": self.epochs,
+            "carry": list(self.carry),
+            "new": self.new,
+            "trial_ids": list(self.trial_ids),
+            "full": self.full,
+            "ended": self.ended,
+        }
+
 
 def _planned_epochs(values: Mapping[str, Any]) -> int:
     return values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
@@ -273,11 +284,11 @@ class RoundOracle(keras_tuner.Oracle):
             if not current.ended:
                 self._end_round(len(self.rounds) - 1, self._completed(current))
                 current.ended = True
-                # Keras Tuner saves only when a trial starts: keep what the round
-                # taught even if the search stops here.
-                self.save()
             upcoming = None if current.full else self._plan_round(len(self.rounds))
             if upcoming is None or not self._affordable(self._cheapest(upcoming)):
+                # Keras Tuner saves only when a trial starts: keep what the last
+                # round taught.
+                self.save()
                 return {"status": IDLE if self.ongoing_trials else STOPPED}
             self.rounds.append(upcoming)
 
@@ -302,16 +313,20 @@ class RoundOracle(keras_tuner.Oracle):
                 self._save_trial(trial)
         return super().create_trial(tuner_id)
 
-    @keras_tuner.synchronized
-    def end_trial(self, trial: trial_module.Trial) -> None:
-        """Ends ``trial`` as Keras Tuner does, then saves the state again.
+    def reload(self) -> None:
+        """Reloads as Keras Tuner does, without re-running finished trials.
 
-        Keras Tuner 1.4 saves the oracle before it drops the trial from the
-        running ones, so a search reloaded after that point would run the
-        trial a second time.
+        Keras Tuner 1.4 saves the oracle in ``end_trial`` before it drops the
+        trial from the running ones, then sends every "running" trial of a
+        reloaded search for a retry: the last finished trial would run twice.
         """
-        super().end_trial(trial)
-        self.save()
+        super().reload()
+        ended = (COMPLETED, trial_module.TrialStatus.FAILED)
+        self._retry_queue = [
+            trial_id
+            for trial_id in self._retry_queue
+            if self.trials[trial_id].status not in ended
+        ]
 
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
@@ -348,10 +363,11 @@ class RoundOracle(keras_tuner.Oracle):
         return values
 
     def _sample(self) -> dict[str, Any]:
-        tried = {values_key(t.hyperparameters.values) for t in self.trials.values()}
+        # Keras Tuner keeps the hashes of tried configurations (our
+        # `_compute_values_hash`), so a draw costs the same at any trial count.
         for _ in range(_MAX_COLLISIONS):
             values = sample_values(self.hyperparameters, self.space, self._rng)
-            if values_key(values) not in tried:
+            if not self._duplicate(values):
                 break
         return values
 
@@ -423,7 +439,7 @@ class RoundOracle(keras_tuner.Oracle):
                 "epoch_budget": self.epoch_budget,
                 "executions_per_trial": self.executions_per_trial,
                 "space": self.space,
-                "rounds": [dataclasses.asdict(r) for r in self.rounds],
+                "rounds": [r.to_json() for r in self.rounds],
                 "epochs_trained": self.epochs_trained,
                 "rng": self._rng.bit_generator.state,
             }
