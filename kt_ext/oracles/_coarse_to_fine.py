@@ -23,6 +23,7 @@ import keras_tuner
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
@@ -161,13 +162,6 @@ def narrow_space(
     return narrowed
 
 
-def _check_fraction(name: str, value: Any, *, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"`{name}` must be a number, got {value!r}.")
-    if not low <= value <= high:
-        raise ValueError(f"`{name}` must be in [{low}, {high}], got {value!r}.")
-
-
 class CoarseToFineOracle(RoundOracle):
     """Narrows every range around the best trials, round after round.
 
@@ -264,11 +258,11 @@ class CoarseToFineOracle(RoundOracle):
             if self.epoch_budget is not None:
                 cap = self.epoch_budget // (3 * self.min_epochs)
                 initial_trials = max(2, min(initial_trials, cap))
-        _check_count("initial_trials", initial_trials, 2)
-        _check_count("final_trials", final_trials, 1)
-        _check_fraction("top_fraction", top_fraction, low=1e-9, high=1.0)
-        _check_fraction("margin", margin, low=0.0, high=math.inf)
-        _check_fraction("min_width", min_width, low=0.0, high=1.0)
+        check_int("initial_trials", initial_trials, 2)
+        check_int("final_trials", final_trials, 1)
+        check_number("top_fraction", top_fraction, low=0.0, high=1.0, open_low=True)
+        check_number("margin", margin, low=0.0, high=math.inf)
+        check_number("min_width", min_width, low=0.0, high=1.0)
         self.initial_trials = int(initial_trials)
         self.final_trials = int(final_trials)
         self.top_fraction = float(top_fraction)
@@ -354,10 +348,3 @@ class CoarseToFineOracle(RoundOracle):
         self.margin = state["margin"]
         self.min_width = state["min_width"]
         self.narrowing_history = list(state["narrowing_history"])
-
-
-def _check_count(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"`{name}` must be an int, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}.")

@@ -36,23 +36,10 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext.oracles import _rank_rules as rules
+from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle
 
 __all__ = ["RankPruningOracle"]
-
-
-def _check_unit(name: str, value: Any, *, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"`{name}` must be a number, got {value!r}.")
-    if not low < value <= high:
-        raise ValueError(f"`{name}` must be in ({low}, {high}], got {value!r}.")
-
-
-def _check_count(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"`{name}` must be an int, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}.")
 
 
 def _is_active(trial: trial_module.Trial, name: str) -> bool:
@@ -144,21 +131,18 @@ class RankPruningOracle(RoundOracle):
         prune_quantile: float = 0.25,
         min_peers: int = 5,
     ) -> None:
-        _check_unit("rho_threshold", rho_threshold, low=0.0, high=1.0)
-        _check_unit("alpha", alpha, low=0.0, high=1.0)
-        _check_unit("freeze_rho", freeze_rho, low=0.0, high=1.0)
-        _check_unit("freeze_p_value", freeze_p_value, low=0.0, high=1.0)
-        _check_count("freeze_rounds", freeze_rounds, 1)
-        _check_count("min_trials", min_trials, 3)
-        _check_unit("top_fraction", top_fraction, low=0.0, high=1.0)
-        if isinstance(margin, bool) or not isinstance(margin, int | float):
-            raise TypeError(f"`margin` must be a number, got {margin!r}.")
-        if not 0 <= margin <= 1:
-            raise ValueError(f"`margin` must be in [0, 1], got {margin!r}.")
+        check_number("rho_threshold", rho_threshold, low=0.0, high=1.0, open_low=True)
+        check_number("alpha", alpha, low=0.0, high=1.0, open_low=True)
+        check_number("freeze_rho", freeze_rho, low=0.0, high=1.0, open_low=True)
+        check_number("freeze_p_value", freeze_p_value, low=0.0, high=1.0, open_low=True)
+        check_int("freeze_rounds", freeze_rounds, 1)
+        check_int("min_trials", min_trials, 3)
+        check_number("top_fraction", top_fraction, low=0.0, high=1.0, open_low=True)
+        check_number("margin", margin, low=0.0, high=1.0)
         if not isinstance(prune_trials, bool):
             raise TypeError(f"`prune_trials` must be a bool, got {prune_trials!r}.")
-        _check_unit("prune_quantile", prune_quantile, low=0.0, high=1.0)
-        _check_count("min_peers", min_peers, 1)
+        check_number("prune_quantile", prune_quantile, low=0.0, high=1.0, open_low=True)
+        check_int("min_peers", min_peers, 1)
         super().__init__(
             objective=objective,
             max_epochs=max_epochs,

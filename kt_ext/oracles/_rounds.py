@@ -25,6 +25,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext.oracles._checks import check_int
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -129,13 +130,6 @@ def _planned_epochs(values: Mapping[str, Any]) -> int:
     return values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
 
 
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"`{name}` must be an int, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}.")
-
-
 class RoundOracle(keras_tuner.Oracle):
     """Base oracle: rounds with growing epochs inside a current search space.
 
@@ -178,8 +172,8 @@ class RoundOracle(keras_tuner.Oracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
     ) -> None:
-        _check_int("max_epochs", max_epochs, 1)
-        _check_int("min_epochs", min_epochs, 1)
+        check_int("max_epochs", max_epochs, 1)
+        check_int("min_epochs", min_epochs, 1)
         if min_epochs > max_epochs:
             raise ValueError(
                 f"`min_epochs` must be <= `max_epochs` ({max_epochs}), "
@@ -190,11 +184,11 @@ class RoundOracle(keras_tuner.Oracle):
         if not factor > 1:
             raise ValueError(f"`factor` must be > 1, got {factor!r}.")
         if epoch_budget is not None:
-            _check_int("epoch_budget", epoch_budget, 1)
+            check_int("epoch_budget", epoch_budget, 1)
         if max_trials is not None:
-            _check_int("max_trials", max_trials, 1)
+            check_int("max_trials", max_trials, 1)
         if seed is not None:
-            _check_int("seed", seed, 0)
+            check_int("seed", seed, 0)
             seed = int(seed)  # numpy ints do not serialize to JSON
         super().__init__(
             objective=objective,
