@@ -17,13 +17,17 @@ The epoch budget counts epochs actually trained, times
 from __future__ import annotations
 
 import dataclasses
+import glob
+import json
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
+from keras_tuner.src import utils
 
 from kt_ext.oracles._checks import check_int
 from kt_ext.oracles._space import (
@@ -124,6 +128,42 @@ class Round:
             "full": self.full,
             "ended": self.ended,
         }
+
+
+def write_json_atomically(path: str, obj: Any) -> None:
+    """Writes ``obj`` as JSON to ``path`` through a temporary file and a rename.
+
+    Paths with a scheme (``gs://...``) go through Keras Tuner's own writer.
+
+    Example:
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "state.json")
+        >>> write_json_atomically(path, {"round": 1})
+        >>> open(path).read()
+        '{"round": 1}'
+    """
+    if "://" in path:
+        utils.save_json(path, obj)
+        return
+    text = json.dumps(obj)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def _check_json(path: str) -> None:
+    if "://" in path or not os.path.exists(path):
+        return
+    try:
+        with open(path, encoding="utf-8") as handle:
+            json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"The search state file {path!r} is corrupt ({error}). Restore it, "
+            "or pass overwrite=True (or another project_name) to start afresh; "
+            "nothing was deleted."
+        ) from error
 
 
 def _planned_epochs(values: Mapping[str, Any]) -> int:
@@ -307,13 +347,28 @@ class RoundOracle(keras_tuner.Oracle):
                 self._save_trial(trial)
         return super().create_trial(tuner_id)
 
+    def save(self) -> None:
+        """Writes ``oracle.json`` atomically: a kill mid-write keeps the old one."""
+        write_json_atomically(self._get_oracle_fname(), self.get_state())
+
+    def _save_trial(self, trial: trial_module.Trial) -> None:
+        path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
+        write_json_atomically(path, trial.get_state())
+
     def reload(self) -> None:
         """Reloads as Keras Tuner does, without re-running finished trials.
 
         Keras Tuner 1.4 saves the oracle in ``end_trial`` before it drops the
         trial from the running ones, then sends every "running" trial of a
         reloaded search for a retry: the last finished trial would run twice.
+
+        Raises:
+            ValueError: A state file is not valid JSON; it names the file, and
+                nothing is deleted (rather than a silent fresh start).
         """
+        pattern = os.path.join(self._project_dir, "trial_*", "trial.json")
+        for path in [self._get_oracle_fname(), *sorted(glob.glob(pattern))]:
+            _check_json(path)
         super().reload()
         ended = (COMPLETED, trial_module.TrialStatus.FAILED)
         self._retry_queue = [

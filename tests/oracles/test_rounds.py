@@ -201,3 +201,35 @@ def test_a_resumed_search_keeps_the_budget_it_is_given(tmp_path):
     second.reload()
     more = run_oracle(second, objective)
     assert more.trials and 10 < second.epochs_used <= 30
+
+
+def test_state_is_written_atomically(tmp_path, monkeypatch):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=3, max_trials=3, seed=0)
+    run_oracle(oracle, objective, directory=tmp_path)
+    state_file = tmp_path / objective.name / "oracle.json"
+    before = state_file.read_text()
+
+    def killed(*args):
+        raise KeyboardInterrupt  # as if the process died before the rename
+
+    monkeypatch.setattr("kt_ext.oracles._rounds.os.replace", killed)
+    oracle.rounds.clear()
+    with pytest.raises(KeyboardInterrupt):
+        oracle.save()
+    assert state_file.read_text() == before  # the old state is intact
+
+
+@pytest.mark.parametrize("damaged", ["oracle.json", "trial_1/trial.json"])
+def test_a_corrupt_state_file_is_named_and_nothing_is_lost(tmp_path, damaged):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=3, max_trials=3, seed=0)
+    run_oracle(oracle, objective, directory=tmp_path)
+    project = tmp_path / objective.name
+    (project / damaged).write_text('{"truncated": ')
+    files = sorted(p.name for p in project.rglob("*"))
+    again = make_oracle(RoundOracle, objective, max_epochs=3, max_trials=3, seed=0)
+    again._set_project_dir(str(tmp_path), objective.name)
+    with pytest.raises(ValueError, match=damaged.replace("/", ".") + ".*corrupt"):
+        again.reload()
+    assert sorted(p.name for p in project.rglob("*")) == files
