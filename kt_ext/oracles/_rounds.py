@@ -255,6 +255,8 @@ class RoundOracle(keras_tuner.Oracle):
         self.rounds: list[Round] = []
         # Epochs each trial trained (planned ones while it runs), per model.
         self.epochs_trained: dict[str, int] = {}
+        # Trials that were running when the search was last stopped.
+        self._interrupted: set[str] = set()
         self._rng = np.random.default_rng(self.seed)
 
     # -- what subclasses override ------------------------------------------
@@ -337,7 +339,10 @@ class RoundOracle(keras_tuner.Oracle):
         if tuner_id not in self.ongoing_trials and self._retry_queue:
             trial = self.trials[self._retry_queue[-1]]
             planned = _planned_epochs(trial.hyperparameters.values)
-            if self._affordable(planned * self.executions_per_trial):
+            if trial.trial_id in self._interrupted:
+                # Cut short by a crash, not failed: already charged once.
+                self._interrupted.discard(trial.trial_id)
+            elif self._affordable(planned * self.executions_per_trial):
                 self.epochs_trained[trial.trial_id] += planned
             else:
                 self._retry_queue.pop()
@@ -376,6 +381,11 @@ class RoundOracle(keras_tuner.Oracle):
             for trial_id in self._retry_queue
             if self.trials[trial_id].status not in ended
         ]
+        self._interrupted = {
+            trial_id
+            for trial_id in self._retry_queue
+            if self.trials[trial_id].status == RUNNING
+        }
 
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""

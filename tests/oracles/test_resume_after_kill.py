@@ -1,0 +1,67 @@
+"""A search killed with SIGKILL and restarted ends as if never interrupted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SEARCH = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
+    from kt_ext.testing import get_objective, make_oracle, run_oracle
+
+    directory, oracle_name, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    objective = get_objective("mlp", seed=2)
+    evaluate, calls = objective.evaluate, [0]
+
+    def evaluate_then_maybe_die(values, epoch):
+        calls[0] += 1
+        if calls[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return evaluate(values, epoch)
+
+    objective.evaluate = evaluate_then_maybe_die
+    cls = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}[oracle_name]
+    oracle = make_oracle(cls, objective, max_epochs=9, epoch_budget=60, seed=3)
+    oracle._set_project_dir(directory, objective.name)
+    if os.path.exists(os.path.join(directory, objective.name, "oracle.json")):
+        oracle.reload()
+    run_oracle(oracle, objective)
+    best = oracle.get_best_trials(1)[0]
+    values = {k: v for k, v in best.hyperparameters.values.items() if "/" not in k}
+    ids = sorted(t.trial_id for t in oracle.trials.values())
+    print(json.dumps({"best": values, "trials": ids, "epochs": oracle.epochs_used}))
+    """
+)
+
+
+def search(directory, oracle_name, kill_at=0):
+    return subprocess.run(
+        [sys.executable, "-c", SEARCH, str(directory), oracle_name, str(kill_at)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+
+
+@pytest.mark.parametrize(("oracle_name", "kill_at"), [("c2f", 7), ("rp", 40)])
+def test_killed_and_resumed_search_ends_like_an_uninterrupted_one(
+    tmp_path, oracle_name, kill_at
+):
+    whole = search(tmp_path / "whole", oracle_name)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    expected = json.loads(whole.stdout.splitlines()[-1])
+
+    killed = search(tmp_path / "killed", oracle_name, kill_at=kill_at)
+    assert killed.returncode == -signal.SIGKILL
+    resumed = search(tmp_path / "killed", oracle_name)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads(resumed.stdout.splitlines()[-1]) == expected
