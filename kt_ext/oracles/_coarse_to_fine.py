@@ -254,7 +254,7 @@ class CoarseToFineOracle(RoundOracle):
             # Hyperband's widest bracket, for at most 4 rungs: 27 for factor 3
             # and max_epochs >= 27, 9 for max_epochs 9.
             rungs = len(rung_epochs(self.min_epochs, self.max_epochs, factor))
-            initial_trials = math.ceil(factor ** min(3, rungs - 1))
+            initial_trials = max(2, math.ceil(factor ** min(3, rungs - 1)))
             if self.epoch_budget is not None:
                 cap = self.epoch_budget // (3 * self.min_epochs)
                 initial_trials = max(2, min(initial_trials, cap))

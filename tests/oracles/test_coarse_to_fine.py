@@ -247,3 +247,10 @@ def test_bad_arguments_name_the_argument_and_value(kwargs, error, names):
         CoarseToFineOracle(objective="val_accuracy", **kwargs)
     for name in names:
         assert name in str(raised.value)
+
+
+def test_a_single_rung_search_runs_with_the_defaults():
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(CoarseToFineOracle, objective, max_epochs=1, max_trials=6)
+    assert oracle.initial_trials == 2
+    assert len(run_oracle(oracle, objective).trials) == 6
