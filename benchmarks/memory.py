@@ -1,10 +1,10 @@
 """Peak memory of a long search of tiny models (figure 5 of BENCHMARKS.md).
 
-Runs ``kt_ext.CoarseToFine`` for 300 one-epoch trials of a tiny
-``MLPHyperModel`` on breast_cancer and prints the process's peak resident
-memory after 30 and after 300 trials, and their ratio: Keras state is cleared
-between trials, so the growth should be small. Writes ``memory.csv`` next to
-this file.
+Runs one-epoch trials of a tiny ``MLPHyperModel`` on breast_cancer with
+``kt_ext.CoarseToFine`` and, side by side, stock ``kt.RandomSearch`` (each in a
+process of its own, since peak memory is per process) and prints the peak
+resident memory after 30 and after N trials, and their ratio. Writes
+``memory.csv`` next to this file.
 
     python benchmarks/memory.py --trials 300
 """
@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
+import keras_tuner as kt
 
 import kt_ext
 from kt_ext import datasets
@@ -47,36 +51,69 @@ class PeakMemory(keras.callbacks.Callback):
             self.peaks[self.fits] = kib / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trials", type=int, default=300)
-    args = parser.parse_args()
+def measure(tuner_name: str, trials: int) -> dict[int, float]:
+    """Peak RSS (MiB) after 30 and ``trials`` trials of one search."""
     (x, y), validation, _ = datasets.load("breast_cancer", seed=0)
     hypermodel = MLPHyperModel.for_data(
         x, y, overrides={"num_layers": 1, "units": (4, 16), "batch_size": 64}
     )
-    tuner = kt_ext.CoarseToFine(
-        hypermodel,
-        objective="val_accuracy",
-        max_epochs=1,
-        max_trials=args.trials,
-        seed=1,
-        directory=tempfile.mkdtemp(prefix="kt_ext_memory_"),
-        project_name="p",
-    )
-    marks = (30, args.trials)
-    recorder = PeakMemory(marks)
+    common = {
+        "objective": "val_accuracy",
+        "max_trials": trials,
+        "seed": 1,
+        "directory": tempfile.mkdtemp(prefix="kt_ext_memory_"),
+        "project_name": "p",
+    }
+    if tuner_name == "coarse_to_fine":
+        tuner = kt_ext.CoarseToFine(hypermodel, max_epochs=1, **common)
+    else:
+        tuner = kt.RandomSearch(hypermodel, **common)
+    recorder = PeakMemory((30, trials))
     with quiet_search():
-        tuner.search(x, y, validation_data=validation, callbacks=[recorder], verbose=0)
-    first, last = (recorder.peaks[mark] for mark in marks)
-    print(f"peak RSS after {marks[0]} trials: {first:.0f} MiB")
-    print(f"peak RSS after {marks[1]} trials: {last:.0f} MiB")
-    print(f"growth: {last / first:.2f}x from {marks[0]} to {marks[1]} trials")
+        tuner.search(
+            x, y, epochs=1, validation_data=validation, callbacks=[recorder], verbose=0
+        )
+    return recorder.peaks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--arm", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.arm:  # a child process: one search, its peaks as JSON
+        print(json.dumps(measure(args.arm, args.trials)))
+        return
+    rows = []
+    for arm in ("random_search (stock)", "coarse_to_fine"):
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--arm",
+                arm.split()[0],
+                "--trials",
+                str(args.trials),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        peaks = {
+            int(k): v for k, v in json.loads(child.stdout.splitlines()[-1]).items()
+        }
+        first, last = peaks[30], peaks[args.trials]
+        rows.append([arm, round(first), round(last), round(last / first, 2)])
+        print(
+            f"{arm:<22} peak RSS {first:6.0f} MiB after 30 trials, {last:6.0f} MiB "
+            f"after {args.trials}: {last / first:.2f}x",
+            flush=True,
+        )
     out = Path(__file__).with_name("memory.csv")
     with open(out, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["trials", "peak_rss_mib"])
-        writer.writerows(sorted(recorder.peaks.items()))
+        writer.writerow(["arm", "peak_mib_30", f"peak_mib_{args.trials}", "growth"])
+        writer.writerows(rows)
     print(f"wrote {out}")
 
 
