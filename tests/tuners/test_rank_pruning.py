@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import keras
-import numpy as np
 import pytest
 from keras_tuner.engine.trial import TrialStatus
 
@@ -14,36 +12,10 @@ from kt_ext.callbacks import ClearTrainingOutput
 from kt_ext.hypermodels import MLPHyperModel
 
 
-def _data(rows=60, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(rows, 4)).astype("float32")
-    y = (x[:, 0] + 0.3 * rng.normal(size=rows) > 0).astype("int32")
-    return (
-        x[: rows // 2 + 10],
-        y[: rows // 2 + 10],
-        x[rows // 2 + 10 :],
-        y[rows // 2 + 10 :],
-    )
-
-
-def model_builder(hp):
-    model = keras.Sequential(
-        [
-            keras.Input((4,)),
-            keras.layers.Dense(hp.Int("units", 32, 512, step=32), activation="relu"),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(
-        keras.optimizers.Adam(hp.Choice("learning_rate", [1e-2, 1e-3, 1e-4])),
-        "binary_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def test_typical_hyperband_script_runs_with_only_the_class_name_changed(tmp_path):
-    x, y, x_val, y_val = _data()
+def test_typical_hyperband_script_runs_with_only_the_class_name_changed(
+    binary_data, model_builder, tmp_path
+):
+    (x, y), (x_val, y_val) = binary_data
     tuner = kt_ext.RankPruning(
         model_builder,
         objective="val_accuracy",
@@ -73,13 +45,15 @@ def test_typical_hyperband_script_runs_with_only_the_class_name_changed(tmp_path
     assert tuner.oracle.epochs_used <= 8
 
 
-def test_hyperband_iterations_is_rejected():
+def test_hyperband_iterations_is_rejected(model_builder):
     with pytest.raises(TypeError, match=r"hyperband_iterations.*epoch_budget"):
         kt_ext.RankPruning(model_builder, objective="val_loss", hyperband_iterations=2)
 
 
-def test_a_losing_trial_is_stopped_and_ends_completed_with_fewer_epochs(tmp_path):
-    x, y, x_val, y_val = _data()
+def test_a_losing_trial_is_stopped_and_ends_completed_with_fewer_epochs(
+    binary_data, tmp_path
+):
+    (x, y), (x_val, y_val) = binary_data
     hypermodel = MLPHyperModel.for_data(
         x, y, overrides={"num_layers": 1, "units": 4, "batch_norm": None}
     )
