@@ -6,6 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from kt_ext.callbacks import ClearTrainingOutput
+
 
 def _typical_model_builder(hp):
     """The `model_builder(hp)` of Keras Tuner's introduction, on 4 features."""
@@ -36,3 +38,25 @@ def binary_data():
     x = rng.normal(size=(60, 4)).astype("float32")
     y = (x[:, 0] + 0.3 * rng.normal(size=60) > 0).astype("int32")
     return (x[:40], y[:40]), (x[40:], y[40:])
+
+
+@pytest.fixture
+def typical_search():
+    """Runs the typical script's search() and its checks on the best trial."""
+
+    def search(tuner, data):
+        (x, y), (x_val, y_val) = data
+        tuner.search(
+            x,
+            y,
+            epochs=30,
+            batch_size=50,
+            validation_data=(x_val, y_val),
+            callbacks=[ClearTrainingOutput()],
+            verbose=0,
+        )
+        best_hps = tuner.get_best_hyperparameters(num_trials=1)[0]
+        assert best_hps.get("learning_rate") in (1e-2, 1e-3, 1e-4)
+        assert tuner.get_best_models()[0].output_shape == (None, 1)
+
+    return search

@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 import kt_ext
-from kt_ext.callbacks import ClearTrainingOutput
 from kt_ext.hypermodels import MLPHyperModel
 
 
 def test_drop_in_for_hyperband_with_a_model_builder(
-    binary_data, model_builder, tmp_path
+    binary_data, model_builder, typical_search, tmp_path
 ):
-    (x, y), (x_val, y_val) = binary_data
     tuner = kt_ext.CoarseToFine(
         model_builder,
         objective="val_accuracy",
@@ -23,18 +21,7 @@ def test_drop_in_for_hyperband_with_a_model_builder(
         directory=tmp_path,
         project_name="intro_to_kt",
     )
-    tuner.search(
-        x,
-        y,
-        epochs=30,
-        batch_size=50,
-        validation_data=(x_val, y_val),
-        callbacks=[ClearTrainingOutput()],
-        verbose=0,
-    )
-    best_hps = tuner.get_best_hyperparameters(num_trials=1)[0]
-    assert best_hps.get("learning_rate") in (1e-2, 1e-3, 1e-4)
-    assert tuner.get_best_models()[0].output_shape == (None, 1)
+    typical_search(tuner, binary_data)
     assert tuner.oracle.epochs_used <= 10
     history = tuner.oracle.narrowing_history
     assert history and history[0]["epochs"] == 1

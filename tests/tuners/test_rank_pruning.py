@@ -8,14 +8,12 @@ import pytest
 from keras_tuner.engine.trial import TrialStatus
 
 import kt_ext
-from kt_ext.callbacks import ClearTrainingOutput
 from kt_ext.hypermodels import MLPHyperModel
 
 
 def test_typical_hyperband_script_runs_with_only_the_class_name_changed(
-    binary_data, model_builder, tmp_path
+    binary_data, model_builder, typical_search, tmp_path
 ):
-    (x, y), (x_val, y_val) = binary_data
     tuner = kt_ext.RankPruning(
         model_builder,
         objective="val_accuracy",
@@ -30,18 +28,7 @@ def test_typical_hyperband_script_runs_with_only_the_class_name_changed(
         warnings.filterwarnings(
             "error", message="The use case of calling", category=DeprecationWarning
         )
-        tuner.search(
-            x,
-            y,
-            epochs=30,
-            batch_size=50,
-            validation_data=(x_val, y_val),
-            callbacks=[ClearTrainingOutput()],
-            verbose=0,
-        )
-    best_hps = tuner.get_best_hyperparameters(num_trials=1)[0]
-    assert best_hps.get("learning_rate") in (1e-2, 1e-3, 1e-4)
-    assert tuner.get_best_models()[0].output_shape == (None, 1)
+        typical_search(tuner, binary_data)
     assert tuner.oracle.epochs_used <= 8
 
 
