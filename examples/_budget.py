@@ -7,9 +7,16 @@ import tempfile
 
 
 def parse_budget(
-    description: str, *, max_epochs: int, max_trials: int | None = None
+    description: str,
+    *,
+    max_epochs: int,
+    max_trials: int | None = None,
+    directory: str | None = None,
 ) -> argparse.Namespace:
-    """Parses ``--max-epochs``, ``--directory`` and, if given, ``--max-trials``."""
+    """Parses ``--max-epochs``, ``--directory`` and, if given, ``--max-trials``.
+
+    Without ``directory`` the default folder is a new temporary one.
+    """
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -18,8 +25,8 @@ def parse_budget(
         parser.add_argument("--max-trials", type=int, default=max_trials)
     parser.add_argument(
         "--directory",
-        default=None,
-        help="Keras Tuner's folder (default: a new temporary folder)",
+        default=directory,
+        help=f"Keras Tuner's folder (default: {directory or 'a new temporary folder'})",
     )
     args = parser.parse_args()
     args.directory = args.directory or tempfile.mkdtemp(prefix="kt_ext_example_")

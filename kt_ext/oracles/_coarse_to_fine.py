@@ -202,6 +202,8 @@ class CoarseToFineOracle(RoundOracle):
         seed: Random seed; ``0`` is a seed like any other.
         max_retries_per_trial: As in Keras Tuner.
         max_consecutive_failed_trials: As in Keras Tuner.
+        worker_timeout: Seconds of silence after which a distributed worker
+            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
 
     Example:
         >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
@@ -235,6 +237,7 @@ class CoarseToFineOracle(RoundOracle):
         seed: int | None = None,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
+        worker_timeout: float | None = 120.0,
     ) -> None:
         super().__init__(
             objective=objective,
@@ -249,6 +252,7 @@ class CoarseToFineOracle(RoundOracle):
             seed=seed,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            worker_timeout=worker_timeout,
         )
         if initial_trials is None:
             # Hyperband's widest bracket, for at most 4 rungs: 27 for factor 3

@@ -65,6 +65,8 @@ class RankPruningOracle(RoundOracle):
         seed: Random seed; ``0`` is a seed like any other.
         max_retries_per_trial: As in Keras Tuner.
         max_consecutive_failed_trials: As in Keras Tuner.
+        worker_timeout: Seconds of silence after which a distributed worker
+            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
         rho_threshold: Smallest ``|rho|`` that makes an entry (or a choice
             value) influential. Default 0.3.
         alpha: Largest p-value that makes an entry influential (for a
@@ -119,6 +121,7 @@ class RankPruningOracle(RoundOracle):
         seed: int | None = None,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
+        worker_timeout: float | None = 120.0,
         rho_threshold: float = 0.3,
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
@@ -156,6 +159,7 @@ class RankPruningOracle(RoundOracle):
             seed=seed,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            worker_timeout=worker_timeout,
         )
         self.rho_threshold = float(rho_threshold)
         self.alpha = float(alpha)
@@ -340,7 +344,7 @@ class RankPruningOracle(RoundOracle):
         """
         trial = super().update_trial(trial_id, metrics, step=step)
         name = self.objective.name
-        if not self.prune_trials or name not in metrics:
+        if trial.status == STOPPED or not self.prune_trials or name not in metrics:
             return trial
         step = int(step)
         peers = self._epoch_values.setdefault(str(step), {})

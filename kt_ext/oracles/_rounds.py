@@ -16,11 +16,13 @@ The epoch budget counts epochs actually trained, times
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import glob
 import json
 import math
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +31,7 @@ import numpy as np
 from keras_tuner.engine import trial as trial_module
 from keras_tuner.src import utils
 
-from kt_ext.oracles._checks import check_int
+from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -42,6 +44,7 @@ RUNNING = trial_module.TrialStatus.RUNNING
 IDLE = trial_module.TrialStatus.IDLE
 STOPPED = trial_module.TrialStatus.STOPPED
 COMPLETED = trial_module.TrialStatus.COMPLETED
+FAILED = trial_module.TrialStatus.FAILED
 
 # Draws of an already-tried configuration before a duplicate is accepted.
 _MAX_COLLISIONS = 20
@@ -194,6 +197,12 @@ class RoundOracle(keras_tuner.Oracle):
         seed: Random seed; ``0`` is a seed like any other.
         max_retries_per_trial: As in Keras Tuner.
         max_consecutive_failed_trials: As in Keras Tuner.
+        worker_timeout: In Keras Tuner's distributed mode, seconds after which
+            a worker that has not been heard from counts as dead: its trial goes
+            to the next worker that asks (without using up a retry), and the
+            chief no longer waits for it. kt_ext's tuners send a heartbeat every
+            ``worker_timeout / 4`` seconds (at most every 10 s) while they
+            train. ``None`` waits forever, as Keras Tuner does.
     """
 
     def __init__(
@@ -211,6 +220,7 @@ class RoundOracle(keras_tuner.Oracle):
         seed: int | None = None,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
+        worker_timeout: float | None = 120.0,
     ) -> None:
         check_int("max_epochs", max_epochs, 1)
         check_int("min_epochs", min_epochs, 1)
@@ -230,6 +240,10 @@ class RoundOracle(keras_tuner.Oracle):
         if seed is not None:
             check_int("seed", seed, 0)
             seed = int(seed)  # numpy ints do not serialize to JSON
+        if worker_timeout is not None:
+            check_number(
+                "worker_timeout", worker_timeout, low=0, high=math.inf, open_low=True
+            )
         super().__init__(
             objective=objective,
             max_trials=None if max_trials is None else int(max_trials),
@@ -258,6 +272,9 @@ class RoundOracle(keras_tuner.Oracle):
         # Trials that were running when the search was last stopped.
         self._interrupted: set[str] = set()
         self._rng = np.random.default_rng(self.seed)
+        self.worker_timeout = worker_timeout
+        # When each tuner id was last heard from (this process's clock).
+        self._heard: dict[str, float] = {}
 
     # -- what subclasses override ------------------------------------------
 
@@ -336,6 +353,8 @@ class RoundOracle(keras_tuner.Oracle):
         :meth:`populate_space`; its epochs count again, and a retry that the
         budget cannot pay for ends the trial as failed instead.
         """
+        self._heard[tuner_id] = time.monotonic()
+        self.release_silent_workers()
         if tuner_id not in self.ongoing_trials and self._retry_queue:
             trial = self.trials[self._retry_queue[-1]]
             planned = _planned_epochs(trial.hyperparameters.values)
@@ -351,6 +370,95 @@ class RoundOracle(keras_tuner.Oracle):
                 self.end_order.append(trial.trial_id)
                 self._save_trial(trial)
         return super().create_trial(tuner_id)
+
+    @keras_tuner.synchronized
+    def update_trial(
+        self, trial_id: str, metrics: dict[str, float], step: int = 0
+    ) -> trial_module.Trial:
+        """Records metrics as Keras Tuner does, unless the trial has ended.
+
+        A worker presumed dead that reports for a trial another worker has
+        since finished gets the trial back with status STOPPED.
+        """
+        self._hear_from(trial_id)
+        trial = self.trials[trial_id]
+        if trial.status in (COMPLETED, FAILED) and not self._is_running(trial_id):
+            answer = copy.copy(trial)
+            answer.status = STOPPED
+            return answer
+        return super().update_trial(trial_id, metrics, step=step)
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial: trial_module.Trial) -> None:
+        """Ends ``trial`` as Keras Tuner does; a late duplicate report is ignored.
+
+        A worker presumed dead that finishes after all is taken at its word if
+        its trial still waits for another worker; if the trial has already
+        ended, its report is dropped, so no trial is counted twice.
+        """
+        self._hear_from(trial.trial_id)
+        if not self._is_running(trial.trial_id):
+            if trial.trial_id not in self._retry_queue:
+                return
+            self._retry_queue.remove(trial.trial_id)
+            self._interrupted.discard(trial.trial_id)
+        super().end_trial(trial)
+
+    @keras_tuner.synchronized
+    def get_trial(self, trial_id: str) -> trial_module.Trial:
+        """Returns the trial; from a worker, this is also its heartbeat."""
+        self._hear_from(trial_id)
+        return super().get_trial(trial_id)
+
+    @keras_tuner.synchronized
+    def release_silent_workers(self) -> list[str]:
+        """Forgets workers silent for longer than ``worker_timeout`` seconds.
+
+        The trial of such a worker goes back to the queue, first in line for
+        the next worker that asks, without using up one of its retries and
+        without charging its epochs twice; the chief stops waiting for the
+        worker. Called on every ``create_trial`` and, in distributed mode, by
+        the chief every second.
+
+        Returns:
+            The ids of the trials handed back.
+
+        Example:
+            >>> oracle = RoundOracle("loss", max_epochs=1, worker_timeout=5)
+            >>> oracle.release_silent_workers()
+            []
+        """
+        if self.worker_timeout is None:
+            return []
+        now = time.monotonic()
+        handed_back = []
+        for tuner_id in sorted(self.tuner_ids | set(self.ongoing_trials)):
+            silent = now - self._heard.setdefault(tuner_id, now)
+            if silent <= self.worker_timeout:
+                continue
+            self.tuner_ids.discard(tuner_id)
+            del self._heard[tuner_id]
+            trial = self.ongoing_trials.pop(tuner_id, None)
+            if trial is None:
+                continue
+            print(
+                f"Worker {tuner_id} silent for {silent:.0f} s: trial "
+                f"{trial.trial_id} goes to the next worker that asks."
+            )
+            self._retry_queue.append(trial.trial_id)
+            self._interrupted.add(trial.trial_id)
+            handed_back.append(trial.trial_id)
+        if handed_back:
+            self.save()
+        return handed_back
+
+    def _hear_from(self, trial_id: str) -> None:
+        for tuner_id, trial in self.ongoing_trials.items():
+            if trial.trial_id == trial_id:
+                self._heard[tuner_id] = time.monotonic()
+
+    def _is_running(self, trial_id: str) -> bool:
+        return any(trial.trial_id == trial_id for trial in self.ongoing_trials.values())
 
     def save(self) -> None:
         """Writes ``oracle.json`` atomically: a kill mid-write keeps the old one."""
@@ -375,7 +483,7 @@ class RoundOracle(keras_tuner.Oracle):
         for path in [self._get_oracle_fname(), *sorted(glob.glob(pattern))]:
             _check_json(path)
         super().reload()
-        ended = (COMPLETED, trial_module.TrialStatus.FAILED)
+        ended = (COMPLETED, FAILED)
         self._retry_queue = [
             trial_id
             for trial_id in self._retry_queue

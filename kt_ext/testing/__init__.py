@@ -2,7 +2,9 @@
 
 Nothing here trains a model: an objective gives the score a configuration
 reaches after a number of epochs, and `run_oracle` drives any Keras Tuner
-oracle through `create_trial` / `update_trial` / `end_trial` on it.
+oracle through `create_trial` / `update_trial` / `end_trial` on it;
+`SyntheticTuner` runs Keras Tuner's own search loop (distributed mode included)
+on it.
 
 Example:
     >>> from keras_tuner.oracles import HyperbandOracle
@@ -30,6 +32,7 @@ from kt_ext.testing._objectives import (
     SyntheticObjective,
     get_objective,
 )
+from kt_ext.testing._tuner import SyntheticTuner
 
 __all__ = [
     "DEVELOPMENT_TASKS",
@@ -39,6 +42,7 @@ __all__ = [
     "LearningRateObjective",
     "MLPObjective",
     "SyntheticObjective",
+    "SyntheticTuner",
     "TrialRecord",
     "get_objective",
     "make_oracle",

@@ -5,7 +5,9 @@ It runs trials the way Keras Tuner's Hyperband tuner does: ``tuner/epochs`` and
 trial with ``tuner/trial_id`` starts from that trial's best weights. It works
 with any hypermodel, including a plain ``model_builder(hp)`` function. When the
 oracle answers IDLE (other workers are finishing a round), it backs off instead
-of asking again at once, so a distributed chief is not flooded.
+of asking again at once, so a distributed chief is not flooded; in Keras
+Tuner's chief/worker mode the chief releases dead workers and exits when the
+search ends, and workers send heartbeats while they train (``_distributed``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import keras_tuner
 import numpy as np
 from keras_tuner.src import errors, utils
 from keras_tuner.src.backend import config as backend_config
+from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import tuner as tuner_module
 
 from kt_ext._heap import frozen_heap
 from kt_ext.hypermodels import TemplateHyperModel
+from kt_ext.tuners import _distributed
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -59,12 +63,17 @@ class FidelityTuner(keras_tuner.Tuner):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         # The oracle charges the epoch budget per model trained.
         oracle.executions_per_trial = self.executions_per_trial
+        self._worker_timeout = getattr(oracle, "worker_timeout", None)
         self._idle_wait = 0.0
         self._asked = False
         self._logs_hold_objective = False
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
+
+        In the chief process of Keras Tuner's distributed mode
+        (``KERASTUNER_TUNER_ID=chief``) it serves the oracle instead, until
+        the search has ended.
 
         Raises:
             ValueError: ``x`` or ``y`` is empty, or they differ in length (also
@@ -76,8 +85,21 @@ class FidelityTuner(keras_tuner.Tuner):
         validation = fit_kwargs.get("validation_data")
         if isinstance(validation, tuple | list) and len(validation) >= 2:
             check_fit_data(*validation[:2], "validation_data[0]", "validation_data[1]")
+        if dist_utils.is_chief_oracle():
+            # Keras Tuner's chief would wait forever for a dead worker.
+            self.save()
+            _distributed.serve(self.oracle)
+            return
         with frozen_heap():
             super().search(*fit_args, **fit_kwargs)
+
+    def _try_run_and_update_trial(
+        self, trial: keras_tuner.engine.trial.Trial, *fit_args: Any, **fit_kwargs: Any
+    ) -> None:
+        # A distributed worker tells the chief it is alive while it trains.
+        timeout = self._worker_timeout if self._is_worker() else None
+        with _distributed.heartbeat(self.oracle, trial.trial_id, timeout):
+            super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args, **kwargs):
         """Trains for the trial's ``tuner/epochs`` from ``tuner/initial_epoch``."""

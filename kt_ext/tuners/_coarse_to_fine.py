@@ -33,6 +33,8 @@ class CoarseToFine(FidelityTuner):
         allow_new_entries: As in Keras Tuner.
         max_retries_per_trial: As in Keras Tuner.
         max_consecutive_failed_trials: As in Keras Tuner.
+        worker_timeout: Seconds of silence after which a distributed worker
+            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
         initial_trials: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
         final_trials: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
         top_fraction: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
@@ -70,6 +72,7 @@ class CoarseToFine(FidelityTuner):
         allow_new_entries: bool = True,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
+        worker_timeout: float | None = 120.0,
         initial_trials: int | None = None,
         final_trials: int = 3,
         top_fraction: float = 1 / 3,
@@ -96,5 +99,6 @@ class CoarseToFine(FidelityTuner):
             seed=seed,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            worker_timeout=worker_timeout,
         )
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)

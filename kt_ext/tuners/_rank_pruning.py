@@ -38,6 +38,8 @@ class RankPruning(FidelityTuner):
         allow_new_entries: As in Keras Tuner.
         max_retries_per_trial: As in Keras Tuner.
         max_consecutive_failed_trials: As in Keras Tuner.
+        worker_timeout: Seconds of silence after which a distributed worker
+            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
         rho_threshold: See :class:`~kt_ext.oracles.RankPruningOracle`.
         alpha: See :class:`~kt_ext.oracles.RankPruningOracle`.
         freeze_rho: See :class:`~kt_ext.oracles.RankPruningOracle`.
@@ -81,6 +83,7 @@ class RankPruning(FidelityTuner):
         allow_new_entries: bool = True,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
+        worker_timeout: float | None = 120.0,
         rho_threshold: float = 0.3,
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
@@ -108,6 +111,7 @@ class RankPruning(FidelityTuner):
             seed=seed,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            worker_timeout=worker_timeout,
             rho_threshold=rho_threshold,
             alpha=alpha,
             freeze_rho=freeze_rho,

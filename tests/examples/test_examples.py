@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +21,13 @@ TINY = {
 }
 
 
+# Run by distributed_local.sh, as one chief and two workers.
+DISTRIBUTED = "distributed_search.py"
+
+
 def test_every_example_has_a_tiny_budget():
     scripts = {path.name for path in EXAMPLES.glob("*.py")} - {"_budget.py"}
-    assert scripts == set(TINY)
+    assert scripts == {*TINY, DISTRIBUTED}
 
 
 @pytest.mark.parametrize("script", sorted(TINY))
@@ -35,3 +42,40 @@ def test_example_runs(script, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test accuracy" in result.stdout or "best schedule" in result.stdout
+
+
+@pytest.mark.slow
+def test_distributed_example_runs_a_chief_and_two_workers(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["bash", "distributed_local.sh", "--max-epochs", "2"]
+    process = subprocess.Popen(
+        [*command, "--directory", str(tmp_path)],
+        cwd=EXAMPLES,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={
+            "WORKERS": "2",
+            "PORT": str(port),
+            "PYTHON": sys.executable,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+        },
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 0, stderr[-3000:]
+    assert "test accuracy" in stdout
+    # Both workers took part (each saves a file of its own after a trial).
+    assert {p.name for p in tmp_path.glob("distributed/tuner*.json")} == {
+        "tuner0.json",
+        "tuner1.json",
+    }

@@ -98,6 +98,91 @@ def test_idle_only_while_other_workers_train_the_round(tmp_path):
     assert oracle.create_trial("late").status == "RUNNING"
 
 
+class Clock:
+    """A stand-in for ``time.monotonic`` that moves only when told."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def first_round(tmp_path, monkeypatch, **kwargs):
+    clock = Clock()
+    monkeypatch.setattr("kt_ext.oracles._rounds.time.monotonic", clock)
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=3, seed=0, **kwargs)
+    oracle._set_project_dir(str(tmp_path), "workers")
+    size = oracle._plan_round(0).size
+    trials = [oracle.create_trial(f"worker{i}") for i in range(size)]
+    return oracle, trials, clock
+
+
+def finish(oracle, trial, score=0.5):
+    oracle.update_trial(trial.trial_id, {"val_accuracy": score}, step=0)
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+
+
+def test_a_silent_workers_trial_goes_to_the_next_worker(tmp_path, monkeypatch):
+    oracle, trials, clock = first_round(tmp_path, monkeypatch, worker_timeout=60)
+    used = oracle.epochs_used
+    for trial in trials[1:]:
+        finish(oracle, trial)
+    clock.now += 30
+    assert oracle.create_trial("late").status == "IDLE"  # worker0 may be alive
+    clock.now += 31
+    assert oracle.release_silent_workers() == [trials[0].trial_id]
+    assert "worker0" not in oracle.tuner_ids  # the chief no longer waits for it
+    retried = oracle.create_trial("late")
+    assert retried.trial_id == trials[0].trial_id
+    assert oracle.epochs_used == used  # its epochs are not charged twice
+    finish(oracle, retried, score=0.9)
+    assert oracle.trials[retried.trial_id].status == "COMPLETED"
+    assert oracle.create_trial("late").status == "RUNNING"  # the next round
+    assert oracle._run_times[retried.trial_id] == 1
+
+
+def test_heartbeats_and_reports_keep_a_worker_alive(tmp_path, monkeypatch):
+    oracle, trials, clock = first_round(tmp_path, monkeypatch, worker_timeout=60)
+    for _ in range(3):
+        clock.now += 50
+        for trial in trials:
+            oracle.get_trial(trial.trial_id)  # a worker's heartbeat
+        assert oracle.release_silent_workers() == []
+    clock.now += 61
+    oracle.update_trial(trials[0].trial_id, {"val_accuracy": 0.4}, step=0)
+    assert oracle.release_silent_workers() == [t.trial_id for t in trials[1:]]
+
+
+def test_without_timeout_a_silent_worker_is_waited_for(tmp_path, monkeypatch):
+    oracle, _, clock = first_round(tmp_path, monkeypatch, worker_timeout=None)
+    clock.now += 10**6
+    assert oracle.release_silent_workers() == []
+    assert oracle.create_trial("late").status == "IDLE"
+
+
+def test_a_late_report_from_a_worker_presumed_dead(tmp_path, monkeypatch):
+    oracle, trials, clock = first_round(tmp_path, monkeypatch, worker_timeout=60)
+    lost = trials[0]
+    clock.now += 61
+    for other in trials[1:]:
+        finish(oracle, other)  # heard just in time
+    assert oracle.release_silent_workers() == [lost.trial_id]
+    # Still waiting for a worker: its late result is taken.
+    finish(oracle, lost, score=0.8)
+    assert oracle.trials[lost.trial_id].status == "COMPLETED"
+    assert lost.trial_id not in oracle._retry_queue
+    # Ended already: a second report changes nothing.
+    end_order = list(oracle.end_order)
+    reported = oracle.update_trial(lost.trial_id, {"val_accuracy": 0.1}, step=1)
+    assert reported.status == "STOPPED"
+    finish(oracle, lost, score=0.1)
+    assert oracle.end_order == end_order
+    assert oracle.trials[lost.trial_id].score == pytest.approx(0.8)
+
+
 def test_infinite_scores_fail_and_are_never_best(tmp_path):
     objective = get_objective("lr_only", seed=0)
     oracle = make_oracle(RoundOracle, objective, max_epochs=1, max_trials=3, seed=0)
@@ -123,6 +208,8 @@ def test_infinite_scores_fail_and_are_never_best(tmp_path):
         ({"epoch_budget": 0}, ValueError, ["epoch_budget", "0"]),
         ({"max_trials": -1}, ValueError, ["max_trials", "-1"]),
         ({"seed": "a"}, TypeError, ["seed", "'a'"]),
+        ({"worker_timeout": 0}, ValueError, ["worker_timeout", "0"]),
+        ({"worker_timeout": "1m"}, TypeError, ["worker_timeout", "'1m'"]),
     ],
 )
 def test_bad_arguments_name_the_argument_and_value(kwargs, error, names):
