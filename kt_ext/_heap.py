@@ -34,3 +34,55 @@ def frozen_heap() -> Iterator[None]:
         _depth -= 1
         if _depth == 0:
             gc.unfreeze()
+
+
+# TensorFlow registers a gradient function under a new name each time a graph
+# with a custom gradient is traced, and never unregisters it; Keras' optimizers
+# trace one (`all_reduce` under the default strategy) in every train function,
+# so every trained model's graphs would stay alive through the registry.
+_CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
+
+
+def _gradient_registry() -> dict[str, object]:
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    return registry if isinstance(registry, dict) else {}
+
+
+def custom_gradient_names() -> frozenset[str]:
+    """Names of the custom gradients TensorFlow has registered so far.
+
+    Example:
+        >>> isinstance(custom_gradient_names(), frozenset)
+        True
+    """
+    registry = _gradient_registry()
+    return frozenset(n for n in registry if n.startswith(_CUSTOM_GRADIENT_PREFIX))
+
+
+def forget_custom_gradients(keep: frozenset[str]) -> int:
+    """Unregisters the custom gradients registered since ``keep`` was taken.
+
+    Call it between trials, once the models trained since are gone: their
+    train functions' graphs are then freed (about 5 MiB and 8,000 Python
+    objects per tiny model otherwise, in a search of hundreds of trials). A
+    gradient is only looked up while differentiating through the traced
+    graph, which Keras never does after training.
+
+    Returns:
+        How many were unregistered.
+
+    Example:
+        >>> forget_custom_gradients(custom_gradient_names())
+        0
+    """
+    registry = _gradient_registry()
+    names = [
+        name
+        for name in registry
+        if name.startswith(_CUSTOM_GRADIENT_PREFIX) and name not in keep
+    ]
+    for name in names:
+        del registry[name]
+    return len(names)

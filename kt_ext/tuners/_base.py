@@ -24,7 +24,7 @@ from keras_tuner.src.backend import config as backend_config
 from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import tuner as tuner_module
 
-from kt_ext._heap import frozen_heap
+from kt_ext._heap import custom_gradient_names, forget_custom_gradients, frozen_heap
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.tuners import _distributed
 
@@ -67,6 +67,8 @@ class FidelityTuner(keras_tuner.Tuner):
         self._idle_wait = 0.0
         self._asked = False
         self._logs_hold_objective = False
+        # Custom gradients TensorFlow had registered when the search began.
+        self._kept_gradients: frozenset[str] | None = None
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
@@ -90,8 +92,13 @@ class FidelityTuner(keras_tuner.Tuner):
             self.save()
             _distributed.serve(self.oracle)
             return
-        with frozen_heap():
-            super().search(*fit_args, **fit_kwargs)
+        self._kept_gradients = custom_gradient_names()
+        try:
+            with frozen_heap():
+                super().search(*fit_args, **fit_kwargs)
+        finally:
+            forget_custom_gradients(self._kept_gradients)
+            self._kept_gradients = None
 
     def _try_run_and_update_trial(
         self, trial: keras_tuner.engine.trial.Trial, *fit_args: Any, **fit_kwargs: Any
@@ -120,8 +127,10 @@ class FidelityTuner(keras_tuner.Tuner):
     def _try_build(self, hp: keras_tuner.HyperParameters) -> Any:
         # Keras Tuner clears the session, which collects garbage, then collects
         # again; one collection per trial frees the same memory (and is cheap
-        # inside `frozen_heap`).
+        # inside `frozen_heap`), once the registry no longer holds the graphs.
         keras.backend.clear_session(free_memory=False)
+        if self._kept_gradients is not None:
+            forget_custom_gradients(self._kept_gradients)
         gc.collect()
         model = self._build_hypermodel(hp)
         if not isinstance(model, keras.Model) or not model.compiled:

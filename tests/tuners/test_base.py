@@ -7,6 +7,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
+from kt_ext._heap import custom_gradient_names
 from kt_ext.oracles import RoundOracle
 from kt_ext.tuners import FidelityTuner
 from kt_ext.tuners._base import reject_hyperband_only
@@ -68,6 +69,28 @@ def test_trials_train_their_epochs_and_continue_from_their_parent(tmp_path):
         rebuilt.get_weights(), tuner.load_model(parent).get_weights(), strict=True
     ):
         np.testing.assert_array_equal(got, want)
+
+
+def test_trained_graphs_do_not_pile_up_between_trials(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    before = custom_gradient_names()
+    registered: list[int] = []
+
+    class CountGradients(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            registered.append(len(custom_gradient_names() - before))
+
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, max_trials=4, seed=0)
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    tuner.search(x, y, validation_data=(x, y), callbacks=[CountGradients()], verbose=0)
+    # TensorFlow registers a gradient per traced train function (which keeps
+    # its graph alive); only the current trial's stay registered.
+    assert len(registered) == 4
+    assert registered[0] > 0
+    assert registered == [registered[0]] * 4
+    assert custom_gradient_names() == before
 
 
 def test_idle_answers_back_off(monkeypatch, tmp_path):
