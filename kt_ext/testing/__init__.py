@@ -4,7 +4,7 @@ Nothing here trains a model: an objective gives the score a configuration
 reaches after a number of epochs, and `run_oracle` drives any Keras Tuner
 oracle through `create_trial` / `update_trial` / `end_trial` on it;
 `SyntheticTuner` runs Keras Tuner's own search loop (distributed mode included)
-on it.
+on it, and `run_local_cluster` starts a chief and workers on 127.0.0.1.
 
 Example:
     >>> from keras_tuner.oracles import HyperbandOracle
@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from kt_ext.testing._cluster import free_port, run_local_cluster
 from kt_ext.testing._driver import (
     DriverResult,
     TrialRecord,
@@ -44,7 +45,9 @@ __all__ = [
     "SyntheticObjective",
     "SyntheticTuner",
     "TrialRecord",
+    "free_port",
     "get_objective",
     "make_oracle",
+    "run_local_cluster",
     "run_oracle",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from kt_ext.testing import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -46,9 +47,7 @@ def test_example_runs(script, tmp_path):
 
 @pytest.mark.slow
 def test_distributed_example_runs_a_chief_and_two_workers(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = ["bash", "distributed_local.sh", "--max-epochs", "2"]
     process = subprocess.Popen(
         [*command, "--directory", str(tmp_path)],

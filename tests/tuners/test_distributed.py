@@ -10,17 +10,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
-from kt_ext.testing import get_objective, make_oracle, run_oracle
+from kt_ext.testing import get_objective, make_oracle, run_local_cluster, run_oracle
 
 pytestmark = pytest.mark.slow
 
@@ -77,24 +74,12 @@ PROCESS = textwrap.dedent(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run_distributed(
     directory: Path, oracle_name: str, workers: int, kill: dict[str, int]
 ) -> dict[str, int]:
     """Runs a chief and `workers` workers; returns each one's exit code."""
     directory.mkdir()
-    base = {
-        **os.environ,
-        "KERASTUNER_ORACLE_IP": "127.0.0.1",
-        "KERASTUNER_ORACLE_PORT": str(free_port()),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    argv = [
+    command = [
         sys.executable,
         "-c",
         PROCESS,
@@ -103,29 +88,14 @@ def run_distributed(
         json.dumps(SETTINGS),
         str(WORKER_TIMEOUT_S),
     ]
-    processes = {}
-    try:
-        for tuner_id in ["chief", *(f"tuner{i}" for i in range(workers))]:
-            env = {**base, "KERASTUNER_TUNER_ID": tuner_id}
-            if tuner_id in kill:
-                env["KILL_AFTER_EPOCHS"] = str(kill[tuner_id])
-            processes[tuner_id] = subprocess.Popen(
-                argv,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(directory / f"{tuner_id}.err", "w"),  # noqa: SIM115
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + DEADLINE_S
-        return {
-            tuner_id: process.wait(timeout=max(1.0, deadline - time.monotonic()))
-            for tuner_id, process in processes.items()
-        }
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    return run_local_cluster(
+        command,
+        workers,
+        logs=directory,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        worker_env={name: {"KILL_AFTER_EPOCHS": str(n)} for name, n in kill.items()},
+        timeout=DEADLINE_S,
+    )
 
 
 def read_runs(directory: Path) -> list[dict]:
