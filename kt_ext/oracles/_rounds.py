@@ -11,7 +11,9 @@ from it (narrow ranges, prune values) before the next round is planned.
 
 The epoch budget counts epochs actually trained, times
 ``executions_per_trial``, and is never exceeded. Everything lives in
-``get_state`` as plain JSON, so a reloaded search continues where it was.
+``get_state`` as plain JSON, so a reloaded search continues where it was. In
+Keras Tuner's distributed mode a worker silent for ``worker_timeout`` seconds
+is released and its trial goes to the next worker that asks.
 """
 
 from __future__ import annotations
