@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
 from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle
@@ -384,6 +385,13 @@ class RankPruningOracle(RoundOracle):
     def stopped_trials(self) -> dict[str, int]:
         """Trial id -> the epoch (0-based) at which it was stopped early."""
         return dict(self._stopped_at)
+
+    _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
+        **RoundOracle._journal_plan,
+        ("pruning_log",): _journal.APPEND,
+        ("rank_pruning", "epoch_values"): _journal.PER_TRIAL_NESTED,
+        ("rank_pruning", "stopped_at"): _journal.PER_TRIAL,
+    }
 
     # -- state -----------------------------------------------------------------
 
