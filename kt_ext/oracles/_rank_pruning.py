@@ -177,6 +177,8 @@ class RankPruningOracle(RoundOracle):
         self._epoch_values: dict[str, dict[str, list[float]]] = {}
         # Trial id -> the epoch at which it was stopped.
         self._stopped_at: dict[str, int] = {}
+        # Epoch (as str) -> the means in `_epoch_values`, sorted; not state.
+        self._peer_cache: dict[str, rules.PeerValues] = {}
 
     # -- rounds ----------------------------------------------------------------
 
@@ -350,17 +352,18 @@ class RankPruningOracle(RoundOracle):
         # Only the first execution of a trial decides, so that every execution
         # stops at the same epoch and the charged epochs stay exact.
         first_execution = len(peers[trial_id]) == 1
+        ranks = self._peer_values(str(step))
+        value = float(np.mean(peers[trial_id]))
+        ranks.set(trial_id, value)
         if trial_id not in self._stopped_at and step < last and first_execution:
-            value = float(np.mean(peers[trial_id]))
-            others = [
-                mean
-                for other, reported in peers.items()
-                if other != trial_id and math.isfinite(mean := float(np.mean(reported)))
-            ]
-            if rules.should_stop(
+            # As rules.should_stop over the other trials' finite means, in
+            # O(log n): the trial itself is among the finite ones, never better.
+            finite = ranks.finite_count() - (1 if math.isfinite(value) else 0)
+            better = ranks.better_than(value, self.objective.direction)
+            if rules.stop_by_rank(
                 value,
-                others,
-                direction=self.objective.direction,
+                better,
+                finite,
                 quantile=self.prune_quantile,
                 min_peers=self.min_peers,
             ):
@@ -370,6 +373,15 @@ class RankPruningOracle(RoundOracle):
         answer = copy.copy(trial)
         answer.status = STOPPED
         return answer
+
+    def _peer_values(self, step: str) -> rules.PeerValues:
+        """The means reported at ``step``, sorted (built once from the state)."""
+        cache = self._peer_cache
+        if step not in cache:
+            ranks = cache[step] = rules.PeerValues()
+            for trial_id, reported in self._epoch_values.get(step, {}).items():
+                ranks.set(trial_id, float(np.mean(reported)))
+        return cache[step]
 
     @keras_tuner.synchronized
     def end_trial(self, trial: trial_module.Trial) -> None:
@@ -442,3 +454,4 @@ class RankPruningOracle(RoundOracle):
             for step, by_trial in own["epoch_values"].items()
         }
         self._stopped_at = dict(own["stopped_at"])
+        self._peer_cache = {}
