@@ -377,6 +377,14 @@ class RoundOracle(keras_tuner.Oracle):
         self._state_diff.reset(state, members)
         self._mark_saved(full=True)
 
+    def _touch(self, trial_id: str) -> None:
+        """Journals ``trial_id``'s per-trial state at the next save.
+
+        Trials that start, run, wait for a retry or end are journaled anyway;
+        code that changes the per-trial state of another trial calls this.
+        """
+        self.__dict__.setdefault("_touched", set()).add(trial_id)
+
     def _dirty_trials(self) -> set[str]:
         """Trials whose per-trial state may have changed since the last save."""
         started, ended, busy, _ = self._journal_marks
@@ -384,6 +392,7 @@ class RoundOracle(keras_tuner.Oracle):
         dirty.update(self.end_order[ended:])
         dirty.update(busy)
         dirty.update(self._busy_trials())
+        dirty.update(self.__dict__.get("_touched", ()))
         return dirty
 
     def _busy_trials(self) -> set[str]:
@@ -414,6 +423,7 @@ class RoundOracle(keras_tuner.Oracle):
             self._busy_trials(),
             hashes,
         )
+        self.__dict__.get("_touched", set()).clear()
 
     def _save_trial(self, trial: trial_module.Trial) -> None:
         path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
@@ -565,6 +575,7 @@ class RoundOracle(keras_tuner.Oracle):
     def charge_epochs(self, trial_id: str, epochs_trained: int) -> None:
         """Records that ``trial_id`` trained fewer epochs than planned."""
         self.epochs_trained[trial_id] = epochs_trained
+        self._touch(trial_id)
 
     # -- state -----------------------------------------------------------------
 
