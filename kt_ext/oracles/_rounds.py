@@ -478,6 +478,30 @@ class RoundOracle(keras_tuner.Oracle):
             if self.trials[trial_id].status == RUNNING
         }
 
+    def _check_consecutive_failures(self) -> None:
+        """Keras Tuner's check, reading only the trials ended since last time.
+
+        Keras Tuner scans every ended trial at each ``end_trial`` (O(trials))
+        and raises where ``max_consecutive_failed_trials`` failures in a row
+        first occur. Ended trials keep their status, so the scan goes on from
+        where it stopped, with the run of failures it ended on; it starts over
+        when ``end_order`` is another list, shrank, or the limit changed.
+        """
+        limit, order = self.max_consecutive_failed_trials, self.end_order
+        scan = self.__dict__.get("_failure_scan")
+        start, run = 0, 0
+        if scan and scan[0] is order and scan[1] <= len(order) and scan[3] == limit:
+            start, run = scan[1], scan[2]
+        for trial_id in order[start:]:
+            trial = self.trials[trial_id]
+            run = run + 1 if trial.status == trial_module.TrialStatus.FAILED else 0
+            if run == limit:
+                raise RuntimeError(
+                    "Number of consecutive failures exceeded the limit "
+                    f"of {limit}.\n" + (trial.message or "")
+                )
+        self._failure_scan = (order, len(order), run, limit)
+
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
         super().score_trial(trial)
