@@ -2,11 +2,12 @@
 
 Decision cost: the seconds an oracle spends in ``create_trial``, the
 ``update_trial`` of each epoch and ``end_trial`` of one trial, timed around
-those calls, when it is driven through a search of N trials of the synthetic
-``mlp`` objective (``max_epochs=3``, no Keras training; the objective's own
-time is not counted). Every oracle writes its files as in a real search (Keras
-Tuner saves oracle.json and trial.json per trial; kt_ext oracles their
-snapshot and journal).
+those calls (wall time, and this process's CPU time, which other jobs on a
+shared machine disturb less), when it is driven through a search of N trials
+of the synthetic ``mlp`` objective (``max_epochs=3``, no Keras training; the
+objective's own time is not counted). Every oracle writes its files as in a
+real search (Keras Tuner saves oracle.json and trial.json per trial; kt_ext
+oracles their snapshot and journal).
 
 What is measured, per oracle and N:
 
@@ -24,11 +25,14 @@ What is measured, per oracle and N:
   configurations are drawn at random (its own random start, extended) with
   saving switched off.
 
-The closing lines give the headline ratio per oracle: ms per trial over the
-last trials at the largest N / over the 100 trials of the 100-trial search
-(goal for kt_ext oracles: <= 2x from 100 to 10,000). Rows are also written
-to ``oracle_cost.csv`` next to this file. One run per cell; the machine's load
-moves absolute numbers, so compare ratios within one run.
+The closing lines give the headline ratio per oracle, wall and CPU: ms per
+trial over the last trials at the largest N / over the 100-trial search
+(goal for kt_ext oracles: <= 2x from 100 to 10,000). Searches of up to 1,000
+trials run ``--repeats`` times (default 3), interleaved, one time before and
+the others after the 10,000-trial searches, and the median is kept; searches
+of 10,000 trials and Bayesian optimization run once. The
+machine's load moves absolute numbers, so compare ratios within one run. The
+medians are also written to ``oracle_cost.csv`` next to this file.
 
     python benchmarks/oracle_cost.py                    # 100, 1000, 10000
     python benchmarks/oracle_cost.py --trials 100 1000  # quicker
@@ -39,6 +43,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import statistics
 import tempfile
 import time
 import warnings
@@ -56,6 +61,8 @@ BAYESIAN_TRIALS = (100, 300)
 KT_EXT = ("CoarseToFine", "RankPruning")
 # Above this many trials, RandomSearch warms up without saving (see above).
 RANDOM_FULL_UP_TO = 1000
+# Searches of up to this many trials are repeated (--repeats), medians kept.
+REPEAT_UP_TO = 1000
 
 
 def oracle_for(name: str, objective, trials: int):
@@ -74,22 +81,25 @@ class DecisionTimer:
     """Times an oracle's create/update/end_trial calls, trial by trial."""
 
     def __init__(self, oracle) -> None:
-        self.per_trial: list[float] = []
-        self._pending = 0.0
+        self.per_trial: list[float] = []  # wall seconds
+        self.cpu_per_trial: list[float] = []  # this process's CPU seconds
+        self._pending = self._pending_cpu = 0.0
         for method in ("create_trial", "update_trial"):
             setattr(oracle, method, self._timed(getattr(oracle, method)))
         oracle.end_trial = self._timed(oracle.end_trial, ends=True)
 
     def _timed(self, call, ends: bool = False):
         def timed(*args, **kwargs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return call(*args, **kwargs)
             finally:
                 self._pending += time.perf_counter() - started
+                self._pending_cpu += time.process_time() - cpu
                 if ends:
                     self.per_trial.append(self._pending)
-                    self._pending = 0.0
+                    self.cpu_per_trial.append(self._pending_cpu)
+                    self._pending = self._pending_cpu = 0.0
 
         return timed
 
@@ -129,34 +139,86 @@ def measure(name: str, trials: int, window: int, warm_up: bool) -> dict:
             run_oracle(oracle, objective, max_trials=window, **common)
         else:
             run_oracle(oracle, objective, max_trials=trials, **common)
-    times = timer.per_trial
+    times, cpu = timer.per_trial, timer.cpu_per_trial
     last = times[-window:]
     return {
         "oracle": name,
         "trials": trials,
         "window": f"{len(times) - len(last) + 1}-{len(times)}",
         "ms_per_trial_window": 1000 * sum(last) / len(last),
+        "cpu_ms_per_trial_window": 1000 * sum(cpu[-window:]) / len(last),
         "ms_per_trial_all": math.nan if warm_up else 1000 * sum(times) / len(times),
         "warm_up_without_saving": warm_up,
         "trials_run": len(times),
     }
 
 
-def plan(sizes: list[int]) -> list[tuple[str, int, int, bool]]:
-    """(oracle, trials, window, warm-up) for each measurement, interleaved."""
-    runs = []
-    for trials in sizes:
-        for name in ("RandomSearch", *KT_EXT):
-            warm_up = name == "RandomSearch" and trials > RANDOM_FULL_UP_TO
-            runs.append((name, trials, min(WINDOW, trials), warm_up))
+def plan(sizes: list[int], repeats: int) -> list[tuple[str, int, int, bool]]:
+    """(oracle, trials, window, warm-up) for each measurement, interleaved.
+
+    Searches of up to ``REPEAT_UP_TO`` trials run ``repeats`` times (A B C A B
+    C ...), once before the longer ones and the other times after them, so
+    their median is not taken at a calmer or busier moment of the machine;
+    longer searches and Bayesian optimization run once.
+    """
+
+    def searches(sizes: list[int]) -> list[tuple[str, int, int, bool]]:
+        return [
+            (
+                name,
+                trials,
+                min(WINDOW, trials),
+                name == "RandomSearch" and trials > RANDOM_FULL_UP_TO,
+            )
+            for trials in sizes
+            for name in ("RandomSearch", *KT_EXT)
+        ]
+
+    short = [trials for trials in sizes if trials <= REPEAT_UP_TO]
+    runs = searches(short)
+    runs += searches([trials for trials in sizes if trials > REPEAT_UP_TO])
+    for _ in range(repeats - 1):
+        runs += searches(short)
     for trials in BAYESIAN_TRIALS:
         runs.append(("BayesianOptimization", trials, BAYESIAN_WINDOW, True))
     return runs
 
 
+def medians(rows: list[dict]) -> list[dict]:
+    """One row per (oracle, trials): the median over its runs."""
+    cells: dict[tuple[str, int], list[dict]] = {}
+    for row in rows:
+        cells.setdefault((row["oracle"], row["trials"]), []).append(row)
+    merged = []
+    for runs in cells.values():
+        row = dict(runs[0])
+        for key in (
+            "ms_per_trial_window",
+            "cpu_ms_per_trial_window",
+            "ms_per_trial_all",
+        ):
+            row[key] = statistics.median(run[key] for run in runs)
+        row["runs"] = len(runs)
+        merged.append(row)
+    return merged
+
+
+def _cell(row: dict | None) -> str:
+    if row is None:
+        return f"{'':>22}"
+    wall, cpu = row["ms_per_trial_window"], row["cpu_ms_per_trial_window"]
+    return f"{wall:>10.2f} / {cpu:6.2f} ({row['runs']})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help=f"runs of each search of up to {REPEAT_UP_TO} trials (median kept)",
+    )
     parser.add_argument(
         "--no-bayesian", action="store_true", help="skip BayesianOptimization"
     )
@@ -165,11 +227,12 @@ def main() -> None:
     warnings.filterwarnings("ignore", module="sklearn")
     print(
         f"{'oracle':<21} {'trials':>6} {'window':>11} {'ms/trial':>9} "
-        f"{'ms/trial (all)':>15}  how",
+        f"{'cpu ms':>8} {'ms/trial (all)':>15}  how",
         flush=True,
     )
     rows = []
-    for name, trials, window, warm_up in plan(sorted(set(args.trials))):
+    runs = plan(sorted(set(args.trials)), args.repeats)
+    for name, trials, window, warm_up in runs:
         if name == "BayesianOptimization" and args.no_bayesian:
             continue
         row = measure(name, trials, window, warm_up)
@@ -177,20 +240,31 @@ def main() -> None:
         how = "warm-up without saving" if warm_up else "full search"
         print(
             f"{name:<21} {trials:>6} {row['window']:>11} "
-            f"{row['ms_per_trial_window']:9.2f} {row['ms_per_trial_all']:15.2f}  {how}",
+            f"{row['ms_per_trial_window']:9.2f} {row['cpu_ms_per_trial_window']:8.2f} "
+            f"{row['ms_per_trial_all']:15.2f}  {how}",
             flush=True,
         )
+    rows = medians(rows)
+    sizes = sorted({row["trials"] for row in rows})
+    print(
+        f"\nms per trial over the last {WINDOW} trials ({BAYESIAN_WINDOW} for "
+        "Bayesian), wall / CPU, median (runs):"
+    )
+    print(f"{'oracle':<21}" + "".join(f"{size:>22}" for size in sizes))
     for name in ("RandomSearch", *KT_EXT, "BayesianOptimization"):
-        cost = {
-            r["trials"]: r["ms_per_trial_window"] for r in rows if r["oracle"] == name
-        }
-        if len(cost) < 2:
+        cells = {r["trials"]: r for r in rows if r["oracle"] == name}
+        print(f"{name:<21}" + "".join(_cell(cells.get(size)) for size in sizes))
+    for name in ("RandomSearch", *KT_EXT, "BayesianOptimization"):
+        cells = {r["trials"]: r for r in rows if r["oracle"] == name}
+        if len(cells) < 2:
             continue
-        low, high = min(cost), max(cost)
+        low, high = cells[min(cells)], cells[max(cells)]
+        wall = high["ms_per_trial_window"] / low["ms_per_trial_window"]
+        cpu = high["cpu_ms_per_trial_window"] / low["cpu_ms_per_trial_window"]
         goal = " (goal: <= 2x)" if name in KT_EXT else ""
         print(
-            f"{name}: {cost[high] / cost[low]:.2f}x the ms per trial at {high} "
-            f"trials ({cost[high]:.2f}) as at {low} ({cost[low]:.2f}){goal}"
+            f"{name}: {wall:.2f}x wall, {cpu:.2f}x CPU, ms per trial at "
+            f"{max(cells)} trials as at {min(cells)}{goal}"
         )
     out = Path(__file__).with_name("oracle_cost.csv")
     with open(out, "w", newline="") as handle:
