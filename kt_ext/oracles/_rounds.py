@@ -366,16 +366,22 @@ class RoundOracle(keras_tuner.Oracle):
             self._state_diff = _journal.StateDiff(self._journal_plan)
         state = self.get_state()
         members = {("tried_so_far",): (self._tried_so_far, self._hashes_of)}
-        if not journal.needs_snapshot():
-            change = self._state_diff.changes(state, self._dirty_trials(), members)
-            if change is not None:
-                if change:
-                    journal.append(change)
-                self._mark_saved(full=False)
-                return
-        journal.write_snapshot(state)
-        self._state_diff.reset(state, members)
-        self._mark_saved(full=True)
+        try:
+            if not journal.needs_snapshot():
+                dirty = self._dirty_trials()
+                change = self._state_diff.changes(state, dirty, members)
+                if change is not None:
+                    if change:
+                        journal.append(change)
+                    self._mark_saved(full=False)
+                    return
+            journal.write_snapshot(state)
+            self._state_diff.reset(state, members)
+            self._mark_saved(full=True)
+        except BaseException:
+            # What was written is unknown: the next save writes a snapshot.
+            self._journal = None
+            raise
 
     def _touch(self, trial_id: str) -> None:
         """Journals ``trial_id``'s per-trial state at the next save.
@@ -610,19 +616,18 @@ class RoundOracle(keras_tuner.Oracle):
         others are converted once, so this costs the same at any trial count.
         The dicts of earlier rounds are shared between calls: do not modify.
         """
-        cache = self.__dict__.setdefault("_settled_rounds", ([], []))
-        rounds, texts = cache
+        rounds, dicts = self.__dict__.setdefault("_settled_rounds", ([], []))
         settled = len(self.rounds) - 1
         if len(rounds) > max(0, settled) or (
             rounds and rounds[-1] is not self.rounds[len(rounds) - 1]
         ):
             rounds.clear()
-            texts.clear()
+            dicts.clear()
         while len(rounds) < settled:
             done = self.rounds[len(rounds)]
             rounds.append(done)
-            texts.append(done.to_json())
-        return texts + [r.to_json() for r in self.rounds[len(rounds) :]]
+            dicts.append(done.to_json())
+        return dicts + [r.to_json() for r in self.rounds[len(rounds) :]]
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()

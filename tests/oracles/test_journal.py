@@ -231,3 +231,22 @@ def test_saves_append_lines_instead_of_rewriting_the_snapshot(tmp_path):
     assert (snapshot.stat().st_mtime_ns, snapshot.read_text()) == written
     journal = tmp_path / objective.name / _journal.JOURNAL_NAME
     assert len(journal.read_text().splitlines()) >= 10  # two saves per trial
+
+
+def test_after_a_failed_save_the_next_one_writes_a_snapshot(tmp_path, monkeypatch):
+    objective, oracle = _search(tmp_path)
+    run_oracle(oracle, objective, max_trials=3)
+    append = _journal.Journal.append
+
+    def disk_full(self, change):
+        monkeypatch.setattr(_journal.Journal, "append", append)  # once
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(_journal.Journal, "append", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        run_oracle(oracle, objective, max_trials=1)
+    oracle.save()
+    read = _journal.read_state(oracle._get_oracle_fname())
+    assert _normalized(read) == _normalized(oracle.get_state())
+    assert read[_journal.GENERATION_KEY] == oracle._journal.generation
+    assert (tmp_path / objective.name / _journal.JOURNAL_NAME).read_text() == ""
