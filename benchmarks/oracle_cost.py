@@ -7,7 +7,12 @@ shared machine disturb less), when it is driven through a search of N trials
 of the synthetic ``mlp`` objective (``max_epochs=3``, no Keras training; the
 objective's own time is not counted). Every oracle writes its files as in a
 real search (Keras Tuner saves oracle.json and trial.json per trial; kt_ext
-oracles their snapshot and journal).
+oracles their snapshot and journal), by default in ``/dev/shm``: the same
+writes, without a shared disk's stalls, which moved the cost of a window of
+100 trials by up to 3x on the development machine (``--root`` picks another
+folder). Each search runs with the heap alive before it frozen out of garbage
+collection, as kt_ext's tuners search (``kt_ext._heap.frozen_heap``), for
+every oracle.
 
 What is measured, per oracle and N:
 
@@ -30,9 +35,9 @@ trial over the last trials at the largest N / over the 100-trial search
 (goal for kt_ext oracles: <= 2x from 100 to 10,000). Searches of up to 1,000
 trials run ``--repeats`` times (default 3), interleaved, one time before and
 the others after the 10,000-trial searches, and the median is kept; searches
-of 10,000 trials and Bayesian optimization run once. The
-machine's load moves absolute numbers, so compare ratios within one run. The
-medians are also written to ``oracle_cost.csv`` next to this file.
+of 10,000 trials and Bayesian optimization run once. The machine's load moves
+absolute numbers, so compare ratios within one run. The medians are also
+written to ``oracle_cost.csv`` next to this file.
 
     python benchmarks/oracle_cost.py                    # 100, 1000, 10000
     python benchmarks/oracle_cost.py --trials 100 1000  # quicker
@@ -43,6 +48,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -51,6 +57,7 @@ from pathlib import Path
 
 from keras_tuner.oracles import BayesianOptimizationOracle, RandomSearchOracle
 
+from kt_ext._heap import frozen_heap
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
 from kt_ext.testing import get_objective, make_oracle, run_oracle
 
@@ -125,11 +132,23 @@ class Warmup:
             delattr(self.oracle, name)  # back to the class's method
 
 
-def measure(name: str, trials: int, window: int, warm_up: bool) -> dict:
+def default_root() -> str | None:
+    """``/dev/shm`` (memory) where there is one, else the system's temp folder."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def measure(
+    name: str, trials: int, window: int, warm_up: bool, root: str | None = None
+) -> dict:
     """One search of ``trials``; decision cost over the last ``window`` trials."""
     objective = get_objective("mlp", seed=0)
     oracle = oracle_for(name, objective, trials)
-    with tempfile.TemporaryDirectory() as directory:
+    folder = tempfile.TemporaryDirectory(dir=root, prefix="oracle_cost_")
+    # As kt_ext's tuners search: TensorFlow's long-lived objects are left out
+    # of garbage collection, else one full collection (~0.3 s) lands in some
+    # windows of 100 trials and not in others.
+    with folder as directory, frozen_heap():
         timer = DecisionTimer(oracle)
         common = {"epochs": MAX_EPOCHS, "directory": directory}
         head = trials - window
@@ -222,7 +241,14 @@ def main() -> None:
     parser.add_argument(
         "--no-bayesian", action="store_true", help="skip BayesianOptimization"
     )
+    parser.add_argument(
+        "--root",
+        default=default_root(),
+        help="folder for the searches' files (default: /dev/shm where there is "
+        "one, else the system's temp folder)",
+    )
     args = parser.parse_args()
+    print(f"files under {args.root or tempfile.gettempdir()}")
     # Bayesian optimization's Gaussian process fits warn about convergence.
     warnings.filterwarnings("ignore", module="sklearn")
     print(
@@ -235,7 +261,7 @@ def main() -> None:
     for name, trials, window, warm_up in runs:
         if name == "BayesianOptimization" and args.no_bayesian:
             continue
-        row = measure(name, trials, window, warm_up)
+        row = measure(name, trials, window, warm_up, args.root)
         rows.append(row)
         how = "warm-up without saving" if warm_up else "full search"
         print(
