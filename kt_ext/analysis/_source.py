@@ -20,8 +20,10 @@ import keras_tuner
 from keras_tuner.engine.base_tuner import BaseTuner
 from keras_tuner.engine.trial import Trial
 
+from kt_ext.oracles._journal import GENERATION_KEY, read_state
+
 #: Keys under which kt_ext oracles keep their histories, as attributes and in
-#: `get_state` (hence in oracle.json).
+#: `get_state` (hence in oracle.json and its journal, oracle_journal.jsonl).
 HISTORY_KEYS = ("narrowing_history", "pruning_log")
 
 #: What the analysis functions accept as a search.
@@ -107,6 +109,9 @@ def _from_directory(path: Path) -> Search:
         state = json.loads(oracle_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{str(oracle_file)!r} is not valid JSON: {error}.") from error
+    if isinstance(state, dict) and GENERATION_KEY in state:
+        # A kt_ext oracle: oracle.json is a snapshot, later saves are journaled.
+        state = read_state(os.fspath(oracle_file))
     if not isinstance(state, dict) or "hyperparameters" not in state:
         raise ValueError(
             f"{str(oracle_file)!r} must be a Keras Tuner oracle state with a "

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext.oracles import _journal
 from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._rounds import (
     Round,
@@ -327,6 +328,11 @@ class CoarseToFineOracle(RoundOracle):
                 "space": {name: dict(entry) for name, entry in self.space.items()},
             }
         )
+
+    _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
+        **RoundOracle._journal_plan,
+        ("narrowing_history",): _journal.APPEND,
+    }
 
     # -- state -----------------------------------------------------------------
 

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
 from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle
@@ -180,6 +181,8 @@ class RankPruningOracle(RoundOracle):
         self._epoch_values: dict[str, dict[str, list[float]]] = {}
         # Trial id -> the epoch at which it was stopped.
         self._stopped_at: dict[str, int] = {}
+        # Epoch (as str) -> the means in `_epoch_values`, sorted; not state.
+        self._peer_cache: dict[str, rules.PeerValues] = {}
 
     # -- rounds ----------------------------------------------------------------
 
@@ -353,17 +356,18 @@ class RankPruningOracle(RoundOracle):
         # Only the first execution of a trial decides, so that every execution
         # stops at the same epoch and the charged epochs stay exact.
         first_execution = len(peers[trial_id]) == 1
+        ranks = self._peer_values(str(step))
+        value = float(np.mean(peers[trial_id]))
+        ranks.set(trial_id, value)
         if trial_id not in self._stopped_at and step < last and first_execution:
-            value = float(np.mean(peers[trial_id]))
-            others = [
-                mean
-                for other, reported in peers.items()
-                if other != trial_id and math.isfinite(mean := float(np.mean(reported)))
-            ]
-            if rules.should_stop(
+            # As rules.should_stop over the other trials' finite means, in
+            # O(log n): the trial itself is among the finite ones, never better.
+            finite = ranks.finite_count() - (1 if math.isfinite(value) else 0)
+            better = ranks.better_than(value, self.objective.direction)
+            if rules.stop_by_rank(
                 value,
-                others,
-                direction=self.objective.direction,
+                better,
+                finite,
                 quantile=self.prune_quantile,
                 min_peers=self.min_peers,
             ):
@@ -373,6 +377,15 @@ class RankPruningOracle(RoundOracle):
         answer = copy.copy(trial)
         answer.status = STOPPED
         return answer
+
+    def _peer_values(self, step: str) -> rules.PeerValues:
+        """The means reported at ``step``, sorted (built once from the state)."""
+        cache = self._peer_cache
+        if step not in cache:
+            ranks = cache[step] = rules.PeerValues()
+            for trial_id, reported in self._epoch_values.get(step, {}).items():
+                ranks.set(trial_id, float(np.mean(reported)))
+        return cache[step]
 
     @keras_tuner.synchronized
     def end_trial(self, trial: trial_module.Trial) -> None:
@@ -388,6 +401,13 @@ class RankPruningOracle(RoundOracle):
     def stopped_trials(self) -> dict[str, int]:
         """Trial id -> the epoch (0-based) at which it was stopped early."""
         return dict(self._stopped_at)
+
+    _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
+        **RoundOracle._journal_plan,
+        ("pruning_log",): _journal.APPEND,
+        ("rank_pruning", "epoch_values"): _journal.PER_TRIAL_NESTED,
+        ("rank_pruning", "stopped_at"): _journal.PER_TRIAL,
+    }
 
     # -- state -----------------------------------------------------------------
 
@@ -438,3 +458,4 @@ class RankPruningOracle(RoundOracle):
             for step, by_trial in own["epoch_values"].items()
         }
         self._stopped_at = dict(own["stopped_at"])
+        self._peer_cache = {}

@@ -8,6 +8,7 @@ that higher is always better). Nothing here knows about oracles or Keras.
 
 from __future__ import annotations
 
+import bisect
 import math
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
@@ -228,10 +229,74 @@ def should_stop(
         ...             quantile=0.25, min_peers=4)
         False
     """
+    sign = 1.0 if direction == "max" else -1.0
+    better = 0
+    if math.isfinite(value) and len(peers) >= min_peers:
+        better = sum(1 for peer in peers if sign * peer > sign * value)
+    return stop_by_rank(
+        value, better, len(peers), quantile=quantile, min_peers=min_peers
+    )
+
+
+def stop_by_rank(
+    value: float, better: int, peers: int, *, quantile: float, min_peers: int
+) -> bool:
+    """:func:`should_stop` given how many of ``peers`` are strictly ``better``.
+
+    Example:
+        >>> stop_by_rank(0.2, 4, 4, quantile=0.25, min_peers=4)
+        True
+        >>> stop_by_rank(0.2, 4, 4, quantile=0.25, min_peers=5)
+        False
+    """
     if not math.isfinite(value):
         return True
-    if len(peers) < min_peers:
+    if peers < min_peers:
         return False
-    sign = 1.0 if direction == "max" else -1.0
-    better = sum(1 for peer in peers if sign * peer > sign * value)
-    return better > 0 and better >= (1.0 - quantile) * len(peers)
+    return better > 0 and better >= (1.0 - quantile) * peers
+
+
+class PeerValues:
+    """The finite values of trials at one epoch, kept sorted to rank in O(log n).
+
+    :func:`should_stop` compares a trial with every peer; this keeps each
+    trial's value and a sorted list of the finite ones, so a trial is ranked
+    by bisection, and a value that changes (another execution of the trial)
+    moves in place.
+
+    Example:
+        >>> peers = PeerValues()
+        >>> for trial_id, value in [("a", 0.5), ("b", 0.7), ("c", float("nan"))]:
+        ...     peers.set(trial_id, value)
+        >>> peers.better_than(0.6, "max"), peers.better_than(0.6, "min")
+        (1, 1)
+        >>> peers.finite_count()
+        2
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, float] = {}
+        self._sorted: list[float] = []
+
+    def set(self, trial_id: str, value: float) -> None:
+        """Sets (or replaces) ``trial_id``'s value."""
+        old = self._values.get(trial_id)
+        if old is not None and math.isfinite(old):
+            del self._sorted[bisect.bisect_left(self._sorted, old)]
+        self._values[trial_id] = value
+        if math.isfinite(value):
+            bisect.insort(self._sorted, value)
+
+    def get(self, trial_id: str) -> float | None:
+        """``trial_id``'s value, or None."""
+        return self._values.get(trial_id)
+
+    def finite_count(self) -> int:
+        """How many trials have a finite value."""
+        return len(self._sorted)
+
+    def better_than(self, value: float, direction: str) -> int:
+        """How many finite values are strictly better than ``value``."""
+        if direction == "max":
+            return len(self._sorted) - bisect.bisect_right(self._sorted, value)
+        return bisect.bisect_left(self._sorted, value)

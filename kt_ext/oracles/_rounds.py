@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import glob
 import json
 import math
 import os
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
-from keras_tuner.src import utils
+from keras_tuner.src import backend
 
+from kt_ext.oracles import _journal
 from kt_ext.oracles._checks import check_int, check_number
+from kt_ext.oracles._journal import write_json_atomically
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -135,26 +136,13 @@ class Round:
         }
 
 
-def write_json_atomically(path: str, obj: Any) -> None:
-    """Writes ``obj`` as JSON to ``path`` through a temporary file and a rename.
-
-    Paths with a scheme (``gs://...``) go through Keras Tuner's own writer.
-
-    Example:
-        >>> import tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "state.json")
-        >>> write_json_atomically(path, {"round": 1})
-        >>> open(path).read()
-        '{"round": 1}'
-    """
-    if "://" in path:
-        utils.save_json(path, obj)
-        return
-    text = json.dumps(obj)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+__all__ = [
+    "Round",
+    "RoundOracle",
+    "hyperband_epoch_budget",
+    "rung_epochs",
+    "write_json_atomically",
+]
 
 
 def _check_json(path: str) -> None:
@@ -164,11 +152,7 @@ def _check_json(path: str) -> None:
         with open(path, encoding="utf-8") as handle:
             json.load(handle)
     except json.JSONDecodeError as error:
-        raise ValueError(
-            f"The search state file {path!r} is corrupt ({error}). Restore it, "
-            "or pass overwrite=True (or another project_name) to start afresh; "
-            "nothing was deleted."
-        ) from error
+        raise _journal.corrupt_error(path, error) from error
 
 
 def _planned_epochs(values: Mapping[str, Any]) -> int:
@@ -462,9 +446,100 @@ class RoundOracle(keras_tuner.Oracle):
     def _is_running(self, trial_id: str) -> bool:
         return any(trial.trial_id == trial_id for trial in self.ongoing_trials.values())
 
+    #: How the parts of the state that grow with the trials are journaled
+    #: (see :class:`kt_ext.oracles._journal.StateDiff`); subclasses add theirs.
+    _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
+        ("start_order",): _journal.APPEND,
+        ("end_order",): _journal.APPEND,
+        ("run_times",): _journal.PER_TRIAL,
+        ("id_to_hash",): _journal.PER_TRIAL,
+        ("tried_so_far",): _journal.MEMBERS,
+        ("display", "trial_start"): _journal.PER_TRIAL,
+        ("display", "trial_number"): _journal.PER_TRIAL,
+        ("rounds",): _journal.GROWING_TAIL,
+        ("epochs_trained",): _journal.PER_TRIAL,
+    }
+
     def save(self) -> None:
-        """Writes ``oracle.json`` atomically: a kill mid-write keeps the old one."""
-        write_json_atomically(self._get_oracle_fname(), self.get_state())
+        """Saves the state: a line of changes, or now and then a whole snapshot.
+
+        ``oracle.json`` holds a complete state (written atomically), and
+        ``oracle_journal.jsonl`` one line per later save with what changed
+        (see :mod:`kt_ext.oracles._journal`), so a save costs the same at any
+        number of trials. A kill mid-save loses that save only, as a kill
+        before the rename of a whole file would.
+        """
+        path = self._get_oracle_fname()
+        journal = self.__dict__.get("_journal")
+        if journal is None or journal.snapshot_path != path:
+            journal = self._journal = _journal.Journal(path)
+            self._state_diff = _journal.StateDiff(self._journal_plan)
+        state = self.get_state()
+        members = {("tried_so_far",): (self._tried_so_far, self._hashes_of)}
+        try:
+            if not journal.needs_snapshot():
+                dirty = self._dirty_trials()
+                change = self._state_diff.changes(state, dirty, members)
+                if change is not None:
+                    if change:
+                        journal.append(change)
+                    self._mark_saved(full=False)
+                    return
+            journal.write_snapshot(state)
+            self._state_diff.reset(state, members)
+            self._mark_saved(full=True)
+        except BaseException:
+            # What was written is unknown: the next save writes a snapshot.
+            self._journal = None
+            raise
+
+    def _touch(self, trial_id: str) -> None:
+        """Journals ``trial_id``'s per-trial state at the next save.
+
+        Trials that start, run, wait for a retry or end are journaled anyway;
+        code that changes the per-trial state of another trial calls this.
+        """
+        self.__dict__.setdefault("_touched", set()).add(trial_id)
+
+    def _dirty_trials(self) -> set[str]:
+        """Trials whose per-trial state may have changed since the last save."""
+        started, ended, busy, _ = self._journal_marks
+        dirty = set(self.start_order[started:])
+        dirty.update(self.end_order[ended:])
+        dirty.update(busy)
+        dirty.update(self._busy_trials())
+        dirty.update(self.__dict__.get("_touched", ()))
+        return dirty
+
+    def _busy_trials(self) -> set[str]:
+        busy = {trial.trial_id for trial in self.ongoing_trials.values()}
+        busy.update(self._retry_queue)
+        return busy
+
+    def _hashes_of(self, trial_ids: Iterable[str]) -> set[str]:
+        """The tried-configuration hashes that ``trial_ids`` may have changed."""
+        saved = self._journal_marks[3]
+        hashes = set()
+        for trial_id in trial_ids:
+            hashes.add(self._id_to_hash.get(trial_id))
+            hashes.add(saved.get(trial_id))
+        hashes.discard(None)
+        return hashes
+
+    def _mark_saved(self, *, full: bool) -> None:
+        if full:
+            hashes = dict(self._id_to_hash)
+        else:
+            hashes = self._journal_marks[3]
+            for trial_id in self._dirty_trials():
+                hashes[trial_id] = self._id_to_hash.get(trial_id)
+        self._journal_marks = (
+            len(self.start_order),
+            len(self.end_order),
+            self._busy_trials(),
+            hashes,
+        )
+        self.__dict__.get("_touched", set()).clear()
 
     def _save_trial(self, trial: trial_module.Trial) -> None:
         path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
@@ -477,14 +552,36 @@ class RoundOracle(keras_tuner.Oracle):
         trial from the running ones, then sends every "running" trial of a
         reloaded search for a retry: the last finished trial would run twice.
 
+        The state is ``oracle.json`` with the changes of its journal replayed
+        (see :meth:`save`).
+
         Raises:
             ValueError: A state file is not valid JSON; it names the file, and
                 nothing is deleted (rather than a silent fresh start).
         """
+        state = _journal.read_state(self._get_oracle_fname())
         pattern = os.path.join(self._project_dir, "trial_*", "trial.json")
-        for path in [self._get_oracle_fname(), *sorted(glob.glob(pattern))]:
+        paths = sorted(backend.io.glob(pattern))
+        for path in paths:
             _check_json(path)
-        super().reload()
+        # Keras Tuner's Oracle.reload, with the state read from the journal.
+        for path in paths:
+            trial = trial_module.Trial.load(path)
+            self.trials[trial.trial_id] = trial
+        try:
+            self.set_state(state)
+        except KeyError as error:
+            raise RuntimeError(
+                "Error reloading `Oracle` from existing project. If you did not "
+                "mean to reload from an existing project, change the "
+                "`project_name` or pass `overwrite=True` when creating the "
+                f"`Tuner`. Found existing project at: {self._project_dir}"
+            ) from error
+        for trial in self.ongoing_trials.values():
+            self._retry_queue.append(trial.trial_id)
+        self.ongoing_trials = {}
+        # The next save starts a new snapshot (and drops a cut journal line).
+        self._journal = None
         ended = (COMPLETED, FAILED)
         self._retry_queue = [
             trial_id
@@ -496,6 +593,30 @@ class RoundOracle(keras_tuner.Oracle):
             for trial_id in self._retry_queue
             if self.trials[trial_id].status == RUNNING
         }
+
+    def _check_consecutive_failures(self) -> None:
+        """Keras Tuner's check, reading only the trials ended since last time.
+
+        Keras Tuner scans every ended trial at each ``end_trial`` (O(trials))
+        and raises where ``max_consecutive_failed_trials`` failures in a row
+        first occur. Ended trials keep their status, so the scan goes on from
+        where it stopped, with the run of failures it ended on; it starts over
+        when ``end_order`` is another list, shrank, or the limit changed.
+        """
+        limit, order = self.max_consecutive_failed_trials, self.end_order
+        scan = self.__dict__.get("_failure_scan")
+        start, run = 0, 0
+        if scan and scan[0] is order and scan[1] <= len(order) and scan[3] == limit:
+            start, run = scan[1], scan[2]
+        for trial_id in order[start:]:
+            trial = self.trials[trial_id]
+            run = run + 1 if trial.status == trial_module.TrialStatus.FAILED else 0
+            if run == limit:
+                raise RuntimeError(
+                    "Number of consecutive failures exceeded the limit "
+                    f"of {limit}.\n" + (trial.message or "")
+                )
+        self._failure_scan = (order, len(order), run, limit)
 
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
@@ -594,8 +715,29 @@ class RoundOracle(keras_tuner.Oracle):
     def charge_epochs(self, trial_id: str, epochs_trained: int) -> None:
         """Records that ``trial_id`` trained fewer epochs than planned."""
         self.epochs_trained[trial_id] = epochs_trained
+        self._touch(trial_id)
 
     # -- state -----------------------------------------------------------------
+
+    def _rounds_json(self) -> list[dict[str, Any]]:
+        """The rounds as JSON; that of rounds before the last is kept.
+
+        Only the last round changes (its trials, ``full``, ``ended``): the
+        others are converted once, so this costs the same at any trial count.
+        The dicts of earlier rounds are shared between calls: do not modify.
+        """
+        rounds, dicts = self.__dict__.setdefault("_settled_rounds", ([], []))
+        settled = len(self.rounds) - 1
+        if len(rounds) > max(0, settled) or (
+            rounds and rounds[-1] is not self.rounds[len(rounds) - 1]
+        ):
+            rounds.clear()
+            dicts.clear()
+        while len(rounds) < settled:
+            done = self.rounds[len(rounds)]
+            rounds.append(done)
+            dicts.append(done.to_json())
+        return dicts + [r.to_json() for r in self.rounds[len(rounds) :]]
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
@@ -608,7 +750,7 @@ class RoundOracle(keras_tuner.Oracle):
                 "epoch_budget": self.epoch_budget,
                 "executions_per_trial": self.executions_per_trial,
                 "space": self.space,
-                "rounds": [r.to_json() for r in self.rounds],
+                "rounds": self._rounds_json(),
                 "epochs_trained": self.epochs_trained,
                 "rng": self._rng.bit_generator.state,
             }

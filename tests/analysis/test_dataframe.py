@@ -12,7 +12,7 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.oracles import RandomSearchOracle
 
 from kt_ext.analysis import WALL_TIME_METRIC, trials_dataframe
-from kt_ext.oracles import RoundOracle
+from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle, RoundOracle
 from kt_ext.testing import get_objective, make_oracle, run_oracle
 
 BASE_COLUMNS = ["trial_id", "status", "score", "epochs", "wall_time"]
@@ -214,3 +214,21 @@ def test_epochs_come_from_a_kt_ext_oracle_when_it_knows_them(tmp_path):
         df = trials_dataframe(source)
         assert df.loc[df.trial_id == first, "epochs"].item() == 0
         assert df.epochs.sum() == oracle.epochs_used
+
+
+@pytest.mark.parametrize("cls", [CoarseToFineOracle, RankPruningOracle])
+def test_a_kt_ext_directory_is_read_with_its_journal(tmp_path, cls):
+    objective = get_objective("mlp", seed=0)
+    oracle = make_oracle(cls, objective, max_epochs=9, seed=1)
+    run_oracle(oracle, objective, directory=tmp_path)
+    project = tmp_path / objective.name
+    # Most of the search is in the journal, not in the first snapshot.
+    snapshot = json.loads((project / "oracle.json").read_text())
+    assert len(snapshot["end_order"]) < len(oracle.end_order)
+    live, disk = trials_dataframe(oracle), trials_dataframe(project)
+    assert_same_search(live, disk)
+    for key in ("narrowing_history", "pruning_log"):
+        assert disk.attrs[key] == live.attrs[key]
+    assert disk.attrs[
+        "narrowing_history" if cls is CoarseToFineOracle else "pruning_log"
+    ]

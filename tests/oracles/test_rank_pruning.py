@@ -109,6 +109,26 @@ def test_trial_stopping_rule():
     assert not rules.should_stop(0.8, peers, direction="max", quantile=1.0, min_peers=1)
 
 
+@pytest.mark.parametrize("direction", ["max", "min"])
+def test_sorted_peers_rank_a_trial_as_the_rule_over_all_peers_does(direction):
+    rng = np.random.default_rng(0)
+    peers = rules.PeerValues()
+    means: dict[str, float] = {}
+    for step in range(400):
+        trial_id = str(rng.integers(60))
+        # Ties, repeats (another execution) and non-finite values included.
+        value = float(rng.choice([0.5, math.nan, math.inf, round(rng.random(), 2)]))
+        peers.set(trial_id, value)
+        means[trial_id] = value
+        others = [v for t, v in means.items() if t != trial_id and math.isfinite(v)]
+        finite = peers.finite_count() - (1 if math.isfinite(value) else 0)
+        kwargs = {"quantile": 0.25, "min_peers": 5}
+        assert finite == len(others)
+        assert rules.stop_by_rank(
+            value, peers.better_than(value, direction), finite, **kwargs
+        ) == rules.should_stop(value, others, direction=direction, **kwargs), step
+
+
 # -- the oracle --------------------------------------------------------------
 
 

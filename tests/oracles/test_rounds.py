@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras_tuner as kt
 import numpy as np
 import pytest
+from keras_tuner.engine.trial import Trial
 from keras_tuner.oracles import HyperbandOracle
 
 from kt_ext.oracles import RoundOracle, hyperband_epoch_budget, rung_epochs
@@ -320,3 +321,29 @@ def test_a_corrupt_state_file_is_named_and_nothing_is_lost(tmp_path, damaged):
     with pytest.raises(ValueError, match=damaged.replace("/", ".") + ".*corrupt"):
         again.reload()
     assert sorted(p.name for p in project.rglob("*")) == files
+
+
+def _raised(check) -> str | None:
+    try:
+        check()
+    except RuntimeError as error:
+        return str(error)
+    return None
+
+
+def test_consecutive_failures_are_checked_as_keras_tuner_does():
+    rng = np.random.default_rng(0)
+    oracle = RoundOracle(objective="val_accuracy", max_consecutive_failed_trials=3)
+    raised = 0
+    for index in range(300):
+        trial = Trial(kt.HyperParameters(), trial_id=str(index))
+        trial.status = "FAILED" if rng.random() < 0.4 else "COMPLETED"
+        trial.message = f"trial {index}"
+        oracle.trials[trial.trial_id] = trial
+        oracle.end_order.append(trial.trial_id)
+        ours = _raised(oracle._check_consecutive_failures)
+        assert ours == _raised(lambda: kt.Oracle._check_consecutive_failures(oracle))
+        if ours:  # Keras Tuner would stop here; go on with a higher limit
+            raised += 1
+            oracle.max_consecutive_failed_trials += 1
+    assert raised  # both raised, at the same trial, with the same message
