@@ -34,27 +34,3 @@ def frozen_heap() -> Iterator[None]:
         _depth -= 1
         if _depth == 0:
             gc.unfreeze()
-
-
-def collect_garbage() -> int:
-    """Collects garbage; inside :func:`frozen_heap`, then freezes the survivors.
-
-    Between trials almost everything that survives a full collection lives as
-    long as the search (trials, the oracle's state, and the graphs TensorFlow
-    keeps for every traced function), yet each later collection would walk it
-    again, a little more each trial. Frozen, it is skipped until the heap is
-    unfrozen; reference counting still frees whatever is released in between,
-    and a reference cycle among those objects is collected when the search
-    ends. Outside :func:`frozen_heap` this is ``gc.collect()``.
-
-    Returns:
-        The number of unreachable objects found, as ``gc.collect()``.
-
-    Example:
-        >>> with frozen_heap():
-        ...     _ = collect_garbage()
-    """
-    found = gc.collect()
-    if _depth > 0:
-        gc.freeze()
-    return found

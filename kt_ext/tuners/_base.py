@@ -23,7 +23,7 @@ from keras_tuner.src.backend import config as backend_config
 from keras_tuner.src.engine import tuner as tuner_module
 from keras_tuner.src.engine import tuner_utils
 
-from kt_ext._heap import collect_garbage, frozen_heap
+from kt_ext._heap import frozen_heap
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.tuners._lean import BestEpochWeights, build_training_state
 
@@ -156,12 +156,9 @@ class FidelityTuner(keras_tuner.Tuner):
     def _try_build(self, hp: keras_tuner.HyperParameters) -> Any:
         # Keras Tuner clears the session, which collects garbage, then collects
         # again; one collection per trial frees the same memory (and is cheap
-        # inside `frozen_heap`, the more so as lean trials freeze survivors).
+        # inside `frozen_heap`).
         keras.backend.clear_session(free_memory=False)
-        if self._lean_trials:
-            collect_garbage()
-        else:
-            gc.collect()
+        gc.collect()
         model = self._build_hypermodel(hp)
         if not isinstance(model, keras.Model) or not model.compiled:
             raise errors.FatalTypeError(
