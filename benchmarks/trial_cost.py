@@ -9,9 +9,9 @@ Runs, interleaved and on the same data (W1: breast_cancer with
 - ``hyperband``: stock ``kt.Hyperband`` with kt_ext's ``MLPHyperModel`` as
   shipped (NumPy data fed as a ``tf.data`` pipeline);
 - ``coarse_to_fine`` and ``rank_pruning``: kt_ext's tuners as shipped (also one
-  garbage collection per trial instead of Keras Tuner's two, survivors frozen,
-  optimizer and metric variables created before tracing, the best epoch's
-  checkpoint written once per trial);
+  garbage collection per trial instead of Keras Tuner's two, optimizer and
+  metric variables created before tracing, the best epoch's checkpoint written
+  once per trial);
 - ``... (not lean)``: the same tuners with their lean trials switched off
   (``tuner._lean_trials = False``), to show what that saving is worth and that
   it changes no result: the same seed must try the same configurations and
