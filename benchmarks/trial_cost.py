@@ -9,12 +9,23 @@ Runs, interleaved and on the same data (W1: breast_cancer with
 - ``hyperband``: stock ``kt.Hyperband`` with kt_ext's ``MLPHyperModel`` as
   shipped (NumPy data fed as a ``tf.data`` pipeline);
 - ``coarse_to_fine`` and ``rank_pruning``: kt_ext's tuners as shipped (also one
-  garbage collection per trial instead of Keras Tuner's two).
+  garbage collection per trial instead of Keras Tuner's two, optimizer and
+  metric variables created before tracing, the best epoch's checkpoint written
+  once per trial);
+- ``... (not lean)``: the same tuners with their lean trials switched off
+  (``tuner._lean_trials = False``), to show what that saving is worth and that
+  it changes no result: the same seed must try the same configurations and
+  reach the same scores.
 
-Steady epoch time is the median duration of the epochs other than the first of
-each ``fit``; per-trial fixed cost = (wall time - epochs x steady epoch time) /
-trials. Prints a table and the headline ratios, and writes ``trial_cost.csv``
-next to this file.
+Each search runs in a fresh process: in one long process every search would
+inherit the graphs TensorFlow keeps from the searches before it, and stock
+Keras Tuner's per-trial garbage collection would walk them all (its fixed cost
+doubled from the first seed to the second that way). Steady epoch time is the
+median duration of the epochs other than the first of each ``fit``; per-trial
+fixed cost = (wall time - epochs x steady epoch time) / trials. Prints a table
+and the headline ratios, and writes ``trial_cost.csv`` next to this file.
+Each child first fits one model on each input path, so the process's one-time
+costs (TensorFlow's first trace, lazy imports) count in no arm.
 
     python benchmarks/trial_cost.py --repeats 2
 """
@@ -23,8 +34,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from contextlib import nullcontext
@@ -63,6 +77,22 @@ class EpochTimer(keras.callbacks.Callback):
         self._first = False
 
 
+def warm_up(data: datasets.Dataset) -> None:
+    """Pays the process's one-time costs, which are no trial's fixed cost.
+
+    TensorFlow's first trace, first ``tf.data`` pipeline and Keras' lazy imports
+    cost seconds once per process; a fit on each input path before the timed
+    search keeps them out of every arm alike.
+    """
+    (x, y), validation, _ = data
+    hypermodel = MLPHyperModel.for_data(x, y)
+    hp = kt.HyperParameters()
+    hypermodel.fit(
+        hp, hypermodel.build(hp), x, y, epochs=2, validation_data=validation, verbose=0
+    )
+    hypermodel.build(hp).fit(x, y, epochs=2, validation_data=validation, verbose=0)
+
+
 def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
     (x, y), (x_val, y_val), _ = data
     hypermodel = MLPHyperModel.for_data(x, y)
@@ -77,9 +107,11 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
     tuner_cls = {
         "coarse_to_fine": kt_ext.CoarseToFine,
         "rank_pruning": kt_ext.RankPruning,
-    }.get(arm, kt.Hyperband)
+    }.get(arm.split(" ")[0], kt.Hyperband)
     keras.utils.set_random_seed(seed)
     tuner = tuner_cls(hypermodel, **common)
+    if arm.endswith("(not lean)"):
+        tuner._lean_trials = False
     timer = EpochTimer()
     keras_arrays = mock.patch(
         "kt_ext.hypermodels._base.fit_arguments", lambda args, kwargs: (args, kwargs)
@@ -98,6 +130,7 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
     steady = statistics.median(d for first, d in timer.epochs if not first)
     trials = len(tuner.oracle.trials)
     epochs = len(timer.epochs)
+    ended = [t for t in tuner.oracle.trials.values() if t.score is not None]
     return {
         "arm": arm,
         "seed": seed,
@@ -107,18 +140,60 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
         "steady_epoch_s": steady,
         "fixed_cost_s": (wall - epochs * steady) / trials,
         "best_val": tuner.oracle.get_best_trials(1)[0].score,
+        "configurations": json.dumps(
+            [t.hyperparameters.values for t in tuner.oracle.trials.values()]
+        ),
+        "scores": json.dumps([t.score for t in ended]),
     }
+
+
+def run_in_child(arm: str, max_epochs: int, seed: int) -> dict:
+    """``run`` in a fresh Python process."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--arm",
+            arm,
+            "--seed",
+            str(seed),
+            "--max-epochs",
+            str(max_epochs),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    row = json.loads(child.stdout.splitlines()[-1])
+    print(
+        f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s",
+        flush=True,
+    )
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--max-epochs", type=int, default=9)
+    parser.add_argument("--arm", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data = datasets.load("breast_cancer", seed=0)
-    arms = ["hyperband (keras arrays)", "hyperband", "coarse_to_fine", "rank_pruning"]
+    if args.arm:  # a child process: one search, its row as JSON
+        data = datasets.load("breast_cancer", seed=0)
+        warm_up(data)
+        print(json.dumps(run(args.arm, data, args.max_epochs, args.seed)))
+        return
+    arms = [
+        "hyperband (keras arrays)",
+        "hyperband",
+        "coarse_to_fine",
+        "rank_pruning",
+        "coarse_to_fine (not lean)",
+        "rank_pruning (not lean)",
+    ]
     rows = [
-        run(arm, data, args.max_epochs, seed)
+        run_in_child(arm, args.max_epochs, seed)
         for seed in range(1, args.repeats + 1)
         for arm in arms  # interleaved: A B C D A B C D ...
     ]
@@ -145,6 +220,34 @@ def main() -> None:
             f"steady epoch {s['steady_epoch_s'] / base['steady_epoch_s']:.2f}x, "
             f"wall {s['wall_s'] / base['wall_s']:.2f}x of stock Hyperband's "
             "(medians, same run)"
+        )
+    for arm in ("coarse_to_fine", "rank_pruning"):
+        same_configurations = all(
+            lean["configurations"] == stock["configurations"]
+            for lean in rows
+            for stock in rows
+            if lean["arm"] == arm
+            and stock["arm"] == f"{arm} (not lean)"
+            and lean["seed"] == stock["seed"]
+        )
+        differences = [
+            abs(a - b)
+            for lean in rows
+            for stock in rows
+            if lean["arm"] == arm
+            and stock["arm"] == f"{arm} (not lean)"
+            and lean["seed"] == stock["seed"]
+            for a, b in zip(
+                json.loads(lean["scores"]), json.loads(stock["scores"]), strict=False
+            )
+        ]
+        lean, stock = summary[arm], summary[f"{arm} (not lean)"]
+        print(
+            f"{arm} lean vs not lean: same configurations for every seed: "
+            f"{'yes' if same_configurations else 'NO'}; largest score difference "
+            f"{max(differences, default=float('nan')):.2g}; fixed cost "
+            f"{lean['fixed_cost_s'] / stock['fixed_cost_s']:.2f}x, wall "
+            f"{lean['wall_s'] / stock['wall_s']:.2f}x"
         )
     out = Path(__file__).with_name("trial_cost.csv")
     with open(out, "w", newline="") as handle:

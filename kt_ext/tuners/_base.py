@@ -12,6 +12,7 @@ search ends, and workers send heartbeats while they train (``_distributed``).
 
 from __future__ import annotations
 
+import copy
 import gc
 import time
 from typing import Any
@@ -23,10 +24,12 @@ from keras_tuner.src import errors, utils
 from keras_tuner.src.backend import config as backend_config
 from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import tuner as tuner_module
+from keras_tuner.src.engine import tuner_utils
 
 from kt_ext._heap import custom_gradient_names, forget_custom_gradients, frozen_heap
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.tuners import _distributed
+from kt_ext.tuners._lean import BestEpochWeights, build_training_state
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -56,6 +59,10 @@ class FidelityTuner(keras_tuner.Tuner):
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
     """
+
+    # Trials skip work that does not change their results (see `_lean`); False
+    # runs them as Keras Tuner does, for benchmarks and equivalence tests.
+    _lean_trials = True
 
     def __init__(
         self, oracle: keras_tuner.Oracle, hypermodel: Any = None, **kwargs: Any
@@ -122,7 +129,58 @@ class FidelityTuner(keras_tuner.Tuner):
         if "tuner/epochs" in values:
             kwargs["epochs"] = values["tuner/epochs"]
             kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
-        return super().run_trial(trial, *args, **kwargs)
+        if not self._lean_trials:
+            return super().run_trial(trial, *args, **kwargs)
+        # As `keras_tuner.Tuner.run_trial`, but the best epoch's weights are
+        # kept in memory and written once, before the trial is reported.
+        checkpoint = BestEpochWeights(
+            objective=self.oracle.objective,
+            filepath=self._get_checkpoint_fname(trial.trial_id),
+        )
+        original_callbacks = kwargs.pop("callbacks", [])
+        histories = []
+        for execution in range(self.executions_per_trial):
+            copied_kwargs = copy.copy(kwargs)
+            callbacks = self._deepcopy_callbacks(original_callbacks)
+            self._configure_tensorboard_dir(callbacks, trial, execution)
+            callbacks.append(tuner_utils.TunerCallback(self, trial))
+            callbacks.append(checkpoint)
+            copied_kwargs["callbacks"] = callbacks
+            histories.append(self._build_and_fit_model(trial, *args, **copied_kwargs))
+        checkpoint.write()
+        return histories
+
+    def _build_and_fit_model(
+        self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any
+    ) -> Any:
+        if not self._lean_trials:
+            return super()._build_and_fit_model(trial, *args, **kwargs)
+        # As `keras_tuner.Tuner._build_and_fit_model`, with the optimizer and
+        # metric variables created before `fit` traces its steps.
+        hp = trial.hyperparameters
+        model = self._try_build(hp)
+        x = args[0] if args else kwargs.get("x")
+        y = args[1] if len(args) > 1 else kwargs.get("y")
+        # A hypermodel's own fit() may reshape the data: then only the
+        # optimizer, which does not depend on it, is built early.
+        plain_fit = type(self.hypermodel).fit in (
+            keras_tuner.HyperModel.fit,
+            TemplateHyperModel.fit,
+        )
+        if plain_fit:
+            build_training_state(model, x, y)
+        else:
+            build_training_state(model)
+        results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        if backend_config.multi_backend():
+            utils.save_json(
+                self._get_build_config_fname(trial.trial_id),
+                model.get_build_config(),
+            )
+        tuner_utils.validate_trial_results(
+            results, self.oracle.objective, "HyperModel.fit()"
+        )
+        return results
 
     def _try_build(self, hp: keras_tuner.HyperParameters) -> Any:
         # Keras Tuner clears the session, which collects garbage, then collects
