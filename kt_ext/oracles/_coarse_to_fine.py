@@ -238,7 +238,7 @@ class CoarseToFineOracle(RoundOracle):
         seed: int | None = None,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
-        worker_timeout: float | None = 120.0,
+        worker_timeout: float | None = None,
     ) -> None:
         super().__init__(
             objective=objective,

@@ -122,7 +122,7 @@ class RankPruningOracle(RoundOracle):
         seed: int | None = None,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
-        worker_timeout: float | None = 120.0,
+        worker_timeout: float | None = None,
         rho_threshold: float = 0.3,
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
@@ -396,6 +396,13 @@ class RankPruningOracle(RoundOracle):
             start = values.get("tuner/initial_epoch", 0)
             self.charge_epochs(trial.trial_id, stopped + 1 - start)
         super().end_trial(trial)
+
+    def _forget_partial_run(self, trial_id: str) -> None:
+        super()._forget_partial_run(trial_id)
+        for step, peers in self._epoch_values.items():
+            if peers.pop(trial_id, None) is not None:
+                self._peer_cache.pop(step, None)
+        self._stopped_at.pop(trial_id, None)
 
     @property
     def stopped_trials(self) -> dict[str, int]:

@@ -10,7 +10,8 @@ When a round has ended, :meth:`RoundOracle._end_round` lets a subclass learn
 from it (narrow ranges, prune values) before the next round is planned.
 
 The epoch budget counts epochs actually trained, times
-``executions_per_trial``, and is never exceeded. Everything lives in
+``executions_per_trial``, and is never exceeded (epochs that a worker presumed
+dead goes on training are not counted). Everything lives in
 ``get_state`` as plain JSON, so a reloaded search continues where it was. In
 Keras Tuner's distributed mode a worker silent for ``worker_timeout`` seconds
 is released and its trial goes to the next worker that asks.
@@ -31,6 +32,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 from keras_tuner.src import backend
+from keras_tuner.src.engine import metrics_tracking
 
 from kt_ext.oracles import _journal
 from kt_ext.oracles._checks import check_int, check_number
@@ -186,9 +188,11 @@ class RoundOracle(keras_tuner.Oracle):
         worker_timeout: In Keras Tuner's distributed mode, seconds after which
             a worker that has not been heard from counts as dead: its trial goes
             to the next worker that asks (without using up a retry), and the
-            chief no longer waits for it. kt_ext's tuners send a heartbeat every
-            ``worker_timeout / 4`` seconds (at most every 10 s) while they
-            train. ``None`` waits forever, as Keras Tuner does.
+            chief no longer waits for it. Only for workers that send heartbeats
+            while they train, as kt_ext's tuners do (every ``worker_timeout /
+            4`` seconds, at most every 10 s; their default is 120 s): a stock
+            ``keras_tuner.Tuner`` is silent for whole trials. ``None`` (the
+            oracle's default) waits forever, as Keras Tuner does.
     """
 
     def __init__(
@@ -206,7 +210,7 @@ class RoundOracle(keras_tuner.Oracle):
         seed: int | None = None,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
-        worker_timeout: float | None = 120.0,
+        worker_timeout: float | None = None,
     ) -> None:
         check_int("max_epochs", max_epochs, 1)
         check_int("min_epochs", min_epochs, 1)
@@ -379,8 +383,9 @@ class RoundOracle(keras_tuner.Oracle):
         """Ends ``trial`` as Keras Tuner does; a late duplicate report is ignored.
 
         A worker presumed dead that finishes after all is taken at its word if
-        its trial still waits for another worker; if the trial has already
-        ended, its report is dropped, so no trial is counted twice.
+        no other worker has finished its trial yet (the first report wins);
+        if the trial has already ended, its report is dropped, so no trial is
+        counted twice.
         """
         self._hear_from(trial.trial_id)
         if not self._is_running(trial.trial_id):
@@ -433,10 +438,22 @@ class RoundOracle(keras_tuner.Oracle):
             )
             self._retry_queue.append(trial.trial_id)
             self._interrupted.add(trial.trial_id)
+            self._forget_partial_run(trial.trial_id)
             handed_back.append(trial.trial_id)
         if handed_back:
             self.save()
         return handed_back
+
+    def _forget_partial_run(self, trial_id: str) -> None:
+        """Drops what an unfinished run of ``trial_id`` reported, before a rerun.
+
+        Keras Tuner would average the rerun's epochs with the lost run's. The
+        next save writes a whole snapshot, since entries are removed.
+        """
+        trial = self.trials[trial_id]
+        trial.metrics = metrics_tracking.MetricsTracker()
+        self._save_trial(trial)
+        self._journal = None
 
     def _hear_from(self, trial_id: str) -> None:
         for tuner_id, trial in self.ongoing_trials.items():
@@ -593,6 +610,8 @@ class RoundOracle(keras_tuner.Oracle):
             for trial_id in self._retry_queue
             if self.trials[trial_id].status == RUNNING
         }
+        for trial_id in self._interrupted:
+            self._forget_partial_run(trial_id)
 
     def _check_consecutive_failures(self) -> None:
         """Keras Tuner's check, reading only the trials ended since last time.

@@ -60,6 +60,10 @@ def run_local_cluster(
         >>> codes  # doctest: +SKIP
         {'chief': 0, 'tuner0': 0, 'tuner1': 0}
     """
+    if isinstance(command, str):
+        raise TypeError(
+            f"`command` must be a list of arguments, got the string {command!r}."
+        )
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers` must be an int >= 1, got {workers!r}.")
     logs = Path(logs)

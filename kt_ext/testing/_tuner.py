@@ -15,6 +15,7 @@ import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 from keras_tuner.src import errors
 
+from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.testing._objectives import SyntheticObjective
 from kt_ext.tuners import FidelityTuner
 
@@ -56,10 +57,8 @@ class SyntheticTuner(FidelityTuner):
         epochs: int = 1,
         **kwargs: Any,
     ) -> None:
-        if seconds_per_epoch < 0:
-            raise ValueError(
-                f"`seconds_per_epoch` must be >= 0, got {seconds_per_epoch!r}."
-            )
+        check_number("seconds_per_epoch", seconds_per_epoch, low=0, high=math.inf)
+        check_int("epochs", epochs, 1)
         super().__init__(oracle, hypermodel=None, **kwargs)
         self.objective = objective
         self.seconds_per_epoch = seconds_per_epoch

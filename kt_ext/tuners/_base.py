@@ -25,6 +25,7 @@ from keras_tuner.src.backend import config as backend_config
 from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import tuner as tuner_module
 from keras_tuner.src.engine import tuner_utils
+from keras_tuner.src.engine.trial import TrialStatus
 
 from kt_ext._heap import custom_gradient_names, forget_custom_gradients, frozen_heap
 from kt_ext.hypermodels import TemplateHyperModel
@@ -96,6 +97,8 @@ class FidelityTuner(keras_tuner.Tuner):
             check_fit_data(*validation[:2], "validation_data[0]", "validation_data[1]")
         if dist_utils.is_chief_oracle():
             # Keras Tuner's chief would wait forever for a dead worker.
+            if "verbose" in fit_kwargs:
+                self.oracle.verbose = fit_kwargs["verbose"]
             self.save()
             _distributed.serve(self.oracle)
             return
@@ -147,8 +150,19 @@ class FidelityTuner(keras_tuner.Tuner):
             callbacks.append(checkpoint)
             copied_kwargs["callbacks"] = callbacks
             histories.append(self._build_and_fit_model(trial, *args, **copied_kwargs))
-        checkpoint.write()
+        if not self._finished_elsewhere(trial):
+            checkpoint.write()
         return histories
+
+    def _finished_elsewhere(self, trial: keras_tuner.engine.trial.Trial) -> bool:
+        """Whether another worker finished this trial while this one was silent.
+
+        Its checkpoint is then the one to keep: the chief took that result.
+        """
+        if not self._is_worker():
+            return False
+        status = self.oracle.get_trial(trial.trial_id).status
+        return status in (TrialStatus.COMPLETED, TrialStatus.FAILED)
 
     def _build_and_fit_model(
         self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any

@@ -34,7 +34,8 @@ class CoarseToFine(FidelityTuner):
         max_retries_per_trial: As in Keras Tuner.
         max_consecutive_failed_trials: As in Keras Tuner.
         worker_timeout: Seconds of silence after which a distributed worker
-            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
+            counts as dead (default 120; ``None``: wait forever); see
+            :class:`~kt_ext.oracles.RoundOracle`.
         initial_trials: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
         final_trials: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
         top_fraction: See :class:`~kt_ext.oracles.CoarseToFineOracle`.

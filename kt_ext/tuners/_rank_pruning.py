@@ -39,7 +39,8 @@ class RankPruning(FidelityTuner):
         max_retries_per_trial: As in Keras Tuner.
         max_consecutive_failed_trials: As in Keras Tuner.
         worker_timeout: Seconds of silence after which a distributed worker
-            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
+            counts as dead (default 120; ``None``: wait forever); see
+            :class:`~kt_ext.oracles.RoundOracle`.
         rho_threshold: See :class:`~kt_ext.oracles.RankPruningOracle`.
         alpha: See :class:`~kt_ext.oracles.RankPruningOracle`.
         freeze_rho: See :class:`~kt_ext.oracles.RankPruningOracle`.

@@ -288,3 +288,20 @@ def test_trial_pruning_can_be_switched_off(tmp_path):
 def test_bad_knobs_name_the_argument(name, value):
     with pytest.raises(ValueError, match=f"`{name}`"):
         RankPruningOracle(objective="val_loss", **{name: value})
+
+
+def test_a_released_trials_epochs_leave_its_peers(tmp_path, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("kt_ext.oracles._rounds.time.monotonic", lambda: now[0])
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(
+        RankPruningOracle, objective, max_epochs=3, seed=0, worker_timeout=60
+    )
+    oracle._set_project_dir(str(tmp_path), "released")
+    trial = oracle.create_trial("dead")
+    oracle.update_trial(trial.trial_id, {"val_accuracy": 0.1}, step=0)
+    assert trial.trial_id in oracle._epoch_values["0"]
+    now[0] += 61
+    assert oracle.release_silent_workers() == [trial.trial_id]
+    assert trial.trial_id not in oracle._epoch_values["0"]
+    assert oracle._peer_values("0").finite_count() == 0

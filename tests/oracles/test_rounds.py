@@ -145,6 +145,35 @@ def test_a_silent_workers_trial_goes_to_the_next_worker(tmp_path, monkeypatch):
     assert oracle._run_times[retried.trial_id] == 1
 
 
+def test_a_rerun_is_scored_on_its_own_epochs_only(tmp_path, monkeypatch):
+    oracle, trials, clock = first_round(tmp_path, monkeypatch, worker_timeout=60)
+    lost = trials[0]
+    oracle.update_trial(lost.trial_id, {"val_accuracy": 0.1}, step=0)
+    for trial in trials[1:]:
+        finish(oracle, trial)
+    clock.now += 61
+    assert oracle.release_silent_workers() == [lost.trial_id]
+    retried = oracle.create_trial("late")
+    finish(oracle, retried, score=0.9)  # Keras Tuner would score the mean, 0.5
+    assert oracle.trials[lost.trial_id].score == pytest.approx(0.9)
+
+
+def test_a_resumed_trial_is_scored_on_its_rerun_only(tmp_path):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=1, max_trials=2, seed=0)
+    oracle._set_project_dir(str(tmp_path), "resume")
+    trial = oracle.create_trial("t")
+    oracle.update_trial(trial.trial_id, {"val_accuracy": 0.1}, step=0)
+    oracle.save()  # then the process is killed
+    resumed = make_oracle(RoundOracle, objective, max_epochs=1, max_trials=2, seed=0)
+    resumed._set_project_dir(str(tmp_path), "resume")
+    resumed.reload()
+    rerun = resumed.create_trial("t")
+    assert rerun.trial_id == trial.trial_id
+    finish(resumed, rerun, score=0.9)
+    assert resumed.trials[trial.trial_id].score == pytest.approx(0.9)
+
+
 def test_heartbeats_and_reports_keep_a_worker_alive(tmp_path, monkeypatch):
     oracle, trials, clock = first_round(tmp_path, monkeypatch, worker_timeout=60)
     for _ in range(3):

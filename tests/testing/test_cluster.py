@@ -54,3 +54,8 @@ def test_processes_past_the_deadline_are_killed(tmp_path):
 def test_bad_worker_counts_are_rejected(tmp_path, workers):
     with pytest.raises(ValueError, match="workers"):
         run_local_cluster(["true"], workers, logs=tmp_path)
+
+
+def test_a_command_string_is_rejected(tmp_path):
+    with pytest.raises(TypeError, match="command"):
+        run_local_cluster("python search.py", 1, logs=tmp_path)

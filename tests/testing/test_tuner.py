@@ -27,8 +27,18 @@ def test_search_loop_tries_what_the_driver_tries(tmp_path, oracle_cls):
     assert best.score == pytest.approx(expected.best_score)
 
 
-def test_negative_seconds_per_epoch_is_rejected():
+@pytest.mark.parametrize(
+    ("kwargs", "error", "names"),
+    [
+        ({"seconds_per_epoch": -1}, ValueError, ["seconds_per_epoch", "-1"]),
+        ({"seconds_per_epoch": "1"}, TypeError, ["seconds_per_epoch", "'1'"]),
+        ({"epochs": 0}, ValueError, ["epochs", "0"]),
+    ],
+)
+def test_bad_arguments_name_the_argument_and_value(kwargs, error, names):
     objective = get_objective("lr_only")
     oracle = make_oracle(CoarseToFineOracle, objective, max_epochs=3)
-    with pytest.raises(ValueError, match=r"seconds_per_epoch.*-1"):
-        SyntheticTuner(oracle, objective, seconds_per_epoch=-1)
+    with pytest.raises(error) as raised:
+        SyntheticTuner(oracle, objective, **kwargs)
+    for name in names:
+        assert name in str(raised.value)
