@@ -31,6 +31,7 @@ from kt_ext.testing._objectives import (
     LearningRateObjective,
     MLPObjective,
     SyntheticObjective,
+    die_after,
     get_objective,
 )
 from kt_ext.testing._tuner import SyntheticTuner
@@ -45,6 +46,7 @@ __all__ = [
     "SyntheticObjective",
     "SyntheticTuner",
     "TrialRecord",
+    "die_after",
     "free_port",
     "get_objective",
     "make_oracle",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
+import os
+import signal
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -469,3 +471,31 @@ def get_objective(name: str, **kwargs: Any) -> SyntheticObjective:
     if name not in OBJECTIVES:
         raise ValueError(f"`name` must be one of {sorted(OBJECTIVES)}, got {name!r}.")
     return OBJECTIVES[name](**kwargs)
+
+
+def die_after(objective: SyntheticObjective, evaluations: int) -> SyntheticObjective:
+    """Makes the process kill itself (SIGKILL) at ``objective``'s Nth evaluation.
+
+    For crash tests: the search stops mid-trial as after ``kill -9``, with no
+    chance to clean up. ``evaluations=0`` never kills. Returns ``objective``,
+    whose ``evaluate`` is wrapped in place.
+
+    Example:
+        >>> objective = die_after(get_objective("lr_only"), 0)
+        >>> 0.0 <= objective.evaluate({"learning_rate": 1e-3}, 1) <= 1.0
+        True
+    """
+    if isinstance(evaluations, bool) or not isinstance(evaluations, int):
+        raise TypeError(f"`evaluations` must be an int, got {evaluations!r}.")
+    if evaluations < 0:
+        raise ValueError(f"`evaluations` must be >= 0, got {evaluations!r}.")
+    evaluate, count = objective.evaluate, [0]
+
+    def evaluate_then_maybe_die(values: Mapping[str, Any], epoch: int) -> float:
+        count[0] += 1
+        if count[0] == evaluations:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return evaluate(values, epoch)
+
+    objective.evaluate = evaluate_then_maybe_die  # type: ignore[method-assign]
+    return objective

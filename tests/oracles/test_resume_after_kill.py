@@ -13,21 +13,12 @@ import pytest
 
 SEARCH = textwrap.dedent(
     """
-    import json, os, signal, sys
+    import json, os, sys
     from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
-    from kt_ext.testing import get_objective, make_oracle, run_oracle
+    from kt_ext.testing import die_after, get_objective, make_oracle, run_oracle
 
     directory, oracle_name, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    objective = get_objective("mlp", seed=2)
-    evaluate, calls = objective.evaluate, [0]
-
-    def evaluate_then_maybe_die(values, epoch):
-        calls[0] += 1
-        if calls[0] == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return evaluate(values, epoch)
-
-    objective.evaluate = evaluate_then_maybe_die
+    objective = die_after(get_objective("mlp", seed=2), kill_at)
     cls = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}[oracle_name]
     oracle = make_oracle(cls, objective, max_epochs=9, epoch_budget=60, seed=3)
     oracle._set_project_dir(directory, objective.name)

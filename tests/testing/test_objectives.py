@@ -13,6 +13,7 @@ from kt_ext.testing import (
     LearningRateObjective,
     MLPObjective,
     SyntheticObjective,
+    die_after,
     get_objective,
 )
 from kt_ext.testing._objectives import (
@@ -297,3 +298,9 @@ def test_stable_normal_is_standard_normal_and_key_dependent():
     )
     assert stable_normal(0, {"a": 1}, 1) != stable_normal(1, {"a": 1}, 1)
     assert stable_normal(0, {"a": 1}, 1) != stable_normal(0, {"a": 1}, 2)
+
+
+@pytest.mark.parametrize(("evaluations", "error"), [(-1, ValueError), (1.5, TypeError)])
+def test_die_after_names_a_bad_count(evaluations, error):
+    with pytest.raises(error, match="evaluations"):
+        die_after(get_objective("lr_only"), evaluations)

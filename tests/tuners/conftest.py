@@ -6,7 +6,9 @@ import keras
 import numpy as np
 import pytest
 
+import kt_ext
 from kt_ext.callbacks import ClearTrainingOutput
+from kt_ext.hypermodels import MLPHyperModel
 
 
 def _typical_model_builder(hp):
@@ -60,3 +62,29 @@ def typical_search():
         assert tuner.get_best_models()[0].output_shape == (None, 1)
 
     return search
+
+
+@pytest.fixture
+def small_coarse_to_fine(binary_data, tmp_path):
+    """Makes a CoarseToFine of three tiny MLPs on `binary_data`, 9 epochs in all."""
+
+    def make(project_name, *, units=(2, 8), batch_size=16, **kwargs):
+        (x, y), _ = binary_data
+        hypermodel = MLPHyperModel.for_data(
+            x,
+            y,
+            overrides={"num_layers": 1, "units": units, "batch_size": batch_size},
+        )
+        return kt_ext.CoarseToFine(
+            hypermodel,
+            objective="val_loss",
+            max_epochs=3,
+            epoch_budget=9,
+            initial_trials=3,
+            seed=1,
+            directory=tmp_path,
+            project_name=project_name,
+            **kwargs,
+        )
+
+    return make

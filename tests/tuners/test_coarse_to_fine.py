@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import kt_ext
-from kt_ext.hypermodels import MLPHyperModel
 
 
 def test_drop_in_for_hyperband_with_a_model_builder(
@@ -28,21 +27,11 @@ def test_drop_in_for_hyperband_with_a_model_builder(
     assert set(history[0]["space"]) == {"units", "learning_rate"}
 
 
-def test_mlp_hypermodel_continues_trials_from_their_weights(binary_data, tmp_path):
+def test_mlp_hypermodel_continues_trials_from_their_weights(
+    binary_data, small_coarse_to_fine
+):
     (x, y), (x_val, y_val) = binary_data
-    hypermodel = MLPHyperModel.for_data(
-        x, y, overrides={"num_layers": 1, "units": (4, 16), "batch_size": 20}
-    )
-    tuner = kt_ext.CoarseToFine(
-        hypermodel,
-        objective="val_loss",
-        max_epochs=3,
-        epoch_budget=9,
-        initial_trials=3,
-        seed=1,
-        directory=tmp_path,
-        project_name="mlp",
-    )
+    tuner = small_coarse_to_fine("mlp", units=(4, 16), batch_size=20)
     tuner.search(x, y, validation_data=(x_val, y_val), verbose=0)
     trials = tuner.oracle.trials.values()
     continued = [t for t in trials if "tuner/trial_id" in t.hyperparameters.values]

@@ -28,24 +28,15 @@ DEADLINE_S = 150
 
 PROCESS = textwrap.dedent(
     """
-    import json, os, signal, sys
+    import json, os, sys
     from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
-    from kt_ext.testing import SyntheticTuner, get_objective, make_oracle
+    from kt_ext.testing import SyntheticTuner, die_after, get_objective, make_oracle
 
     directory, name = sys.argv[1], sys.argv[2]
     settings, timeout = json.loads(sys.argv[3]), float(sys.argv[4])
     kill_after = int(os.environ.get("KILL_AFTER_EPOCHS", "0"))
     tuner_id = os.environ["KERASTUNER_TUNER_ID"]
-    objective = get_objective("mlp", seed=2)
-    evaluate, epochs = objective.evaluate, [0]
-
-    def evaluate_then_maybe_die(values, epoch):
-        epochs[0] += 1
-        if epochs[0] == kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return evaluate(values, epoch)
-
-    objective.evaluate = evaluate_then_maybe_die
+    objective = die_after(get_objective("mlp", seed=2), kill_after)
 
     class LoggedTuner(SyntheticTuner):
         def run_trial(self, trial, *args, **kwargs):

@@ -10,7 +10,6 @@ import pytest
 from keras_tuner.src.engine import tuner_utils
 
 import kt_ext
-from kt_ext.hypermodels import MLPHyperModel
 from kt_ext.tuners._lean import BestEpochWeights, build_training_state
 
 
@@ -40,32 +39,20 @@ def _h5_arrays(path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _search(lean: bool, data, tmp_path) -> kt_ext.CoarseToFine:
+def _search(lean: bool, make, data) -> kt_ext.CoarseToFine:
     (x, y), (x_val, y_val) = data
-    hypermodel = MLPHyperModel.for_data(
-        x, y, overrides={"num_layers": (1, 2), "units": (2, 8), "batch_size": 16}
-    )
     keras.utils.set_random_seed(0)
-    tuner = kt_ext.CoarseToFine(
-        hypermodel,
-        objective="val_loss",
-        max_epochs=3,
-        epoch_budget=9,
-        initial_trials=3,
-        seed=1,
-        directory=tmp_path,
-        project_name=f"lean_{lean}",
-    )
+    tuner = make(f"lean_{lean}")
     tuner._lean_trials = lean
     tuner.search(x, y, validation_data=(x_val, y_val), verbose=0)
     return tuner
 
 
 def test_same_seed_same_configurations_and_scores_with_and_without_savings(
-    binary_data, tmp_path
+    binary_data, small_coarse_to_fine
 ):
-    lean = _search(True, binary_data, tmp_path)
-    stock = _search(False, binary_data, tmp_path)
+    lean = _search(True, small_coarse_to_fine, binary_data)
+    stock = _search(False, small_coarse_to_fine, binary_data)
     lean_trials = list(lean.oracle.trials.values())
     stock_trials = list(stock.oracle.trials.values())
     assert any("tuner/trial_id" in t.hyperparameters.values for t in lean_trials)
@@ -152,25 +139,12 @@ class InterruptAtFit(keras.callbacks.Callback):
 
 
 def test_interrupted_search_resumes_from_checkpoints_written_once(
-    binary_data, tmp_path
+    binary_data, small_coarse_to_fine, tmp_path
 ):
     (x, y), (x_val, y_val) = binary_data
 
     def search(callbacks, overwrite):
-        hypermodel = MLPHyperModel.for_data(
-            x, y, overrides={"num_layers": 1, "units": (2, 8), "batch_size": 16}
-        )
-        tuner = kt_ext.CoarseToFine(
-            hypermodel,
-            objective="val_loss",
-            max_epochs=3,
-            epoch_budget=9,
-            initial_trials=3,
-            seed=1,
-            directory=tmp_path,
-            project_name="resumed",
-            overwrite=overwrite,
-        )
+        tuner = small_coarse_to_fine("resumed", overwrite=overwrite)
         tuner.search(
             x, y, validation_data=(x_val, y_val), callbacks=callbacks, verbose=0
         )
