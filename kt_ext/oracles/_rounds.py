@@ -681,8 +681,7 @@ class RoundOracle(keras_tuner.Oracle):
         return values
 
     def _round_is_running(self, current: Round) -> bool:
-        busy = {trial.trial_id for trial in self.ongoing_trials.values()}
-        busy.update(self._retry_queue)
+        busy = self._busy_trials()
         return any(trial_id in busy for trial_id in current.trial_ids)
 
     def _completed(self, current: Round) -> list[trial_module.Trial]:

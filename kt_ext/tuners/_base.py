@@ -122,9 +122,8 @@ class FidelityTuner(keras_tuner.Tuner):
         """Trains for the trial's ``tuner/epochs`` from ``tuner/initial_epoch``."""
         # The epoch logs must hold the objective unless the hypermodel's own
         # fit() returns it, or validation does not run every epoch.
-        fit = type(self.hypermodel).fit
         self._logs_hold_objective = (
-            fit in (keras_tuner.HyperModel.fit, TemplateHyperModel.fit)
+            self._plain_fit()
             and self.oracle.objective.name != "default_objective"
             and kwargs.get("validation_freq", 1) == 1
         )
@@ -177,11 +176,7 @@ class FidelityTuner(keras_tuner.Tuner):
         y = args[1] if len(args) > 1 else kwargs.get("y")
         # A hypermodel's own fit() may reshape the data: then only the
         # optimizer, which does not depend on it, is built early.
-        plain_fit = type(self.hypermodel).fit in (
-            keras_tuner.HyperModel.fit,
-            TemplateHyperModel.fit,
-        )
-        if plain_fit:
+        if self._plain_fit():
             build_training_state(model, x, y)
         else:
             build_training_state(model)
@@ -195,6 +190,11 @@ class FidelityTuner(keras_tuner.Tuner):
             results, self.oracle.objective, "HyperModel.fit()"
         )
         return results
+
+    def _plain_fit(self) -> bool:
+        """Whether the hypermodel trains with ``model.fit`` as given, unchanged."""
+        fit = type(self.hypermodel).fit
+        return fit in (keras_tuner.HyperModel.fit, TemplateHyperModel.fit)
 
     def _try_build(self, hp: keras_tuner.HyperParameters) -> Any:
         # Keras Tuner clears the session, which collects garbage, then collects
