@@ -287,10 +287,6 @@ class PeerValues:
         if math.isfinite(value):
             bisect.insort(self._sorted, value)
 
-    def get(self, trial_id: str) -> float | None:
-        """``trial_id``'s value, or None."""
-        return self._values.get(trial_id)
-
     def finite_count(self) -> int:
         """How many trials have a finite value."""
         return len(self._sorted)
