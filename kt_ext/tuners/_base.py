@@ -71,6 +71,8 @@ class FidelityTuner(keras_tuner.Tuner):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         # The oracle charges the epoch budget per model trained.
         oracle.executions_per_trial = self.executions_per_trial
+        # On a worker, self.oracle is now Keras Tuner's gRPC client, which does
+        # not expose this: read it from the oracle built here.
         self._worker_timeout = getattr(oracle, "worker_timeout", None)
         self._idle_wait = 0.0
         self._asked = False
