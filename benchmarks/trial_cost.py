@@ -8,14 +8,20 @@ Runs, interleaved and on the same data (W1: breast_cancer with
   baseline;
 - ``hyperband``: stock ``kt.Hyperband`` with kt_ext's ``MLPHyperModel`` as
   shipped (NumPy data fed as a ``tf.data`` pipeline);
-- ``coarse_to_fine`` and ``rank_pruning``: kt_ext's tuners as shipped (also one
-  garbage collection per trial instead of Keras Tuner's two, optimizer and
-  metric variables created before tracing, the best epoch's checkpoint written
-  once per trial);
+- ``coarse_to_fine`` and ``rank_pruning``: kt_ext's tuners as shipped (one
+  garbage collection per trial instead of Keras Tuner's two, of the young
+  generations only after a small model; optimizer and metric variables created
+  before tracing; the best epoch's checkpoint written once per trial; a trial
+  whose graph an earlier trial traced trains that earlier model, counted in
+  the ``reused`` column);
 - ``... (not lean)``: the same tuners with their lean trials switched off
   (``tuner._lean_trials = False``), to show what that saving is worth and that
   it changes no result: the same seed must try the same configurations and
-  reach the same scores.
+  reach the same scores;
+- ``keras alone``: the models that ``coarse_to_fine`` trained with the same
+  seed, each built, its training state created early and trained for its
+  epochs with nothing but Keras (no tuner, oracle, checkpoint or reuse): the
+  floor that a tuner building a new model for every trial cannot go below.
 
 Each search runs in a fresh process: in one long process every search would
 inherit the graphs TensorFlow keeps from the searches before it, and stock
@@ -52,8 +58,10 @@ import keras_tuner as kt
 
 import kt_ext
 from kt_ext import datasets
+from kt_ext._heap import frozen_heap
 from kt_ext._quiet import quiet_search
 from kt_ext.hypermodels import MLPHyperModel
+from kt_ext.tuners._lean import build_training_state
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -140,6 +148,8 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
         "steady_epoch_s": steady,
         "fixed_cost_s": (wall - epochs * steady) / trials,
         "best_val": tuner.oracle.get_best_trials(1)[0].score,
+        # Trials that trained an earlier model of the same graph (lean trials).
+        "reused": getattr(getattr(tuner, "_traced_models", None), "adopted", 0),
         "configurations": json.dumps(
             [t.hyperparameters.values for t in tuner.oracle.trials.values()]
         ),
@@ -147,23 +157,69 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
     }
 
 
-def run_in_child(arm: str, max_epochs: int, seed: int) -> dict:
-    """``run`` in a fresh Python process."""
-    child = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--arm",
-            arm,
-            "--seed",
-            str(seed),
-            "--max-epochs",
-            str(max_epochs),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def run_keras_alone(data: datasets.Dataset, configurations: list[dict]) -> dict:
+    """Builds and trains each configuration with Keras only: the floor."""
+    (x, y), (x_val, y_val), _ = data
+    hypermodel = MLPHyperModel.for_data(x, y)
+    timer = EpochTimer()
+    keras.utils.set_random_seed(1)
+    with quiet_search(), frozen_heap():
+        started = time.perf_counter()
+        for values in configurations:
+            keras.backend.clear_session(free_memory=False)
+            hp = kt.HyperParameters()
+            hp.values = dict(values)
+            model = hypermodel.build(hp)
+            build_training_state(model, x, y)
+            hypermodel.fit(
+                hp,
+                model,
+                x,
+                y,
+                epochs=values["tuner/epochs"],
+                initial_epoch=values.get("tuner/initial_epoch", 0),
+                validation_data=(x_val, y_val),
+                callbacks=[timer],
+                verbose=0,
+            )
+        wall = time.perf_counter() - started
+    steady = statistics.median(d for first, d in timer.epochs if not first)
+    return {
+        "arm": "keras alone",
+        "wall_s": wall,
+        "trials": len(configurations),
+        "epochs": len(timer.epochs),
+        "steady_epoch_s": steady,
+        "fixed_cost_s": (wall - len(timer.epochs) * steady) / len(configurations),
+        "reused": 0,
+        "configurations": json.dumps(configurations),
+    }
+
+
+def run_in_child(
+    arm: str, max_epochs: int, seed: int, configurations: str | None = None
+) -> dict:
+    """``run`` (or, given configurations, ``run_keras_alone``) in a fresh process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        handle.write(configurations or "[]")
+        handle.flush()
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--arm",
+                arm,
+                "--seed",
+                str(seed),
+                "--max-epochs",
+                str(max_epochs),
+                "--configurations",
+                handle.name,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     row = json.loads(child.stdout.splitlines()[-1])
     print(
         f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s",
@@ -178,11 +234,17 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=9)
     parser.add_argument("--arm", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--configurations", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.arm:  # a child process: one search, its row as JSON
         data = datasets.load("breast_cancer", seed=0)
         warm_up(data)
-        print(json.dumps(run(args.arm, data, args.max_epochs, args.seed)))
+        if args.arm == "keras alone":
+            configurations = json.loads(Path(args.configurations).read_text())
+            row = run_keras_alone(data, configurations)
+        else:
+            row = run(args.arm, data, args.max_epochs, args.seed)
+        print(json.dumps({**row, "seed": args.seed}))
         return
     arms = [
         "hyperband (keras arrays)",
@@ -191,26 +253,44 @@ def main() -> None:
         "rank_pruning",
         "coarse_to_fine (not lean)",
         "rank_pruning (not lean)",
+        "keras alone",
     ]
-    rows = [
-        run_in_child(arm, args.max_epochs, seed)
-        for seed in range(1, args.repeats + 1)
-        for arm in arms  # interleaved: A B C D A B C D ...
-    ]
+    rows = []
+    for seed in range(1, args.repeats + 1):
+        for arm in arms:  # interleaved: A B C D A B C D ...
+            # Keras alone trains the models coarse_to_fine tried (run before).
+            tried = next(
+                (
+                    r["configurations"]
+                    for r in rows
+                    if r["arm"] == "coarse_to_fine" and r["seed"] == seed
+                ),
+                None,
+            )
+            rows.append(run_in_child(arm, args.max_epochs, seed, tried))
     print(f"W1, max_epochs={args.max_epochs}, factor=3, {args.repeats} runs per arm")
-    header = "arm                        wall_s  trials  epochs  steady_s  fixed_s"
+    header = (
+        "arm                        wall_s  trials  epochs  steady_s  fixed_s  reused"
+    )
     print(header)
     summary = {}
     for arm in arms:
         mine = [r for r in rows if r["arm"] == arm]
         summary[arm] = {
             key: statistics.median(r[key] for r in mine)
-            for key in ("wall_s", "trials", "epochs", "steady_epoch_s", "fixed_cost_s")
+            for key in (
+                "wall_s",
+                "trials",
+                "epochs",
+                "steady_epoch_s",
+                "fixed_cost_s",
+                "reused",
+            )
         }
         s = summary[arm]
         print(
             f"{arm:<25} {s['wall_s']:7.1f} {s['trials']:7.0f} {s['epochs']:7.0f} "
-            f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f}"
+            f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f} {s['reused']:7.0f}"
         )
     base = summary["hyperband (keras arrays)"]
     for arm in arms[1:]:

@@ -30,7 +30,12 @@ from keras_tuner.src.engine.trial import TrialStatus
 from kt_ext._heap import custom_gradient_names, forget_custom_gradients, frozen_heap
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.tuners import _distributed
-from kt_ext.tuners._lean import BestEpochWeights, build_training_state
+from kt_ext.tuners._lean import (
+    SMALL_MODEL_PARAMETERS,
+    BestEpochWeights,
+    TracedModels,
+    build_training_state,
+)
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -79,6 +84,8 @@ class FidelityTuner(keras_tuner.Tuner):
         self._logs_hold_objective = False
         # Custom gradients TensorFlow had registered when the search began.
         self._kept_gradients: frozenset[str] | None = None
+        self._traced_models = TracedModels()
+        self._last_model_small = False
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
@@ -109,6 +116,7 @@ class FidelityTuner(keras_tuner.Tuner):
             with frozen_heap():
                 super().search(*fit_args, **fit_kwargs)
         finally:
+            self._traced_models.clear()
             forget_custom_gradients(self._kept_gradients)
             self._kept_gradients = None
 
@@ -170,19 +178,25 @@ class FidelityTuner(keras_tuner.Tuner):
     ) -> Any:
         if not self._lean_trials:
             return super()._build_and_fit_model(trial, *args, **kwargs)
-        # As `keras_tuner.Tuner._build_and_fit_model`, with the optimizer and
-        # metric variables created before `fit` traces its steps.
+        # As `keras_tuner.Tuner._build_and_fit_model`, but an earlier model
+        # of the same graph trains in the new one's stead (its steps are
+        # traced already), or else the optimizer and metric variables are
+        # created before `fit` traces its steps.
         hp = trial.hyperparameters
         model = self._try_build(hp)
         x = args[0] if args else kwargs.get("x")
         y = args[1] if len(args) > 1 else kwargs.get("y")
-        # A hypermodel's own fit() may reshape the data: then only the
-        # optimizer, which does not depend on it, is built early.
-        if self._plain_fit():
+        # A hypermodel's own fit() may compile again or reshape the data: then
+        # no model is reused and only the optimizer is built early.
+        plain_fit = self._plain_fit()
+        if plain_fit:
+            model = self._traced_models.adopt(model)
             build_training_state(model, x, y)
         else:
             build_training_state(model)
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        if plain_fit:
+            self._traced_models.keep(model)
         if backend_config.multi_backend():
             utils.save_json(
                 self._get_build_config_fname(trial.trial_id),
@@ -202,10 +216,14 @@ class FidelityTuner(keras_tuner.Tuner):
         # Keras Tuner clears the session, which collects garbage, then collects
         # again; one collection per trial frees the same memory (and is cheap
         # inside `frozen_heap`), once the registry no longer holds the graphs.
+        # After a small model, lean trials collect the young generations only:
+        # a full collection would also walk the models kept for reuse, and
+        # Python's own full collections, less often than once a trial, free
+        # what is left.
         keras.backend.clear_session(free_memory=False)
         if self._kept_gradients is not None:
             forget_custom_gradients(self._kept_gradients)
-        gc.collect()
+        gc.collect(1 if self._lean_trials and self._last_model_small else 2)
         model = self._build_hypermodel(hp)
         if not isinstance(model, keras.Model) or not model.compiled:
             raise errors.FatalTypeError(
@@ -213,6 +231,7 @@ class FidelityTuner(keras_tuner.Tuner):
                 f"{model!r}: call model.compile(...) in build()."
             )
         size = tuner_module.maybe_compute_model_size(model)
+        self._last_model_small = size <= SMALL_MODEL_PARAMETERS
         if self.max_model_size and size > self.max_model_size:
             raise errors.FailedTrialError(
                 f"Oversized model: {size} parameters. Skip model."

@@ -1,6 +1,6 @@
 """Cutting a trial's fixed cost without changing what the trial computes.
 
-Two costs that Keras Tuner and Keras add to every trial, measured by
+Three costs that Keras Tuner and Keras add to every trial, measured by
 ``benchmarks/trial_cost.py``:
 
 - Keras (TensorFlow backend, no distribution strategy) creates the optimizer's
@@ -15,12 +15,19 @@ Two costs that Keras Tuner and Keras add to every trial, measured by
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import json
 from typing import Any
 
 import keras
 import numpy as np
 from keras_tuner.src.engine import tuner_utils
+
+# Models up to this many parameters are small: TracedModels keeps them, and
+# the tuners leave their garbage to Python's own full collections (a large
+# model's memory, on a GPU say, is freed before the next model is built).
+SMALL_MODEL_PARAMETERS = 1_000_000
 
 
 def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bool:
@@ -156,3 +163,151 @@ def _state_variables(model: keras.Model) -> list[Any]:
     if optimizer is not None and optimizer.built:
         variables.extend(optimizer.variables)
     return variables
+
+
+class TracedModels:
+    """Trained models, with their traced steps, by the graph they train.
+
+    :meth:`adopt` hands back a kept model whose graph equals the new model's,
+    with every value of the new model copied in (weights, dropout seeds, a
+    fresh optimizer state, the learning rate): training it computes exactly
+    what training the new model would, without tracing its steps again. Only
+    small models (``SMALL_MODEL_PARAMETERS``) whose graph
+    :func:`graph_signature` can vouch for are kept.
+
+    Args:
+        capacity: How many models to keep; the least recently used goes first.
+
+    Attributes:
+        adopted: How many times :meth:`adopt` handed back a kept model.
+
+    Example:
+        >>> models = TracedModels()
+        >>> model = models.adopt(new_model)  # doctest: +SKIP
+        >>> model.fit(x, y)  # doctest: +SKIP
+        >>> models.keep(model)  # doctest: +SKIP
+    """
+
+    def __init__(self, capacity: int = 16) -> None:
+        self.capacity = capacity
+        self.adopted = 0
+        self._models: collections.OrderedDict[str, keras.Model] = (
+            collections.OrderedDict()
+        )
+
+    def adopt(self, model: keras.Model) -> keras.Model:
+        """A kept model of the same graph carrying ``model``'s state, or ``model``.
+
+        ``model`` must be freshly built (and have any weights it starts from
+        loaded); the kept model is taken out until :meth:`keep` returns it.
+        """
+        signature = graph_signature(model)
+        twin = self._models.pop(signature, None) if signature else None
+        if twin is None or not _copy_state(model, twin):
+            return model
+        self.adopted += 1
+        return twin
+
+    def keep(self, model: keras.Model) -> None:
+        """Keeps a model that has trained (and so traced its steps)."""
+        signature = graph_signature(model)
+        if (
+            signature is None
+            or self.capacity < 1
+            or model.count_params() > SMALL_MODEL_PARAMETERS
+        ):
+            return
+        self._models.pop(signature, None)
+        self._models[signature] = model
+        while len(self._models) > self.capacity:
+            self._models.popitem(last=False)
+
+    def clear(self) -> None:
+        """Drops every kept model."""
+        self._models.clear()
+
+
+def graph_signature(model: keras.Model) -> str | None:
+    """A text equal for two models exactly when Keras traces the same steps.
+
+    It is the model's and its compile configuration, the learning rate left
+    out when it is a variable. ``None`` for models whose configuration may not
+    tell the whole graph: subclassed models, layers or objects not from Keras
+    (a custom layer's ``call`` or a custom function is code, not
+    configuration), ``Lambda`` layers, other backends than TensorFlow, and
+    distribution strategies.
+
+    Example:
+        >>> a = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> a.compile(keras.optimizers.Adam(0.1), "mse")
+        >>> b = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> b.compile(keras.optimizers.Adam(0.2), "mse")
+        >>> graph_signature(a) == graph_signature(b)
+        True
+    """
+    from keras.src.models.functional import Functional
+
+    if (
+        keras.backend.backend() != "tensorflow"
+        or type(model) not in (keras.Sequential, Functional)
+        or not getattr(model, "compiled", False)
+        or not model.built
+        or getattr(model, "_distribute_strategy", None) is not None
+        or model.optimizer is None
+    ):
+        return None
+    for layer in model._flatten_layers(include_self=False):
+        if not _from_keras(type(layer)) or isinstance(layer, keras.layers.Lambda):
+            return None
+    if not _from_keras(type(model.optimizer)):
+        return None
+    try:
+        configuration = [model.get_config(), model.get_compile_config()]
+        if isinstance(model.optimizer.learning_rate, keras.Variable):
+            optimizer = configuration[1]["optimizer"]["config"]
+            optimizer.pop("learning_rate", None)
+        if not _only_keras_objects(configuration):
+            return None
+        return json.dumps(configuration, sort_keys=True)
+    except Exception:  # a configuration Keras cannot give or JSON cannot hold
+        return None
+
+
+def _from_keras(cls: type) -> bool:
+    return cls.__module__.split(".")[0] == "keras"
+
+
+def _only_keras_objects(config: Any) -> bool:
+    """Whether every serialized object in ``config`` comes from Keras."""
+    if isinstance(config, dict):
+        module = config.get("module")
+        serialized = isinstance(module, str) and "class_name" in config
+        if serialized and (
+            module.split(".")[0] != "keras" or config.get("registered_name")
+        ):
+            return False
+        return all(_only_keras_objects(value) for value in config.values())
+    if isinstance(config, list | tuple):
+        return all(_only_keras_objects(value) for value in config)
+    return True
+
+
+def _copy_state(source: keras.Model, target: keras.Model) -> bool:
+    """Copies ``source``'s state into ``target``; False if they do not match.
+
+    The state is the model's variables (weights and seed generators) and the
+    optimizer's (built fresh for ``source``, as ``fit`` would build them).
+    Metric variables are not copied: ``fit`` resets them at every epoch.
+    """
+    if not source.optimizer.built:
+        source.optimizer.build(source.trainable_variables)
+    sources = [*source.variables, *source.optimizer.variables]
+    targets = [*target.variables, *target.optimizer.variables]
+    if len(sources) != len(targets) or any(
+        tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype
+        for a, b in zip(sources, targets, strict=True)
+    ):
+        return False
+    for value, variable in zip(sources, targets, strict=True):
+        variable.assign(value.value)
+    return True

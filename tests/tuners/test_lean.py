@@ -10,19 +10,32 @@ import pytest
 from keras_tuner.src.engine import tuner_utils
 
 import kt_ext
-from kt_ext.tuners._lean import BestEpochWeights, build_training_state
+from kt_ext.tuners._lean import (
+    BestEpochWeights,
+    TracedModels,
+    build_training_state,
+    graph_signature,
+)
 
 
-def _tiny_model() -> keras.Model:
+def _tiny_model(
+    *, units: int = 4, dropout: float = 0.2, learning_rate: float = 1e-3, **dense
+) -> keras.Model:
+    """A fresh model, named as the tuners name theirs (after `clear_session`)."""
+    keras.backend.clear_session(free_memory=False)
     model = keras.Sequential(
         [
             keras.Input((4,)),
-            keras.layers.Dense(4, activation="relu"),
-            keras.layers.Dropout(0.2),
+            keras.layers.Dense(units, activation="relu", **dense),
+            keras.layers.Dropout(dropout),
             keras.layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -52,6 +65,8 @@ def test_same_seed_same_configurations_and_scores_with_and_without_savings(
     binary_data, small_coarse_to_fine
 ):
     lean = _search(True, small_coarse_to_fine, binary_data)
+    # Continued trials trained the models of their first rounds again.
+    assert lean._traced_models.adopted > 0
     stock = _search(False, small_coarse_to_fine, binary_data)
     lean_trials = list(lean.oracle.trials.values())
     stock_trials = list(stock.oracle.trials.values())
@@ -160,3 +175,81 @@ def test_interrupted_search_resumes_from_checkpoints_written_once(
     continued = [t for t in trials if "tuner/trial_id" in t.hyperparameters.values]
     assert continued and all(t.status == "COMPLETED" for t in trials)
     assert len(tuner.get_best_models(2)) == 2
+
+
+def _data(rows: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 4)).astype("float32")
+    return x, (x[:, 0] > 0).astype("float32")
+
+
+def test_graph_signature_ignores_values_that_are_variables_only():
+    same = graph_signature(_tiny_model())
+    assert same is not None
+    assert graph_signature(_tiny_model(learning_rate=0.5)) == same
+    assert graph_signature(_tiny_model(kernel_initializer="zeros")) != same
+    assert graph_signature(_tiny_model(units=5)) != same
+    assert graph_signature(_tiny_model(dropout=0.3)) != same  # a constant in the graph
+
+
+def test_graph_signature_refuses_what_configuration_cannot_tell():
+    def own_activation(x):
+        return x * 2.0
+
+    class OwnModel(keras.Model):
+        def call(self, x):
+            return x
+
+    assert graph_signature(_tiny_model(activity_regularizer=own_activation)) is None
+    lambda_model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Lambda(lambda x: x * 3.0)]
+    )
+    lambda_model.compile("adam", "mse")
+    assert graph_signature(lambda_model) is None
+    own = OwnModel()
+    own.compile("adam", "mse")
+    own.build((None, 4))
+    assert graph_signature(own) is None
+    uncompiled = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    assert graph_signature(uncompiled) is None
+
+
+def test_adopted_model_trains_exactly_as_the_new_model_would():
+    x, y = _data()
+    models = TracedModels()
+    keras.utils.set_random_seed(1)
+    first = _tiny_model(learning_rate=0.1)
+    first.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    models.keep(first)
+    traced = first.train_function
+
+    histories, weights = [], []
+    for reuse in (False, True):
+        keras.utils.set_random_seed(2)  # the same initial weights and seeds
+        model = _tiny_model(learning_rate=0.01)
+        if reuse:
+            model = models.adopt(model)
+            assert model is first and model.train_function is traced
+            assert models.adopted == 1
+        history = model.fit(x, y, epochs=3, batch_size=8, verbose=0).history
+        histories.append(history)
+        weights.append(model.get_weights())
+    assert histories[0] == histories[1]
+    for fresh, adopted in zip(*weights, strict=True):
+        np.testing.assert_array_equal(fresh, adopted)
+    assert first.optimizer.learning_rate.numpy() == pytest.approx(0.01)
+
+
+def test_traced_models_keep_only_what_they_can_vouch_for_and_forget_oldest():
+    x, y = _data()
+    models = TracedModels(capacity=1)
+    small, large = _tiny_model(units=2), _tiny_model(units=3)
+    for model in (small, large):
+        model.fit(x, y, epochs=1, verbose=0)
+        models.keep(model)
+    assert models.adopt(_tiny_model(units=2)) is not small  # forgotten
+    assert models.adopt(_tiny_model(units=3)) is large
+    assert models.adopt(_tiny_model(units=3)) is not large  # taken out
+    models.keep(large)
+    models.clear()
+    assert models.adopt(_tiny_model(units=3)) is not large
