@@ -157,12 +157,14 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
     }
 
 
-def run_keras_alone(data: datasets.Dataset, configurations: list[dict]) -> dict:
+def run_keras_alone(
+    data: datasets.Dataset, configurations: list[dict], seed: int
+) -> dict:
     """Builds and trains each configuration with Keras only: the floor."""
     (x, y), (x_val, y_val), _ = data
     hypermodel = MLPHyperModel.for_data(x, y)
     timer = EpochTimer()
-    keras.utils.set_random_seed(1)
+    keras.utils.set_random_seed(seed)
     with quiet_search(), frozen_heap():
         started = time.perf_counter()
         for values in configurations:
@@ -241,7 +243,7 @@ def main() -> None:
         warm_up(data)
         if args.arm == "keras alone":
             configurations = json.loads(Path(args.configurations).read_text())
-            row = run_keras_alone(data, configurations)
+            row = run_keras_alone(data, configurations, args.seed)
         else:
             row = run(args.arm, data, args.max_epochs, args.seed)
         print(json.dumps({**row, "seed": args.seed}))

@@ -237,12 +237,16 @@ def graph_signature(model: keras.Model) -> str | None:
     configuration), ``Lambda`` layers, other backends than TensorFlow, and
     distribution strategies.
 
+    Names are part of the configuration: the tuners clear the Keras session
+    before each build, so the same build gives the same names.
+
     Example:
-        >>> a = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        >>> a.compile(keras.optimizers.Adam(0.1), "mse")
-        >>> b = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        >>> b.compile(keras.optimizers.Adam(0.2), "mse")
-        >>> graph_signature(a) == graph_signature(b)
+        >>> def build(learning_rate):
+        ...     keras.backend.clear_session()
+        ...     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        ...     model.compile(keras.optimizers.Adam(learning_rate), "mse")
+        ...     return model
+        >>> graph_signature(build(0.1)) == graph_signature(build(0.2))
         True
     """
     from keras.src.models.functional import Functional

@@ -1,0 +1,189 @@
+"""What reusing traced models is worth where graphs repeat.
+
+Keras Tuner's introductory ``model_builder`` (one hidden layer of 32 to 512
+units in steps of 32, Adam with a learning rate of 1e-2, 1e-3 or 1e-4) on W1
+(breast_cancer): its graph depends on the units only, so trials repeat graphs
+often. Runs kt_ext's tuners as shipped and with their traced-model reuse
+switched off (``tuner._traced_models.capacity = 0``), interleaved, each search
+in a fresh process after a warm-up fit (``trial_cost.py``'s ``warm_up``), and
+prints the per-trial fixed cost (figure 3 of BENCHMARKS.md) of both, how many
+trials reused a model, and whether the same seed tried the same configurations
+and reached the same scores. Writes ``reuse.csv`` next to this file.
+
+    python benchmarks/reuse.py --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras
+
+# Run as a script, this file's folder is on the path: trial_cost is its neighbour.
+from trial_cost import EpochTimer, warm_up
+
+import kt_ext
+from kt_ext import datasets
+from kt_ext._quiet import quiet_search
+
+ARMS = (
+    "coarse_to_fine",
+    "coarse_to_fine (no reuse)",
+    "rank_pruning",
+    "rank_pruning (no reuse)",
+)
+
+
+def model_builder(hp):
+    """Keras Tuner's introductory model, on breast_cancer's 30 features."""
+    model = keras.Sequential(
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(hp.Int("units", 32, 512, step=32), activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(hp.Choice("learning_rate", [1e-2, 1e-3, 1e-4])),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
+    (x, y), (x_val, y_val), _ = data
+    tuner_cls = kt_ext.CoarseToFine if arm.startswith("coarse") else kt_ext.RankPruning
+    keras.utils.set_random_seed(seed)
+    tuner = tuner_cls(
+        model_builder,
+        objective="val_accuracy",
+        max_epochs=max_epochs,
+        factor=3,
+        seed=seed,
+        directory=tempfile.mkdtemp(prefix="kt_ext_bench_"),
+        project_name="p",
+    )
+    if arm.endswith("(no reuse)"):
+        tuner._traced_models.capacity = 0
+    timer = EpochTimer()
+    with quiet_search():
+        started = time.perf_counter()
+        tuner.search(
+            x,
+            y,
+            epochs=max_epochs,
+            validation_data=(x_val, y_val),
+            callbacks=[timer],
+            verbose=0,
+        )
+        wall = time.perf_counter() - started
+    steady = statistics.median(d for first, d in timer.epochs if not first)
+    trials = list(tuner.oracle.trials.values())
+    return {
+        "arm": arm,
+        "seed": seed,
+        "wall_s": wall,
+        "trials": len(trials),
+        "epochs": len(timer.epochs),
+        "steady_epoch_s": steady,
+        "fixed_cost_s": (wall - len(timer.epochs) * steady) / len(trials),
+        "reused": tuner._traced_models.adopted,
+        "configurations": json.dumps([t.hyperparameters.values for t in trials]),
+        "scores": json.dumps([t.score for t in trials]),
+    }
+
+
+def run_in_child(arm: str, max_epochs: int, seed: int) -> dict:
+    """``run`` in a fresh Python process."""
+    command = [sys.executable, __file__, "--arm", arm, "--seed", str(seed)]
+    command += ["--max-epochs", str(max_epochs)]
+    child = subprocess.run(command, capture_output=True, text=True, check=True)
+    row = json.loads(child.stdout.splitlines()[-1])
+    print(
+        f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s, "
+        f"reused {row['reused']} of {row['trials']}",
+        flush=True,
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--max-epochs", type=int, default=9)
+    parser.add_argument("--arm", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.arm:  # a child process: one search, its row as JSON
+        data = datasets.load("breast_cancer", seed=0)
+        warm_up(data)
+        print(json.dumps(run(args.arm, data, args.max_epochs, args.seed)))
+        return
+    rows = [
+        run_in_child(arm, args.max_epochs, seed)
+        for seed in range(1, args.repeats + 1)
+        for arm in ARMS  # interleaved: A B C D A B C D ...
+    ]
+    print(
+        f"W1, introductory model_builder, max_epochs={args.max_epochs}, factor=3, "
+        f"{args.repeats} runs per arm (medians)"
+    )
+    print("arm                         wall_s  trials  steady_s  fixed_s  reused")
+    summary = {}
+    for arm in ARMS:
+        mine = [r for r in rows if r["arm"] == arm]
+        keys = ("wall_s", "trials", "steady_epoch_s", "fixed_cost_s", "reused")
+        summary[arm] = {k: statistics.median(r[k] for r in mine) for k in keys}
+        s = summary[arm]
+        print(
+            f"{arm:<26} {s['wall_s']:7.1f} {s['trials']:7.0f} "
+            f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f} {s['reused']:7.0f}"
+        )
+    for arm in ("coarse_to_fine", "rank_pruning"):
+        pairs = [
+            (mine, other)
+            for mine in rows
+            for other in rows
+            if mine["arm"] == arm
+            and other["arm"] == f"{arm} (no reuse)"
+            and mine["seed"] == other["seed"]
+        ]
+        same = all(a["configurations"] == b["configurations"] for a, b in pairs)
+        difference = max(
+            abs(x - y)
+            for a, b in pairs
+            for x, y in zip(
+                json.loads(a["scores"]), json.loads(b["scores"]), strict=True
+            )
+            if x is not None and y is not None
+        )
+        with_reuse, without = summary[arm], summary[f"{arm} (no reuse)"]
+        print(
+            f"{arm} with reuse vs without: fixed cost "
+            f"{with_reuse['fixed_cost_s'] / without['fixed_cost_s']:.2f}x, wall "
+            f"{with_reuse['wall_s'] / without['wall_s']:.2f}x; same configurations "
+            f"for every seed: {'yes' if same else 'NO'}; largest score difference "
+            f"{difference:.2g}"
+        )
+    out = Path(__file__).with_name("reuse.csv")
+    with open(out, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
