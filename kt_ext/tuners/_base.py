@@ -31,10 +31,11 @@ from kt_ext._heap import custom_gradient_names, forget_custom_gradients, frozen_
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.tuners import _distributed
 from kt_ext.tuners._lean import (
-    SMALL_MODEL_PARAMETERS,
     BestEpochWeights,
     TracedModels,
     build_training_state,
+    graph_signature,
+    is_small,
 )
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
@@ -189,14 +190,14 @@ class FidelityTuner(keras_tuner.Tuner):
         # A hypermodel's own fit() may compile again or reshape the data: then
         # no model is reused and only the optimizer is built early.
         plain_fit = self._plain_fit()
+        signature = graph_signature(model) if plain_fit else None
+        model = self._traced_models.adopt(model, signature)
         if plain_fit:
-            model = self._traced_models.adopt(model)
             build_training_state(model, x, y)
         else:
             build_training_state(model)
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
-        if plain_fit:
-            self._traced_models.keep(model)
+        self._traced_models.keep(model, signature)
         if backend_config.multi_backend():
             utils.save_json(
                 self._get_build_config_fname(trial.trial_id),
@@ -230,8 +231,8 @@ class FidelityTuner(keras_tuner.Tuner):
                 "The hypermodel must return a compiled keras.Model, got "
                 f"{model!r}: call model.compile(...) in build()."
             )
+        self._last_model_small = is_small(model)
         size = tuner_module.maybe_compute_model_size(model)
-        self._last_model_small = size <= SMALL_MODEL_PARAMETERS
         if self.max_model_size and size > self.max_model_size:
             raise errors.FailedTrialError(
                 f"Oversized model: {size} parameters. Skip model."

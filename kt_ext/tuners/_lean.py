@@ -183,9 +183,10 @@ class TracedModels:
 
     Example:
         >>> models = TracedModels()
-        >>> model = models.adopt(new_model)  # doctest: +SKIP
+        >>> signature = graph_signature(new_model)  # doctest: +SKIP
+        >>> model = models.adopt(new_model, signature)  # doctest: +SKIP
         >>> model.fit(x, y)  # doctest: +SKIP
-        >>> models.keep(model)  # doctest: +SKIP
+        >>> models.keep(model, signature)  # doctest: +SKIP
     """
 
     def __init__(self, capacity: int = 16) -> None:
@@ -195,26 +196,31 @@ class TracedModels:
             collections.OrderedDict()
         )
 
-    def adopt(self, model: keras.Model) -> keras.Model:
+    def adopt(self, model: keras.Model, signature: str | None) -> keras.Model:
         """A kept model of the same graph carrying ``model``'s state, or ``model``.
 
         ``model`` must be freshly built (and have any weights it starts from
-        loaded); the kept model is taken out until :meth:`keep` returns it.
+        loaded), ``signature`` its :func:`graph_signature`; the kept model is
+        taken out until :meth:`keep` returns it.
         """
-        signature = graph_signature(model)
         twin = self._models.pop(signature, None) if signature else None
         if twin is None or not _copy_state(model, twin):
             return model
         self.adopted += 1
         return twin
 
-    def keep(self, model: keras.Model) -> None:
-        """Keeps a model that has trained (and so traced its steps)."""
-        signature = graph_signature(model)
+    def keep(self, model: keras.Model, signature: str | None) -> None:
+        """Keeps a model that has trained, and so traced its steps.
+
+        ``signature`` is the model's :func:`graph_signature` from before
+        training, which its traced steps follow: a model that training changed
+        (a callback that unfreezes a layer, say) is not kept.
+        """
         if (
             signature is None
             or self.capacity < 1
-            or model.count_params() > SMALL_MODEL_PARAMETERS
+            or not is_small(model)
+            or graph_signature(model) != signature
         ):
             return
         self._models.pop(signature, None)
@@ -230,11 +236,14 @@ class TracedModels:
 def graph_signature(model: keras.Model) -> str | None:
     """A text equal for two models exactly when Keras traces the same steps.
 
-    It is the model's and its compile configuration, the learning rate left
-    out when it is a variable. ``None`` for models whose configuration may not
-    tell the whole graph: subclassed models, layers or objects not from Keras
-    (a custom layer's ``call`` or a custom function is code, not
-    configuration), ``Lambda`` layers, other backends than TensorFlow, and
+    It is the model's and its compile configuration (the learning rate left
+    out when it is a variable) and the Keras settings that tracing reads.
+    ``None`` for models whose configuration may not tell the whole graph:
+    subclassed models, layers or objects not from Keras (a custom layer's
+    ``call`` or a custom function is code, not configuration), ``Lambda``
+    layers and lambdas, preprocessing layers (what ``adapt`` learns is in
+    neither the configuration nor the variables), optimizers told to exclude
+    variables from weight decay, other backends than TensorFlow, and
     distribution strategies.
 
     Names are part of the configuration: the tuners clear the Keras session
@@ -261,12 +270,25 @@ def graph_signature(model: keras.Model) -> str | None:
     ):
         return None
     for layer in model._flatten_layers(include_self=False):
-        if not _from_keras(type(layer)) or isinstance(layer, keras.layers.Lambda):
+        if (
+            not _from_keras(type(layer))
+            or isinstance(layer, keras.layers.Lambda)
+            or type(layer).__module__.startswith(_PREPROCESSING)
+        ):
             return None
-    if not _from_keras(type(model.optimizer)):
+    optimizer = model.optimizer
+    if not _from_keras(type(optimizer)) or (
+        getattr(optimizer, "_exclude_from_weight_decay", None)
+        or getattr(optimizer, "_exclude_from_weight_decay_pattern", None)
+    ):
         return None
     try:
-        configuration = [model.get_config(), model.get_compile_config()]
+        configuration = [
+            model.get_config(),
+            model.get_compile_config(),
+            [keras.config.floatx(), keras.config.epsilon()],
+            keras.config.image_data_format(),
+        ]
         if isinstance(model.optimizer.learning_rate, keras.Variable):
             optimizer = configuration[1]["optimizer"]["config"]
             optimizer.pop("learning_rate", None)
@@ -277,13 +299,33 @@ def graph_signature(model: keras.Model) -> str | None:
         return None
 
 
+_PREPROCESSING = "keras.src.layers.preprocessing."
+
+
+def is_small(model: keras.Model) -> bool:
+    """Whether ``model`` is built and has at most ``SMALL_MODEL_PARAMETERS``.
+
+    Frozen parameters count: they take memory all the same.
+
+    Example:
+        >>> is_small(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+        True
+    """
+    return model.built and model.count_params() <= SMALL_MODEL_PARAMETERS
+
+
 def _from_keras(cls: type) -> bool:
     return cls.__module__.split(".")[0] == "keras"
 
 
 def _only_keras_objects(config: Any) -> bool:
-    """Whether every serialized object in ``config`` comes from Keras."""
+    """Whether every serialized object in ``config`` comes from Keras.
+
+    Keras serializes a lambda as its code, without the globals it reads.
+    """
     if isinstance(config, dict):
+        if config.get("class_name") == "__lambda__":
+            return False
         module = config.get("module")
         serialized = isinstance(module, str) and "class_name" in config
         if serialized and (
@@ -303,15 +345,23 @@ def _copy_state(source: keras.Model, target: keras.Model) -> bool:
     optimizer's (built fresh for ``source``, as ``fit`` would build them).
     Metric variables are not copied: ``fit`` resets them at every epoch.
     """
+    if not _same_shapes(source.variables, target.variables):
+        return False  # before the optimizer is built, which would then stay so
     if not source.optimizer.built:
         source.optimizer.build(source.trainable_variables)
-    sources = [*source.variables, *source.optimizer.variables]
-    targets = [*target.variables, *target.optimizer.variables]
-    if len(sources) != len(targets) or any(
-        tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype
-        for a, b in zip(sources, targets, strict=True)
-    ):
+    if not _same_shapes(source.optimizer.variables, target.optimizer.variables):
         return False
-    for value, variable in zip(sources, targets, strict=True):
+    for value, variable in zip(
+        [*source.variables, *source.optimizer.variables],
+        [*target.variables, *target.optimizer.variables],
+        strict=True,
+    ):
         variable.assign(value.value)
     return True
+
+
+def _same_shapes(sources: list[Any], targets: list[Any]) -> bool:
+    return len(sources) == len(targets) and all(
+        tuple(a.shape) == tuple(b.shape) and a.dtype == b.dtype
+        for a, b in zip(sources, targets, strict=True)
+    )

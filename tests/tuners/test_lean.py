@@ -15,6 +15,7 @@ from kt_ext.tuners._lean import (
     TracedModels,
     build_training_state,
     graph_signature,
+    is_small,
 )
 
 
@@ -213,6 +214,52 @@ def test_graph_signature_refuses_what_configuration_cannot_tell():
     uncompiled = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     assert graph_signature(uncompiled) is None
 
+    weight = {"w": 1.0}  # read by the loss when it runs, not in its code
+    lambda_loss = _tiny_model()
+    lambda_loss.compile("adam", lambda t, p: keras.losses.mse(t, p) * weight["w"])
+    assert graph_signature(lambda_loss) is None
+
+    normalization = keras.layers.Normalization()
+    normalization.adapt(np.ones((4, 4), "float32"))  # state in neither place
+    adapted = keras.Sequential(
+        [keras.Input((4,)), normalization, keras.layers.Dense(1)]
+    )
+    adapted.compile("adam", "mse")
+    assert graph_signature(adapted) is None
+
+    excluding = _tiny_model()
+    optimizer = keras.optimizers.AdamW(weight_decay=0.1)
+    optimizer.exclude_from_weight_decay(var_names=["bias"])
+    excluding.compile(optimizer, "binary_crossentropy")
+    assert graph_signature(excluding) is None
+
+
+class Unfreeze(keras.callbacks.Callback):
+    def on_train_end(self, logs=None):
+        self.model.layers[0].trainable = True
+
+
+def test_a_model_that_training_changed_is_not_kept():
+    x, y = _data()
+    models = TracedModels()
+    model = _tiny_model()
+    model.layers[0].trainable = False
+    signature = graph_signature(model)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[Unfreeze()])
+    models.keep(model, signature)  # its steps were traced with a frozen layer
+    fresh = _tiny_model()
+    assert models.adopt(fresh, graph_signature(fresh)) is fresh
+
+
+def test_frozen_parameters_count_toward_the_size():
+    model = keras.Sequential(
+        [keras.Input((1_000,)), keras.layers.Dense(1_001), keras.layers.Dense(1)]
+    )
+    assert not is_small(model)
+    model.layers[0].trainable = False  # no longer counted by Keras Tuner's size
+    assert not is_small(model)
+    assert is_small(_tiny_model())
+
 
 def test_adopted_model_trains_exactly_as_the_new_model_would():
     x, y = _data()
@@ -220,7 +267,7 @@ def test_adopted_model_trains_exactly_as_the_new_model_would():
     keras.utils.set_random_seed(1)
     first = _tiny_model(learning_rate=0.1)
     first.fit(x, y, epochs=2, batch_size=8, verbose=0)
-    models.keep(first)
+    models.keep(first, graph_signature(first))
     traced = first.train_function
 
     histories, weights = [], []
@@ -228,7 +275,7 @@ def test_adopted_model_trains_exactly_as_the_new_model_would():
         keras.utils.set_random_seed(2)  # the same initial weights and seeds
         model = _tiny_model(learning_rate=0.01)
         if reuse:
-            model = models.adopt(model)
+            model = models.adopt(model, graph_signature(model))
             assert model is first and model.train_function is traced
             assert models.adopted == 1
         history = model.fit(x, y, epochs=3, batch_size=8, verbose=0).history
@@ -243,13 +290,18 @@ def test_adopted_model_trains_exactly_as_the_new_model_would():
 def test_traced_models_keep_only_what_they_can_vouch_for_and_forget_oldest():
     x, y = _data()
     models = TracedModels(capacity=1)
+
+    def adopt(units):
+        model = _tiny_model(units=units)
+        return models.adopt(model, graph_signature(model))
+
     small, large = _tiny_model(units=2), _tiny_model(units=3)
     for model in (small, large):
         model.fit(x, y, epochs=1, verbose=0)
-        models.keep(model)
-    assert models.adopt(_tiny_model(units=2)) is not small  # forgotten
-    assert models.adopt(_tiny_model(units=3)) is large
-    assert models.adopt(_tiny_model(units=3)) is not large  # taken out
-    models.keep(large)
+        models.keep(model, graph_signature(model))
+    assert adopt(2) is not small  # forgotten
+    assert adopt(3) is large
+    assert adopt(3) is not large  # taken out
+    models.keep(large, graph_signature(large))
     models.clear()
-    assert models.adopt(_tiny_model(units=3)) is not large
+    assert adopt(3) is not large
