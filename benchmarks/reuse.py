@@ -16,7 +16,6 @@ and reached the same scores. Writes ``reuse.csv`` next to this file.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -24,14 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 
 # Run as a script, this file's folder is on the path: trial_cost is its neighbour.
-from trial_cost import EpochTimer, warm_up
+from trial_cost import EpochTimer, same_seed_agreement, warm_up, write_csv
 
 import kt_ext
 from kt_ext import datasets
@@ -152,23 +150,7 @@ def main() -> None:
             f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f} {s['reused']:7.0f}"
         )
     for arm in ("coarse_to_fine", "rank_pruning"):
-        pairs = [
-            (mine, other)
-            for mine in rows
-            for other in rows
-            if mine["arm"] == arm
-            and other["arm"] == f"{arm} (no reuse)"
-            and mine["seed"] == other["seed"]
-        ]
-        same = all(a["configurations"] == b["configurations"] for a, b in pairs)
-        difference = max(
-            abs(x - y)
-            for a, b in pairs
-            for x, y in zip(
-                json.loads(a["scores"]), json.loads(b["scores"]), strict=True
-            )
-            if x is not None and y is not None
-        )
+        same, difference = same_seed_agreement(rows, arm, f"{arm} (no reuse)")
         with_reuse, without = summary[arm], summary[f"{arm} (no reuse)"]
         print(
             f"{arm} with reuse vs without: fixed cost "
@@ -177,12 +159,7 @@ def main() -> None:
             f"for every seed: {'yes' if same else 'NO'}; largest score difference "
             f"{difference:.2g}"
         )
-    out = Path(__file__).with_name("reuse.csv")
-    with open(out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {out}")
+    write_csv(rows, "reuse.csv")
 
 
 if __name__ == "__main__":

@@ -304,34 +304,40 @@ def main() -> None:
             "(medians, same run)"
         )
     for arm in ("coarse_to_fine", "rank_pruning"):
-        same_configurations = all(
-            lean["configurations"] == stock["configurations"]
-            for lean in rows
-            for stock in rows
-            if lean["arm"] == arm
-            and stock["arm"] == f"{arm} (not lean)"
-            and lean["seed"] == stock["seed"]
-        )
-        differences = [
-            abs(a - b)
-            for lean in rows
-            for stock in rows
-            if lean["arm"] == arm
-            and stock["arm"] == f"{arm} (not lean)"
-            and lean["seed"] == stock["seed"]
-            for a, b in zip(
-                json.loads(lean["scores"]), json.loads(stock["scores"]), strict=False
-            )
-        ]
+        same, difference = same_seed_agreement(rows, arm, f"{arm} (not lean)")
         lean, stock = summary[arm], summary[f"{arm} (not lean)"]
         print(
             f"{arm} lean vs not lean: same configurations for every seed: "
-            f"{'yes' if same_configurations else 'NO'}; largest score difference "
-            f"{max(differences, default=float('nan')):.2g}; fixed cost "
+            f"{'yes' if same else 'NO'}; largest score difference "
+            f"{difference:.2g}; fixed cost "
             f"{lean['fixed_cost_s'] / stock['fixed_cost_s']:.2f}x, wall "
             f"{lean['wall_s'] / stock['wall_s']:.2f}x"
         )
-    out = Path(__file__).with_name("trial_cost.csv")
+    write_csv(rows, "trial_cost.csv")
+
+
+def same_seed_agreement(rows: list[dict], arm: str, twin: str) -> tuple[bool, float]:
+    """Whether ``arm`` and ``twin`` tried the same configurations for every
+    seed, and the largest difference between their trials' scores."""
+    pairs = [
+        (a, b)
+        for a in rows
+        for b in rows
+        if a["arm"] == arm and b["arm"] == twin and a["seed"] == b["seed"]
+    ]
+    same = all(a["configurations"] == b["configurations"] for a, b in pairs)
+    differences = [
+        abs(x - y)
+        for a, b in pairs
+        for x, y in zip(json.loads(a["scores"]), json.loads(b["scores"]), strict=False)
+        if x is not None and y is not None
+    ]
+    return same, max(differences, default=float("nan"))
+
+
+def write_csv(rows: list[dict], name: str) -> None:
+    """Writes ``rows`` to ``name`` next to this file."""
+    out = Path(__file__).with_name(name)
     with open(out, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
