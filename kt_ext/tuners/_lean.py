@@ -29,6 +29,9 @@ from keras_tuner.src.engine import tuner_utils
 # model's memory, on a GPU say, is freed before the next model is built).
 SMALL_MODEL_PARAMETERS = 1_000_000
 
+# Preprocessing layers keep what `adapt` learns outside variables and config.
+_PREPROCESSING = "keras.src.layers.preprocessing."
+
 
 def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bool:
     """Creates the variables Keras would create while tracing the first steps.
@@ -289,17 +292,13 @@ def graph_signature(model: keras.Model) -> str | None:
             [keras.config.floatx(), keras.config.epsilon()],
             keras.config.image_data_format(),
         ]
-        if isinstance(model.optimizer.learning_rate, keras.Variable):
-            optimizer = configuration[1]["optimizer"]["config"]
-            optimizer.pop("learning_rate", None)
+        if isinstance(optimizer.learning_rate, keras.Variable):
+            configuration[1]["optimizer"]["config"].pop("learning_rate", None)
         if not _only_keras_objects(configuration):
             return None
         return json.dumps(configuration, sort_keys=True)
     except Exception:  # a configuration Keras cannot give or JSON cannot hold
         return None
-
-
-_PREPROCESSING = "keras.src.layers.preprocessing."
 
 
 def is_small(model: keras.Model) -> bool:
