@@ -19,8 +19,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -29,7 +27,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 
 # Run as a script, this file's folder is on the path: trial_cost is its neighbour.
-from trial_cost import EpochTimer, same_seed_agreement, warm_up, write_csv
+from trial_cost import (
+    EpochTimer,
+    child_row,
+    same_seed_agreement,
+    warm_up,
+    write_csv,
+)
 
 import kt_ext
 from kt_ext import datasets
@@ -105,16 +109,7 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
 
 def run_in_child(arm: str, max_epochs: int, seed: int) -> dict:
     """``run`` in a fresh Python process."""
-    command = [sys.executable, __file__, "--arm", arm, "--seed", str(seed)]
-    command += ["--max-epochs", str(max_epochs)]
-    child = subprocess.run(command, capture_output=True, text=True, check=True)
-    row = json.loads(child.stdout.splitlines()[-1])
-    print(
-        f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s, "
-        f"reused {row['reused']} of {row['trials']}",
-        flush=True,
-    )
-    return row
+    return child_row(__file__, arm, seed, "--max-epochs", str(max_epochs))
 
 
 def main() -> None:

@@ -198,6 +198,23 @@ def run_keras_alone(
     }
 
 
+def child_row(script: str, arm: str, seed: int, *arguments: str) -> dict:
+    """Runs one arm of ``script`` in a fresh Python process; its row, printed."""
+    child = subprocess.run(
+        [sys.executable, script, "--arm", arm, "--seed", str(seed), *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    row = json.loads(child.stdout.splitlines()[-1])
+    print(
+        f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s, "
+        f"reused {row['reused']} of {row['trials']}",
+        flush=True,
+    )
+    return row
+
+
 def run_in_child(
     arm: str, max_epochs: int, seed: int, configurations: str | None = None
 ) -> dict:
@@ -205,29 +222,15 @@ def run_in_child(
     with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
         handle.write(configurations or "[]")
         handle.flush()
-        child = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--arm",
-                arm,
-                "--seed",
-                str(seed),
-                "--max-epochs",
-                str(max_epochs),
-                "--configurations",
-                handle.name,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
+        return child_row(
+            __file__,
+            arm,
+            seed,
+            "--max-epochs",
+            str(max_epochs),
+            "--configurations",
+            handle.name,
         )
-    row = json.loads(child.stdout.splitlines()[-1])
-    print(
-        f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s",
-        flush=True,
-    )
-    return row
 
 
 def main() -> None:
