@@ -20,7 +20,6 @@ import json
 import os
 import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -28,16 +27,15 @@ import keras
 
 # Run as a script, this file's folder is on the path: trial_cost is its neighbour.
 from trial_cost import (
-    EpochTimer,
     child_row,
     same_seed_agreement,
+    timed_search,
     warm_up,
     write_csv,
 )
 
 import kt_ext
 from kt_ext import datasets
-from kt_ext._quiet import quiet_search
 
 ARMS = (
     "coarse_to_fine",
@@ -65,7 +63,6 @@ def model_builder(hp):
 
 
 def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
-    (x, y), (x_val, y_val), _ = data
     tuner_cls = kt_ext.CoarseToFine if arm.startswith("coarse") else kt_ext.RankPruning
     keras.utils.set_random_seed(seed)
     tuner = tuner_cls(
@@ -79,32 +76,7 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
     )
     if arm.endswith("(no reuse)"):
         tuner._traced_models.capacity = 0
-    timer = EpochTimer()
-    with quiet_search():
-        started = time.perf_counter()
-        tuner.search(
-            x,
-            y,
-            epochs=max_epochs,
-            validation_data=(x_val, y_val),
-            callbacks=[timer],
-            verbose=0,
-        )
-        wall = time.perf_counter() - started
-    steady = statistics.median(d for first, d in timer.epochs if not first)
-    trials = list(tuner.oracle.trials.values())
-    return {
-        "arm": arm,
-        "seed": seed,
-        "wall_s": wall,
-        "trials": len(trials),
-        "epochs": len(timer.epochs),
-        "steady_epoch_s": steady,
-        "fixed_cost_s": (wall - len(timer.epochs) * steady) / len(trials),
-        "reused": tuner._traced_models.adopted,
-        "configurations": json.dumps([t.hyperparameters.values for t in trials]),
-        "scores": json.dumps([t.score for t in trials]),
-    }
+    return timed_search(arm, seed, tuner, data, max_epochs)
 
 
 def run_in_child(arm: str, max_epochs: int, seed: int) -> dict:

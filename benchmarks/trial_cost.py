@@ -49,6 +49,7 @@ import tempfile
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -102,7 +103,7 @@ def warm_up(data: datasets.Dataset) -> None:
 
 
 def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
-    (x, y), (x_val, y_val), _ = data
+    (x, y), _, _ = data
     hypermodel = MLPHyperModel.for_data(x, y)
     common = {
         "objective": "val_accuracy",
@@ -120,11 +121,20 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
     tuner = tuner_cls(hypermodel, **common)
     if arm.endswith("(not lean)"):
         tuner._lean_trials = False
-    timer = EpochTimer()
     keras_arrays = mock.patch(
         "kt_ext.hypermodels._base.fit_arguments", lambda args, kwargs: (args, kwargs)
     )
-    with quiet_search(), keras_arrays if arm.endswith("arrays)") else nullcontext():
+    with keras_arrays if arm.endswith("arrays)") else nullcontext():
+        return timed_search(arm, seed, tuner, data, max_epochs)
+
+
+def timed_search(
+    arm: str, seed: int, tuner: Any, data: datasets.Dataset, max_epochs: int
+) -> dict:
+    """Runs ``tuner``'s search quietly on W1; its row of costs and results."""
+    (x, y), (x_val, y_val), _ = data
+    timer = EpochTimer()
+    with quiet_search():
         started = time.perf_counter()
         tuner.search(
             x,
@@ -135,25 +145,31 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
             verbose=0,
         )
         wall = time.perf_counter() - started
-    steady = statistics.median(d for first, d in timer.epochs if not first)
-    trials = len(tuner.oracle.trials)
-    epochs = len(timer.epochs)
-    ended = [t for t in tuner.oracle.trials.values() if t.score is not None]
+    trials = list(tuner.oracle.trials.values())
     return {
         "arm": arm,
         "seed": seed,
-        "wall_s": wall,
-        "trials": trials,
-        "epochs": epochs,
-        "steady_epoch_s": steady,
-        "fixed_cost_s": (wall - epochs * steady) / trials,
+        **cost_columns(wall, timer, len(trials)),
         "best_val": tuner.oracle.get_best_trials(1)[0].score,
         # Trials that trained an earlier model of the same graph (lean trials).
         "reused": getattr(getattr(tuner, "_traced_models", None), "adopted", 0),
-        "configurations": json.dumps(
-            [t.hyperparameters.values for t in tuner.oracle.trials.values()]
-        ),
-        "scores": json.dumps([t.score for t in ended]),
+        "configurations": json.dumps([t.hyperparameters.values for t in trials]),
+        "scores": json.dumps([t.score for t in trials if t.score is not None]),
+    }
+
+
+def cost_columns(wall: float, timer: EpochTimer, trials: int) -> dict:
+    """Wall time, epochs, steady epoch time and per-trial fixed cost (figure 3).
+
+    Steady epoch time is the median of the epochs other than each fit's first.
+    """
+    steady = statistics.median(d for first, d in timer.epochs if not first)
+    return {
+        "wall_s": wall,
+        "trials": trials,
+        "epochs": len(timer.epochs),
+        "steady_epoch_s": steady,
+        "fixed_cost_s": (wall - len(timer.epochs) * steady) / trials,
     }
 
 
@@ -185,14 +201,9 @@ def run_keras_alone(
                 verbose=0,
             )
         wall = time.perf_counter() - started
-    steady = statistics.median(d for first, d in timer.epochs if not first)
     return {
         "arm": "keras alone",
-        "wall_s": wall,
-        "trials": len(configurations),
-        "epochs": len(timer.epochs),
-        "steady_epoch_s": steady,
-        "fixed_cost_s": (wall - len(timer.epochs) * steady) / len(configurations),
+        **cost_columns(wall, timer, len(configurations)),
         "reused": 0,
         "configurations": json.dumps(configurations),
     }
