@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -28,6 +27,7 @@ import keras
 # Run as a script, this file's folder is on the path: trial_cost is its neighbour.
 from trial_cost import (
     child_row,
+    print_summary,
     same_seed_agreement,
     timed_search,
     warm_up,
@@ -105,17 +105,7 @@ def main() -> None:
         f"W1, introductory model_builder, max_epochs={args.max_epochs}, factor=3, "
         f"{args.repeats} runs per arm (medians)"
     )
-    print("arm                         wall_s  trials  steady_s  fixed_s  reused")
-    summary = {}
-    for arm in ARMS:
-        mine = [r for r in rows if r["arm"] == arm]
-        keys = ("wall_s", "trials", "steady_epoch_s", "fixed_cost_s", "reused")
-        summary[arm] = {k: statistics.median(r[k] for r in mine) for k in keys}
-        s = summary[arm]
-        print(
-            f"{arm:<26} {s['wall_s']:7.1f} {s['trials']:7.0f} "
-            f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f} {s['reused']:7.0f}"
-        )
+    summary = print_summary(rows, ARMS)
     for arm in ("coarse_to_fine", "rank_pruning"):
         same, difference = same_seed_agreement(rows, arm, f"{arm} (no reuse)")
         with_reuse, without = summary[arm], summary[f"{arm} (no reuse)"]

@@ -285,29 +285,7 @@ def main() -> None:
             )
             rows.append(run_in_child(arm, args.max_epochs, seed, tried))
     print(f"W1, max_epochs={args.max_epochs}, factor=3, {args.repeats} runs per arm")
-    header = (
-        "arm                        wall_s  trials  epochs  steady_s  fixed_s  reused"
-    )
-    print(header)
-    summary = {}
-    for arm in arms:
-        mine = [r for r in rows if r["arm"] == arm]
-        summary[arm] = {
-            key: statistics.median(r[key] for r in mine)
-            for key in (
-                "wall_s",
-                "trials",
-                "epochs",
-                "steady_epoch_s",
-                "fixed_cost_s",
-                "reused",
-            )
-        }
-        s = summary[arm]
-        print(
-            f"{arm:<25} {s['wall_s']:7.1f} {s['trials']:7.0f} {s['epochs']:7.0f} "
-            f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f} {s['reused']:7.0f}"
-        )
+    summary = print_summary(rows, arms)
     base = summary["hyperband (keras arrays)"]
     for arm in arms[1:]:
         s = summary[arm]
@@ -328,6 +306,23 @@ def main() -> None:
             f"{lean['wall_s'] / stock['wall_s']:.2f}x"
         )
     write_csv(rows, "trial_cost.csv")
+
+
+def print_summary(rows: list[dict], arms: list[str] | tuple[str, ...]) -> dict:
+    """Prints each arm's medians as a table; returns them by arm."""
+    keys = ("wall_s", "trials", "epochs", "steady_epoch_s", "fixed_cost_s", "reused")
+    print(
+        "arm                          wall_s  trials  epochs  steady_s  fixed_s  reused"
+    )
+    summary = {}
+    for arm in arms:
+        mine = [r for r in rows if r["arm"] == arm]
+        summary[arm] = s = {k: statistics.median(r[k] for r in mine) for k in keys}
+        print(
+            f"{arm:<27} {s['wall_s']:7.1f} {s['trials']:7.0f} {s['epochs']:7.0f} "
+            f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f} {s['reused']:7.0f}"
+        )
+    return summary
 
 
 def same_seed_agreement(rows: list[dict], arm: str, twin: str) -> tuple[bool, float]:
