@@ -27,8 +27,8 @@ import keras
 # Run as a script, this file's folder is on the path: trial_cost is its neighbour.
 from trial_cost import (
     child_row,
+    print_against_twin,
     print_summary,
-    same_seed_agreement,
     timed_search,
     warm_up,
     write_csv,
@@ -107,15 +107,7 @@ def main() -> None:
     )
     summary = print_summary(rows, ARMS)
     for arm in ("coarse_to_fine", "rank_pruning"):
-        same, difference = same_seed_agreement(rows, arm, f"{arm} (no reuse)")
-        with_reuse, without = summary[arm], summary[f"{arm} (no reuse)"]
-        print(
-            f"{arm} with reuse vs without: fixed cost "
-            f"{with_reuse['fixed_cost_s'] / without['fixed_cost_s']:.2f}x, wall "
-            f"{with_reuse['wall_s'] / without['wall_s']:.2f}x; same configurations "
-            f"for every seed: {'yes' if same else 'NO'}; largest score difference "
-            f"{difference:.2g}"
-        )
+        print_against_twin(rows, summary, arm, f"{arm} (no reuse)")
     write_csv(rows, "reuse.csv")
 
 

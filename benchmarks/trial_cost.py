@@ -296,15 +296,7 @@ def main() -> None:
             "(medians, same run)"
         )
     for arm in ("coarse_to_fine", "rank_pruning"):
-        same, difference = same_seed_agreement(rows, arm, f"{arm} (not lean)")
-        lean, stock = summary[arm], summary[f"{arm} (not lean)"]
-        print(
-            f"{arm} lean vs not lean: same configurations for every seed: "
-            f"{'yes' if same else 'NO'}; largest score difference "
-            f"{difference:.2g}; fixed cost "
-            f"{lean['fixed_cost_s'] / stock['fixed_cost_s']:.2f}x, wall "
-            f"{lean['wall_s'] / stock['wall_s']:.2f}x"
-        )
+        print_against_twin(rows, summary, arm, f"{arm} (not lean)")
     write_csv(rows, "trial_cost.csv")
 
 
@@ -323,6 +315,19 @@ def print_summary(rows: list[dict], arms: list[str] | tuple[str, ...]) -> dict:
             f"{s['steady_epoch_s']:9.4f} {s['fixed_cost_s']:8.3f} {s['reused']:7.0f}"
         )
     return summary
+
+
+def print_against_twin(rows: list[dict], summary: dict, arm: str, twin: str) -> None:
+    """Prints ``arm``'s fixed cost and wall time as ratios to ``twin``'s (the
+    same tuner with a saving switched off) and whether their results agree."""
+    same, difference = same_seed_agreement(rows, arm, twin)
+    mine, other = summary[arm], summary[twin]
+    print(
+        f"{arm} vs {twin}: fixed cost "
+        f"{mine['fixed_cost_s'] / other['fixed_cost_s']:.2f}x, wall "
+        f"{mine['wall_s'] / other['wall_s']:.2f}x; same configurations for every "
+        f"seed: {'yes' if same else 'NO'}; largest score difference {difference:.2g}"
+    )
 
 
 def same_seed_agreement(rows: list[dict], arm: str, twin: str) -> tuple[bool, float]:
