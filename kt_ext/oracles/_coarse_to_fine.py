@@ -23,14 +23,15 @@ import keras_tuner
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext._checks import check_int, check_number
+from kt_ext._names import is_bookkeeping
 from kt_ext.oracles import _journal
-from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
     rung_epochs,
 )
-from kt_ext.oracles._space import Space, is_bookkeeping
+from kt_ext.oracles._space import Space
 
 __all__ = [
     "CoarseToFineOracle",

@@ -35,9 +35,9 @@ import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext._checks import check_int, check_number
 from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
-from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle
 
 __all__ = ["RankPruningOracle"]

@@ -34,13 +34,13 @@ from keras_tuner.engine import trial as trial_module
 from keras_tuner.src import backend
 from keras_tuner.src.engine import metrics_tracking
 
+from kt_ext._checks import check_int, check_number
+from kt_ext._names import is_bookkeeping
 from kt_ext.oracles import _journal
-from kt_ext.oracles._checks import check_int, check_number
 from kt_ext.oracles._journal import write_json_atomically
 from kt_ext.oracles._space import (
     Space,
     entry_space,
-    is_bookkeeping,
     sample_values,
     values_key,
 )

@@ -18,14 +18,9 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 
+from kt_ext._names import is_bookkeeping
+
 Space = dict[str, dict[str, Any]]
-
-BOOKKEEPING_PREFIX = "tuner/"
-
-
-def is_bookkeeping(name: str) -> bool:
-    """Whether ``name`` is a ``tuner/...`` entry (never narrowed or correlated)."""
-    return name.startswith(BOOKKEEPING_PREFIX)
 
 
 def entry_space(hp: hp_module.HyperParameter) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 from keras_tuner.src import errors
 
-from kt_ext.oracles._checks import check_int, check_number
+from kt_ext._checks import check_int, check_number
 from kt_ext.testing._objectives import SyntheticObjective
 from kt_ext.tuners import FidelityTuner
 

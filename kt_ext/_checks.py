@@ -1,4 +1,4 @@
-"""Argument checks shared by kt_ext's oracles (message shape of STYLE.md)."""
+"""Argument checks shared across kt_ext (the message shape of STYLE.md)."""
 
 from __future__ import annotations
 
