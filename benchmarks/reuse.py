@@ -4,7 +4,7 @@ Keras Tuner's introductory ``model_builder`` (one hidden layer of 32 to 512
 units in steps of 32, Adam with a learning rate of 1e-2, 1e-3 or 1e-4) on W1
 (breast_cancer): its graph depends on the units only, so trials repeat graphs
 often. Runs kt_ext's tuners as shipped and with their traced-model reuse
-switched off (``tuner._traced_models.capacity = 0``), interleaved, each search
+switched off (``tuner._lean.models.capacity = 0``), interleaved, each search
 in a fresh process after a warm-up fit (``trial_cost.py``'s ``warm_up``), and
 prints the per-trial fixed cost (figure 3 of BENCHMARKS.md) of both, how many
 trials reused a model, and whether the same seed tried the same configurations
@@ -75,7 +75,7 @@ def run(arm: str, data: datasets.Dataset, max_epochs: int, seed: int) -> dict:
         project_name="p",
     )
     if arm.endswith("(no reuse)"):
-        tuner._traced_models.capacity = 0
+        tuner._lean.models.capacity = 0
     return timed_search(arm, seed, tuner, data, max_epochs)
 
 

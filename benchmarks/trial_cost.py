@@ -152,7 +152,7 @@ def timed_search(
         **cost_columns(wall, timer, len(trials)),
         "best_val": tuner.oracle.get_best_trials(1)[0].score,
         # Trials that trained an earlier model of the same graph (lean trials).
-        "reused": getattr(getattr(tuner, "_traced_models", None), "adopted", 0),
+        "reused": tuner._lean.models.adopted if hasattr(tuner, "_lean") else 0,
         "configurations": json.dumps([t.hyperparameters.values for t in trials]),
         "scores": json.dumps([t.score for t in trials if t.score is not None]),
     }

@@ -14,7 +14,7 @@ from keras_tuner.engine.trial import Trial, TrialStatus
 from kt_ext.analysis._source import Search, Source, load_search
 
 if TYPE_CHECKING:
-    from keras_tuner.src.engine.metrics_tracking import MetricHistory
+    from kt_ext._seam_oracle import MetricHistory
 
 #: Metric a tuner may log with a trial's wall-clock seconds so far; its last
 #: value is the trial's `wall_time` (KT 1.4.8 itself keeps no timings).

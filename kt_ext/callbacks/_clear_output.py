@@ -6,6 +6,8 @@ from typing import Any
 
 import keras
 
+from kt_ext._seam_training import stop_notebook_escape_codes
+
 _MODES = ("auto", "notebook", "terminal")
 
 
@@ -29,18 +31,6 @@ def _clear_notebook_output() -> None:
             "pip install 'kt_ext[notebook]'."
         ) from error
     clear_output(wait=True)
-
-
-def _stop_keras_tuner_escape_codes() -> None:
-    """Makes Keras Tuner clear a trial's output with a newline, as in a terminal.
-
-    Keras Tuner 1.4 decides it runs in a notebook whenever IPython is installed
-    and no terminal IPython shell is running, so plain ``python`` scripts get
-    IPython's clearing escape codes after every trial, even in log files.
-    """
-    from keras_tuner.src import utils
-
-    utils.IS_NOTEBOOK = False
 
 
 class ClearTrainingOutput(keras.callbacks.Callback):
@@ -95,7 +85,7 @@ class ClearTrainingOutput(keras.callbacks.Callback):
             # progress logger reads `verbose` from it only then, so setting it to 0
             # here silences that fit (or evaluate, or predict) and nothing else.
             params["verbose"] = 0
-            _stop_keras_tuner_escape_codes()
+            stop_notebook_escape_codes()
         super().set_params(params)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

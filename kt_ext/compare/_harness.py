@@ -20,11 +20,11 @@ from typing import Any
 import keras
 import keras_tuner as kt
 import numpy as np
-from keras_tuner.src.engine.objective import create_objective
 
 from kt_ext import datasets
 from kt_ext._heap import frozen_heap
 from kt_ext._quiet import quiet_search
+from kt_ext._seam_oracle import create_objective
 from kt_ext.compare._outputs import write_outputs
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory

@@ -267,15 +267,20 @@ class TemplateHyperModel(keras_tuner.HyperModel):
         """Trains ``model``, tuning ``batch_size`` and applying ``lr_schedule``.
 
         A ``batch_size`` given to ``search()`` wins: the entry is then not
-        tuned. The schedule callback scales the tuned learning rate. NumPy data
-        is fed as a ``tf.data`` pipeline, which fits small models faster.
+        tuned. The schedule callback scales the tuned learning rate; it spans
+        ``schedule_epochs`` epochs when given (kt_ext's tuners pass the
+        search's ``max_epochs``, so a continued trial and a retrain follow the
+        learning-rate path of the trial that was scored), else ``epochs``.
+        NumPy data is fed as a ``tf.data`` pipeline, which fits small models
+        faster.
         """
+        schedule_epochs = kwargs.pop("schedule_epochs", None) or kwargs.get("epochs")
         if "batch_size" not in kwargs:
             batch_size = self._declare(hp, "batch_size")
             if batch_size is not None:
                 kwargs["batch_size"] = batch_size
         schedule = hp.values.get("lr_schedule")
-        callback = schedule and schedule_callback(schedule, epochs=kwargs.get("epochs"))
+        callback = schedule and schedule_callback(schedule, epochs=schedule_epochs)
         if callback is not None:
             kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), callback]
         args, kwargs = fit_arguments(args, kwargs)

@@ -42,7 +42,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from keras_tuner.src import utils
+from kt_ext._seam_oracle import save_json
 
 #: Key of the snapshot's generation in ``oracle.json``.
 GENERATION_KEY = "journal_generation"
@@ -215,7 +215,7 @@ def write_json_atomically(path: str, obj: Any) -> None:
         '{"round": 1}'
     """
     if "://" in path:
-        utils.save_json(path, obj)
+        save_json(path, obj)
         return
     text = json.dumps(obj)
     temporary = f"{path}.{os.getpid()}.tmp"

@@ -12,8 +12,8 @@ import time
 from typing import Any
 
 import keras_tuner
+from keras_tuner import errors
 from keras_tuner.engine.trial import Trial, TrialStatus
-from keras_tuner.src import errors
 
 from kt_ext._checks import check_int, check_number
 from kt_ext.testing._objectives import SyntheticObjective

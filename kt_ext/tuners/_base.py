@@ -12,7 +12,6 @@ search ends, and workers send heartbeats while they train (``_distributed``).
 
 from __future__ import annotations
 
-import copy
 import gc
 import time
 from typing import Any
@@ -20,23 +19,20 @@ from typing import Any
 import keras
 import keras_tuner
 import numpy as np
-from keras_tuner.src import errors, utils
-from keras_tuner.src.backend import config as backend_config
-from keras_tuner.src.distribute import utils as dist_utils
-from keras_tuner.src.engine import tuner as tuner_module
-from keras_tuner.src.engine import tuner_utils
-from keras_tuner.src.engine.trial import TrialStatus
+from keras_tuner import errors
+from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext._heap import custom_gradient_names, forget_custom_gradients, frozen_heap
+from kt_ext._heap import frozen_heap
+from kt_ext._seam_oracle import is_chief_process
+from kt_ext._seam_training import (
+    BestEpochWeights,
+    TunerSeam,
+    custom_gradient_names,
+    forget_custom_gradients,
+)
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.tuners import _distributed
-from kt_ext.tuners._lean import (
-    BestEpochWeights,
-    TracedModels,
-    build_training_state,
-    graph_signature,
-    is_small,
-)
+from kt_ext.tuners._lean import LeanTrials
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -55,7 +51,7 @@ def reject_hyperband_only(tuner_name: str, kwargs: dict[str, Any]) -> None:
             )
 
 
-class FidelityTuner(keras_tuner.Tuner):
+class FidelityTuner(TunerSeam):
     """A ``keras_tuner.Tuner`` for oracles that schedule epochs per trial.
 
     Args:
@@ -80,13 +76,13 @@ class FidelityTuner(keras_tuner.Tuner):
         # On a worker, self.oracle is now Keras Tuner's gRPC client, which does
         # not expose this: read it from the oracle built here.
         self._worker_timeout = getattr(oracle, "worker_timeout", None)
+        self._max_epochs = getattr(oracle, "max_epochs", None)
         self._idle_wait = 0.0
         self._asked = False
         self._logs_hold_objective = False
         # Custom gradients TensorFlow had registered when the search began.
         self._kept_gradients: frozenset[str] | None = None
-        self._traced_models = TracedModels()
-        self._last_model_small = False
+        self._lean = LeanTrials()
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
@@ -105,7 +101,7 @@ class FidelityTuner(keras_tuner.Tuner):
         validation = fit_kwargs.get("validation_data")
         if isinstance(validation, tuple | list) and len(validation) >= 2:
             check_fit_data(*validation[:2], "validation_data[0]", "validation_data[1]")
-        if dist_utils.is_chief_oracle():
+        if is_chief_process():
             # Keras Tuner's chief would wait forever for a dead worker.
             if "verbose" in fit_kwargs:
                 self.oracle.verbose = fit_kwargs["verbose"]
@@ -117,24 +113,21 @@ class FidelityTuner(keras_tuner.Tuner):
             with frozen_heap():
                 super().search(*fit_args, **fit_kwargs)
         finally:
-            self._traced_models.clear()
+            self._lean.models.clear()
             forget_custom_gradients(self._kept_gradients)
             self._kept_gradients = None
 
-    def _try_run_and_update_trial(
-        self, trial: keras_tuner.engine.trial.Trial, *fit_args: Any, **fit_kwargs: Any
-    ) -> None:
-        # A distributed worker tells the chief it is alive while it trains.
-        timeout = self._worker_timeout if self._is_worker() else None
-        with _distributed.heartbeat(self.oracle, trial.trial_id, timeout):
-            super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+    def trial_guard(self, trial: keras_tuner.engine.trial.Trial) -> Any:
+        """A distributed worker tells the chief it is alive while it trains."""
+        timeout = self._worker_timeout if self.is_worker() else None
+        return _distributed.heartbeat(self.oracle, trial.trial_id, timeout)
 
     def run_trial(self, trial: keras_tuner.engine.trial.Trial, *args, **kwargs):
         """Trains for the trial's ``tuner/epochs`` from ``tuner/initial_epoch``."""
         # The epoch logs must hold the objective unless the hypermodel's own
         # fit() returns it, or validation does not run every epoch.
         self._logs_hold_objective = (
-            self._plain_fit()
+            self.fits_as_given()
             and self.oracle.objective.name != "default_objective"
             and kwargs.get("validation_freq", 1) == 1
         )
@@ -142,102 +135,70 @@ class FidelityTuner(keras_tuner.Tuner):
         if "tuner/epochs" in values:
             kwargs["epochs"] = values["tuner/epochs"]
             kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
+        return super().run_trial(trial, *args, **kwargs)
+
+    def new_checkpoint(self, trial: keras_tuner.engine.trial.Trial) -> Any:
+        """Lean trials keep the best epoch in memory and write it once."""
         if not self._lean_trials:
-            return super().run_trial(trial, *args, **kwargs)
-        # As `keras_tuner.Tuner.run_trial`, but the best epoch's weights are
-        # kept in memory and written once, before the trial is reported.
-        checkpoint = BestEpochWeights(
+            return super().new_checkpoint(trial)
+        return BestEpochWeights(
             objective=self.oracle.objective,
-            filepath=self._get_checkpoint_fname(trial.trial_id),
+            filepath=self.checkpoint_path(trial.trial_id),
         )
-        original_callbacks = kwargs.pop("callbacks", [])
-        histories = []
-        for execution in range(self.executions_per_trial):
-            copied_kwargs = copy.copy(kwargs)
-            callbacks = self._deepcopy_callbacks(original_callbacks)
-            self._configure_tensorboard_dir(callbacks, trial, execution)
-            callbacks.append(tuner_utils.TunerCallback(self, trial))
-            callbacks.append(checkpoint)
-            copied_kwargs["callbacks"] = callbacks
-            histories.append(self._build_and_fit_model(trial, *args, **copied_kwargs))
-        if not self._finished_elsewhere(trial):
+
+    def after_executions(
+        self, trial: keras_tuner.engine.trial.Trial, checkpoint: Any
+    ) -> None:
+        """Writes a lean trial's checkpoint, before the trial is reported."""
+        if self._lean_trials and not self._finished_elsewhere(trial):
             checkpoint.write()
-        return histories
 
     def _finished_elsewhere(self, trial: keras_tuner.engine.trial.Trial) -> bool:
         """Whether another worker finished this trial while this one was silent.
 
         Its checkpoint is then the one to keep: the chief took that result.
         """
-        if not self._is_worker():
+        if not self.is_worker():
             return False
         status = self.oracle.get_trial(trial.trial_id).status
         return status in (TrialStatus.COMPLETED, TrialStatus.FAILED)
 
-    def _build_and_fit_model(
-        self, trial: keras_tuner.engine.trial.Trial, *args: Any, **kwargs: Any
+    def fit_model(
+        self, hp: keras_tuner.HyperParameters, model: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        if not self._lean_trials:
-            return super()._build_and_fit_model(trial, *args, **kwargs)
-        # As `keras_tuner.Tuner._build_and_fit_model`, but an earlier model
-        # of the same graph trains in the new one's stead (its steps are
-        # traced already), or else the optimizer and metric variables are
-        # created before `fit` traces its steps.
-        hp = trial.hyperparameters
-        model = self._try_build(hp)
-        x = args[0] if args else kwargs.get("x")
-        y = args[1] if len(args) > 1 else kwargs.get("y")
-        # A hypermodel's own fit() may compile again or reshape the data: then
-        # no model is reused and only the optimizer is built early.
-        plain_fit = self._plain_fit()
-        signature = graph_signature(model) if plain_fit else None
-        model = self._traced_models.adopt(model, signature)
-        if plain_fit:
-            build_training_state(model, x, y)
-        else:
-            build_training_state(model)
-        results = self.hypermodel.fit(hp, model, *args, **kwargs)
-        self._traced_models.keep(model, signature)
-        if backend_config.multi_backend():
-            utils.save_json(
-                self._get_build_config_fname(trial.trial_id),
-                model.get_build_config(),
-            )
-        tuner_utils.validate_trial_results(
-            results, self.oracle.objective, "HyperModel.fit()"
-        )
-        return results
+        """Trains ``model``; lean trials through :class:`LeanTrials`.
 
-    def _plain_fit(self) -> bool:
+        A kt_ext template sizes its learning-rate schedule from the search's
+        ``max_epochs``, whatever epochs this trial trains.
+        """
+        if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:
+            kwargs["schedule_epochs"] = self._max_epochs
+        if not self._lean_trials:
+            return super().fit_model(hp, model, *args, **kwargs)
+        return self._lean.fit(
+            self.hypermodel.fit, hp, model, args, kwargs, plain_fit=self.fits_as_given()
+        )
+
+    def fits_as_given(self) -> bool:
         """Whether the hypermodel trains with ``model.fit`` as given, unchanged."""
         fit = type(self.hypermodel).fit
         return fit in (keras_tuner.HyperModel.fit, TemplateHyperModel.fit)
 
-    def _try_build(self, hp: keras_tuner.HyperParameters) -> Any:
-        # Keras Tuner clears the session, which collects garbage, then collects
-        # again; one collection per trial frees the same memory (and is cheap
-        # inside `frozen_heap`), once the registry no longer holds the graphs.
-        # After a small model, lean trials collect the young generations only:
-        # a full collection would also walk the models kept for reuse, and
-        # Python's own full collections, less often than once a trial, free
-        # what is left.
+    def before_build(self) -> None:
+        """Frees the last trial's model and graphs before the next is built.
+
+        Keras Tuner clears the session, which collects garbage, then collects
+        again; one collection per trial frees the same memory (and is cheap
+        inside ``frozen_heap``), once the registry no longer holds the graphs.
+        After a small model, lean trials collect the young generations only: a
+        full collection would also walk the models kept for reuse, and
+        Python's own full collections, less often than once a trial, free what
+        is left.
+        """
         keras.backend.clear_session(free_memory=False)
         if self._kept_gradients is not None:
             forget_custom_gradients(self._kept_gradients)
-        gc.collect(1 if self._lean_trials and self._last_model_small else 2)
-        model = self._build_hypermodel(hp)
-        if not isinstance(model, keras.Model) or not model.compiled:
-            raise errors.FatalTypeError(
-                "The hypermodel must return a compiled keras.Model, got "
-                f"{model!r}: call model.compile(...) in build()."
-            )
-        self._last_model_small = is_small(model)
-        size = tuner_module.maybe_compute_model_size(model)
-        if self.max_model_size and size > self.max_model_size:
-            raise errors.FailedTrialError(
-                f"Oversized model: {size} parameters. Skip model."
-            )
-        return model
+        gc.collect(1 if self._lean_trials and self._lean.last_model_small else 2)
 
     def on_epoch_end(
         self,
@@ -255,17 +216,6 @@ class FidelityTuner(keras_tuner.Tuner):
                 f"model produces: {sorted(logs)}. Pass one of these as `objective`, "
                 "or add the metric in compile() (and validation data for val_*)."
             )
-
-    def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> Any:
-        model = super()._build_hypermodel(hp)
-        parent = hp.values.get("tuner/trial_id")
-        if parent is not None:
-            if backend_config.multi_backend() and not model.built:
-                model.build_from_config(
-                    utils.load_json(self._get_build_config_fname(parent))
-                )
-            model.load_weights(self._get_checkpoint_fname(parent))
-        return model
 
     def pre_create_trial(self) -> None:
         """Backs off while the oracle keeps answering IDLE.

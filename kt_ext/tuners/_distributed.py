@@ -14,14 +14,13 @@ worker.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
-import time
 from collections.abc import Iterator
-from concurrent import futures
 from typing import Any
 
 import keras_tuner
+
+from kt_ext._seam_oracle import serve_oracle
 
 _POLL_S = 1.0
 _MAX_HEARTBEAT_S = 10.0
@@ -40,28 +39,8 @@ def serve(oracle: keras_tuner.Oracle, poll_s: float = _POLL_S) -> None:
         >>> # In the process started with KERASTUNER_TUNER_ID=chief:
         >>> serve(tuner.oracle)  # doctest: +SKIP
     """
-    # Imported here, as Keras Tuner does, to keep protobuf and gRPC optional.
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    address = (
-        f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-    )
-    server.add_insecure_port(address)
-    server.start()
     release = getattr(oracle, "release_silent_workers", lambda: [])
-    try:
-        while True:
-            time.sleep(poll_s)
-            release()
-            if servicer.stop_triggered and oracle_chief.exit_chief(oracle):
-                break
-    finally:
-        server.stop(grace=None)
+    serve_oracle(oracle, poll_s, release)
 
 
 @contextlib.contextmanager

@@ -9,8 +9,14 @@ Three costs that Keras Tuner and Keras add to every trial, measured by
   times the cost of creating it eagerly. :func:`build_training_state` creates
   them before ``fit``, as Keras itself does under a distribution strategy.
 - Keras Tuner's ``SaveBestEpoch`` writes a ``.weights.h5`` file at every epoch
-  that improves the objective. :class:`BestEpochWeights` keeps the best
-  epoch's values in memory and writes the same file once, when the trial ends.
+  that improves the objective. ``BestEpochWeights`` (in the seam,
+  :mod:`kt_ext._seam_training`) keeps the best epoch's values in memory and
+  writes the same file once, when the trial ends.
+- Keras traces the train and test steps of every new model. A model of the
+  same graph as an earlier one trains that earlier model instead, with the new
+  one's state copied in (:class:`TracedModels`).
+
+:class:`LeanTrials` is the tuner's one entry point to all of this.
 """
 
 from __future__ import annotations
@@ -21,16 +27,20 @@ import json
 from typing import Any
 
 import keras
-import numpy as np
-from keras_tuner.src.engine import tuner_utils
+
+from kt_ext._seam_training import (
+    distribution_strategy,
+    excludes_from_weight_decay,
+    is_plain_model,
+    is_preprocessing_layer,
+    sublayers,
+    symbolic_build,
+)
 
 # Models up to this many parameters are small: TracedModels keeps them, and
 # the tuners leave their garbage to Python's own full collections (a large
 # model's memory, on a GPU say, is freed before the next model is built).
 SMALL_MODEL_PARAMETERS = 1_000_000
-
-# Preprocessing layers keep what `adapt` learns outside variables and config.
-_PREPROCESSING = "keras.src.layers.preprocessing."
 
 
 def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bool:
@@ -66,17 +76,16 @@ def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bo
         keras.backend.backend() != "tensorflow"
         or not getattr(model, "compiled", False)
         or not model.built
-        or getattr(model, "_distribute_strategy", None) is not None
+        or distribution_strategy(model) is not None
         or model.optimizer is None
         or model.optimizer.built
     ):
         return False
     batch = _symbolic_batch(x, y)
-    symbolic_build = getattr(model, "_symbolic_build", None)
-    if batch is not None and symbolic_build is not None:
+    if batch is not None:
         # On data the model does not fit, fit() raises the error users know.
         with contextlib.suppress(Exception):
-            symbolic_build(data_batch=batch)
+            symbolic_build(model, batch)
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     return True
@@ -115,57 +124,61 @@ def _symbolic_batch(x: Any, y: Any) -> tuple[Any, Any] | None:
         return None
 
 
-class BestEpochWeights(tuner_utils.SaveBestEpoch):
-    """Keras Tuner's ``SaveBestEpoch``, writing its checkpoint once.
+class LeanTrials:
+    """What a tuner keeps between lean trials, and how one trains a model.
 
-    At each epoch that improves the objective it copies the model's and the
-    optimizer's variables; :meth:`write` puts the best copy back in the model it
-    came from and saves it where ``SaveBestEpoch`` would have, so the file is
-    the one Keras Tuner writes. Call :meth:`write` before the trial is reported
-    to the oracle: a completed trial then always has its checkpoint.
+    Args:
+        capacity: How many traced models to keep for reuse.
+
+    Attributes:
+        models: The :class:`TracedModels` kept for reuse.
+        last_model_small: Whether the last model trained was small
+            (:func:`is_small`): its garbage can wait for Python's own full
+            collections.
 
     Example:
-        >>> import keras_tuner as kt
-        >>> checkpoint = BestEpochWeights(
-        ...     kt.Objective("val_loss", "min"), "/tmp/checkpoint.weights.h5")
-        >>> model.fit(x, y, callbacks=[checkpoint])  # doctest: +SKIP
-        >>> checkpoint.write()  # doctest: +SKIP
+        >>> lean = LeanTrials()
+        >>> history = lean.fit(hypermodel.fit, hp, model, (x, y), {}, plain_fit=True)
+        ... # doctest: +SKIP
     """
 
-    def __init__(self, objective: Any, filepath: str) -> None:
-        super().__init__(objective=objective, filepath=filepath)
-        self._best_model: keras.Model | None = None
-        self._best_values: list[np.ndarray] = []
+    def __init__(self, capacity: int = 16) -> None:
+        self.models = TracedModels(capacity)
+        self.last_model_small = False
 
-    def _save_model(self) -> None:
-        self._best_model = self.model
-        self._best_values = [
-            np.array(variable.numpy(), copy=True)
-            for variable in _state_variables(self.model)
-        ]
+    def fit(
+        self,
+        fit: Any,
+        hp: Any,
+        model: keras.Model,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        plain_fit: bool,
+    ) -> Any:
+        """Trains ``model`` as ``fit(hp, model, *args, **kwargs)`` would.
 
-    def write(self) -> None:
-        """Writes the best epoch's checkpoint, if an epoch ended."""
-        model = self._best_model
-        if model is None:
-            return
-        for variable, value in zip(
-            _state_variables(model), self._best_values, strict=True
-        ):
-            variable.assign(value)
-        self.set_model(model)
-        super()._save_model()
-        self._best_model = None
-        self._best_values = []
+        A kept model of the same graph trains in its stead (its steps are
+        traced already), or else the optimizer and metric variables are
+        created before ``fit`` traces its steps. A hypermodel's own ``fit``
+        (``plain_fit=False``) may compile again or reshape the data: then no
+        model is reused and only the optimizer is built early.
 
-
-def _state_variables(model: keras.Model) -> list[Any]:
-    """The variables ``save_weights`` writes: the model's and its optimizer's."""
-    variables = list(model.weights)
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and optimizer.built:
-        variables.extend(optimizer.variables)
-    return variables
+        Returns:
+            What ``fit`` returns.
+        """
+        self.last_model_small = is_small(model)
+        x = args[0] if args else kwargs.get("x")
+        y = args[1] if len(args) > 1 else kwargs.get("y")
+        signature = graph_signature(model) if plain_fit else None
+        model = self.models.adopt(model, signature)
+        if plain_fit:
+            build_training_state(model, x, y)
+        else:
+            build_training_state(model)
+        results = fit(hp, model, *args, **kwargs)
+        self.models.keep(model, signature)
+        return results
 
 
 class TracedModels:
@@ -261,29 +274,24 @@ def graph_signature(model: keras.Model) -> str | None:
         >>> graph_signature(build(0.1)) == graph_signature(build(0.2))
         True
     """
-    from keras.src.models.functional import Functional
-
     if (
         keras.backend.backend() != "tensorflow"
-        or type(model) not in (keras.Sequential, Functional)
+        or not is_plain_model(model)
         or not getattr(model, "compiled", False)
         or not model.built
-        or getattr(model, "_distribute_strategy", None) is not None
+        or distribution_strategy(model) is not None
         or model.optimizer is None
     ):
         return None
-    for layer in model._flatten_layers(include_self=False):
+    for layer in sublayers(model):
         if (
             not _from_keras(type(layer))
             or isinstance(layer, keras.layers.Lambda)
-            or type(layer).__module__.startswith(_PREPROCESSING)
+            or is_preprocessing_layer(layer)
         ):
             return None
     optimizer = model.optimizer
-    if not _from_keras(type(optimizer)) or (
-        getattr(optimizer, "_exclude_from_weight_decay", None)
-        or getattr(optimizer, "_exclude_from_weight_decay_pattern", None)
-    ):
+    if not _from_keras(type(optimizer)) or excludes_from_weight_decay(optimizer):
         return None
     try:
         configuration = [

@@ -6,7 +6,6 @@ from typing import Any
 
 import keras_tuner
 from keras_tuner.engine import trial as trial_module
-from keras_tuner.src.engine import tuner_utils
 
 from kt_ext.oracles import RankPruningOracle
 from kt_ext.tuners._base import FidelityTuner, reject_hyperband_only
@@ -149,23 +148,12 @@ class RankPruning(FidelityTuner):
         if reported.status == trial_module.TrialStatus.STOPPED:
             model.stop_training = True
 
-    def _run_and_update_trial(
-        self, trial: trial_module.Trial, *fit_args: Any, **fit_kwargs: Any
-    ) -> None:
-        """Runs the trial; reports it once at the end only if no epoch was.
+    def reports_each_epoch(self) -> bool:
+        """With ``prune_trials`` the oracle already holds every epoch's metrics.
 
-        With ``prune_trials`` the oracle already holds every epoch's metrics
-        (averaged over executions at each epoch), which is what Keras Tuner's
-        final report would sum up; it is then skipped, without the deprecation
-        warning Keras Tuner gives for per-epoch reports.
+        They are averaged over executions at each epoch, which is what Keras
+        Tuner's final report would sum up; that report is then skipped,
+        without the deprecation warning Keras Tuner gives for per-epoch
+        reports.
         """
-        results = self.run_trial(trial, *fit_args, **fit_kwargs)
-        objective = self.oracle.objective
-        if self.oracle.get_trial(trial.trial_id).metrics.exists(objective.name):
-            return
-        tuner_utils.validate_trial_results(results, objective, "Tuner.run_trial()")
-        self.oracle.update_trial(
-            trial.trial_id,
-            tuner_utils.convert_to_metrics_dict(results, objective),
-            step=tuner_utils.get_best_step(results, objective),
-        )
+        return self.prune_trials

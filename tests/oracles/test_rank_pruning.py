@@ -292,7 +292,7 @@ def test_bad_knobs_name_the_argument(name, value):
 
 def test_a_released_trials_epochs_leave_its_peers(tmp_path, monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr("kt_ext.oracles._rounds.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("kt_ext.oracles._workers.time.monotonic", lambda: now[0])
     objective = get_objective("lr_only", seed=0)
     oracle = make_oracle(
         RankPruningOracle, objective, max_epochs=3, seed=0, worker_timeout=60

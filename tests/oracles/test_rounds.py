@@ -111,7 +111,7 @@ class Clock:
 
 def first_round(tmp_path, monkeypatch, **kwargs):
     clock = Clock()
-    monkeypatch.setattr("kt_ext.oracles._rounds.time.monotonic", clock)
+    monkeypatch.setattr("kt_ext.oracles._workers.time.monotonic", clock)
     objective = get_objective("lr_only", seed=0)
     oracle = make_oracle(RoundOracle, objective, max_epochs=3, seed=0, **kwargs)
     oracle._set_project_dir(str(tmp_path), "workers")
@@ -330,7 +330,7 @@ def test_state_is_written_atomically(tmp_path, monkeypatch):
     def killed(*args):
         raise KeyboardInterrupt  # as if the process died before the rename
 
-    monkeypatch.setattr("kt_ext.oracles._rounds.os.replace", killed)
+    monkeypatch.setattr("kt_ext.oracles._journal.os.replace", killed)
     oracle.rounds.clear()
     with pytest.raises(KeyboardInterrupt):
         oracle.save()
@@ -376,3 +376,22 @@ def test_consecutive_failures_are_checked_as_keras_tuner_does():
             raised += 1
             oracle.max_consecutive_failed_trials += 1
     assert raised  # both raised, at the same trial, with the same message
+
+
+def test_every_retry_waiting_is_checked_against_the_budget(tmp_path):
+    oracle = RoundOracle(
+        objective="val_accuracy",
+        max_epochs=1,
+        epoch_budget=2,
+        max_retries_per_trial=3,
+        seed=0,
+    )
+    oracle._set_project_dir(str(tmp_path), "retries")
+    oracle.update_space(get_objective("lr_only").hyperparameters())
+    first, second = oracle.create_trial("a"), oracle.create_trial("b")
+    end(oracle, first, "INVALID")
+    end(oracle, second, "INVALID")  # both wait for a retry; 2 epochs spent
+    third = oracle.create_trial("c")
+    assert third.status != "RUNNING"
+    assert oracle.epochs_used <= 2
+    assert {oracle.trials[t.trial_id].status for t in (first, second)} == {"FAILED"}

@@ -7,7 +7,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from kt_ext._heap import custom_gradient_names
+from kt_ext._seam_training import custom_gradient_names
 from kt_ext.oracles import RoundOracle
 from kt_ext.tuners import FidelityTuner
 from kt_ext.tuners._base import reject_hyperband_only
@@ -175,3 +175,62 @@ def test_lists_of_inputs_are_not_mistaken_for_rows():
     check_fit_data([x, x], np.zeros(10), "x", "y")  # two inputs of 10 rows
     with pytest.raises(ValueError, match="same length"):
         check_fit_data(x, np.zeros(9), "x", "y")
+
+
+class CompilesInFit(kt.HyperModel):
+    """A hypermodel whose own fit() compiles the model, as Keras Tuner allows."""
+
+    def build(self, hp):
+        units = hp.Int("units", 2, 8)
+        return keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(units),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+
+    def fit(self, hp, model, x, y, **kwargs):
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model.fit(x, y, **kwargs)
+
+
+def test_a_model_compiled_in_the_hypermodels_own_fit_is_accepted(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, max_trials=2, seed=0)
+    tuner = FidelityTuner(oracle, CompilesInFit(), directory=tmp_path, project_name="p")
+    tuner.search(x, y, validation_data=(x, y), verbose=0)
+    assert [t.status for t in oracle.trials.values()] == ["COMPLETED"] * 2
+    best = tuner.get_best_models(1)[0]
+    assert best.count_params() > 0
+
+
+def test_a_failing_search_leaves_no_process_wide_state_behind(tmp_path):
+    import gc
+
+    def broken(hp):
+        if "tuner/epochs" in hp.values:  # in a trial, not when the tuner is made
+            raise kt.errors.FatalError("broken on purpose")
+        return build(hp)
+
+    gradients = custom_gradient_names()
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, seed=0)
+    tuner = FidelityTuner(oracle, broken, directory=tmp_path, project_name="p")
+    x = np.zeros((10, 4), dtype="float32")
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(kt.errors.FatalError):
+        tuner.search(x, np.zeros(10), validation_data=(x, np.zeros(10)), verbose=0)
+    assert gc.get_freeze_count() == 0
+    assert custom_gradient_names() == gradients
+    # A process that froze objects of its own keeps them frozen.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with pytest.raises(kt.errors.FatalError):
+            tuner.search(x, np.zeros(10), validation_data=(x, np.zeros(10)), verbose=0)
+        # Not thawed (objects that died since have left the frozen set).
+        assert gc.get_freeze_count() > 0.9 * frozen
+    finally:
+        gc.unfreeze()

@@ -53,3 +53,41 @@ def test_bad_knob_fails_before_any_training(model_builder, tmp_path):
         kt_ext.CoarseToFine(
             model_builder, objective="val_accuracy", margin=-1, directory=tmp_path
         )
+
+
+def test_schedules_follow_the_searchs_max_epochs_in_continued_trials(
+    binary_data, tmp_path
+):
+    from kt_ext.callbacks import step_decay
+    from kt_ext.hypermodels import MLPHyperModel
+
+    (x, y), (x_val, y_val) = binary_data
+    hypermodel = MLPHyperModel.for_data(
+        x,
+        y,
+        overrides={
+            "num_layers": 1,
+            "units": 2,
+            "batch_size": 40,
+            "learning_rate": 0.02,
+            "lr_schedule": "step",
+        },
+    )
+    tuner = kt_ext.CoarseToFine(
+        hypermodel,
+        objective="val_loss",
+        max_epochs=9,
+        epoch_budget=7,
+        initial_trials=3,
+        seed=1,
+        directory=tmp_path,
+        project_name="schedules",
+    )
+    tuner.search(x, y, validation_data=(x_val, y_val), verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    assert any("tuner/trial_id" in t.hyperparameters.values for t in trials)
+    for trial in trials:
+        for observation in trial.metrics.get_history("learning_rate"):
+            # "step" drops every third of max_epochs (9), never of the trial's 3.
+            want = step_decay(observation.step, 0.02, drop_every=3)
+            assert observation.value[0] == pytest.approx(want, rel=1e-5)

@@ -7,11 +7,10 @@ import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
-from keras_tuner.src.engine import tuner_utils
 
 import kt_ext
+from kt_ext._seam_training import BestEpochWeights, SaveBestEpoch
 from kt_ext.tuners._lean import (
-    BestEpochWeights,
     TracedModels,
     build_training_state,
     graph_signature,
@@ -67,7 +66,7 @@ def test_same_seed_same_configurations_and_scores_with_and_without_savings(
 ):
     lean = _search(True, small_coarse_to_fine, binary_data)
     # Continued trials trained the models of their first rounds again.
-    assert lean._traced_models.adopted > 0
+    assert lean._lean.models.adopted > 0
     stock = _search(False, small_coarse_to_fine, binary_data)
     lean_trials = list(lean.oracle.trials.values())
     stock_trials = list(stock.oracle.trials.values())
@@ -91,7 +90,7 @@ def test_checkpoint_written_once_is_the_file_keras_tuner_writes(tmp_path):
     y = (x[:, 0] > 0).astype("float32")
     # The first epoch has the highest loss, so the best epoch is not the last.
     objective = kt.Objective("loss", "max")
-    stock = tuner_utils.SaveBestEpoch(objective, str(tmp_path / "a.weights.h5"))
+    stock = SaveBestEpoch(objective, str(tmp_path / "a.weights.h5"))
     lean = BestEpochWeights(objective, str(tmp_path / "b.weights.h5"))
     model = _tiny_model()
     model.fit(x, y, epochs=3, batch_size=8, callbacks=[stock, lean], verbose=0)
