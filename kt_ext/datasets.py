@@ -37,6 +37,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
+from kt_ext._names import TASKS
 from kt_ext._tasks import infer_task
 from kt_ext.errors import DatasetNotAvailableError
 
@@ -61,9 +62,6 @@ NAMES = (
     "wine",
 )
 """Names that :func:`load` accepts."""
-
-TASKS = ("binary", "multiclass", "regression")
-"""Values of :attr:`Dataset.task`."""
 
 FASHION_MNIST_ENV = "KT_EXT_FASHION_MNIST_DIR"
 """Environment variable naming a folder that holds the Fashion-MNIST files."""

@@ -15,6 +15,7 @@ import keras
 import keras_tuner
 import numpy as np
 
+from kt_ext._names import TASKS
 from kt_ext.callbacks import SCHEDULE_NAMES, schedule_callback
 from kt_ext.hypermodels._entries import (
     Declaration,
@@ -27,7 +28,6 @@ from kt_ext.hypermodels._entries import (
 )
 from kt_ext.hypermodels._pipeline import fit_arguments
 
-TASKS = ("binary", "multiclass", "regression")
 INITIALIZERS = (
     "glorot_uniform",
     "glorot_normal",
