@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
-import numbers
 import os
 import struct
 import sys
@@ -37,6 +36,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
+from kt_ext._checks import check_int, check_one_of, is_finite_number, require
 from kt_ext._names import TASKS
 from kt_ext._tasks import infer_task
 from kt_ext.errors import DatasetNotAvailableError
@@ -193,14 +193,15 @@ class _Options:
     scale: bool
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
-            raise TypeError(f"`seed` must be an int, got {self.seed!r}.")
+        check_int("seed", self.seed)
         for arg in ("validation_size", "test_size"):
             value = getattr(self, arg)
-            if not _is_fraction(value):
-                raise ValueError(
-                    f"`{arg}` must be a fraction in (0, 1), got {value!r}."
-                )
+            require(
+                arg,
+                value,
+                is_finite_number(value) and 0 < value < 1,
+                "a fraction in (0, 1)",
+            )
         if self.validation_size + self.test_size >= 1:
             raise ValueError(
                 "`validation_size` + `test_size` must be below 1 to leave rows for "
@@ -280,8 +281,7 @@ def load(
         >>> x_tr.shape, x_va.shape, x_te.shape
         ((341, 30), (114, 30), (114, 30))
     """
-    if name not in NAMES:
-        raise ValueError(f"`name` must be one of {list(NAMES)}, got {name!r}.")
+    check_one_of("name", name, NAMES)
     if data_dir is not None and name != "fashion_mnist":
         raise ValueError(
             f"`data_dir` is only used for 'fashion_mnist', got {data_dir!r} "
@@ -368,14 +368,6 @@ def split(
         scale=options.scale,
         categorical=categorical_indices,
         feature_names=feature_names,
-    )
-
-
-def _is_fraction(value: Any) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and 0 < value < 1
     )
 
 
@@ -609,8 +601,9 @@ def _as_target(y: Any, num_rows: int) -> np.ndarray:
 
 
 def _resolve_task(y: np.ndarray, task: str | None) -> str:
-    if task is not None and task not in TASKS:
-        raise ValueError(f"`task` must be one of {list(TASKS)} or None, got {task!r}.")
+    require(
+        "task", task, task is None or task in TASKS, f"one of {list(TASKS)} or None"
+    )
     if task == "regression":
         if y.dtype.kind not in "biuf":
             raise ValueError(

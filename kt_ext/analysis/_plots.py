@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullFormatter
 
+from kt_ext._checks import check_one_of
 from kt_ext.analysis._dataframe import NUMERIC_SAMPLINGS, is_scored, scored_trials
 
 #: p-values below this are drawn as significant.
@@ -157,8 +158,7 @@ def hyperparameter_scores(df: pd.DataFrame, name: str) -> HyperparameterScores:
         True
     """
     sampling = df.attrs["sampling"]
-    if name not in sampling:
-        raise ValueError(f"`name` must be one of {list(sampling)}, got {name!r}.")
+    check_one_of("name", name, sampling)
     scored = scored_trials(df)
     column = scored[f"hp_{name}"]
     active = column.notna()
