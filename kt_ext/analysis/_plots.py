@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from kt_ext._checks import check_one_of
+from kt_ext._scores import best_so_far as running_best
 from kt_ext.analysis._dataframe import NUMERIC_SAMPLINGS, is_scored, scored_trials
 
 #: p-values below this are drawn as significant.
@@ -67,7 +68,6 @@ def best_so_far(df: pd.DataFrame) -> BestSoFar:
     """
     direction = df.attrs["direction"]
     scores = df["score"].where(is_scored(df))
-    running = scores.cummax() if direction == "max" else scores.cummin()
     wall_time = df["wall_time"]
     return BestSoFar(
         trial_ids=tuple(df["trial_id"]),
@@ -77,7 +77,7 @@ def best_so_far(df: pd.DataFrame) -> BestSoFar:
             if wall_time.notna().any()
             else None
         ),
-        best=running.ffill().to_numpy(dtype=float),
+        best=np.array(running_best(scores, direction), dtype=float),
         objective=df.attrs["objective"],
         direction=direction,
     )
