@@ -2,12 +2,67 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Collection
 from typing import Any
 
-import numpy as np
+
+def is_int(value: Any) -> bool:
+    """Whether ``value`` is an int (NumPy ints too), ``bool`` excluded.
+
+    Example:
+        >>> import numpy as np
+        >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+        (True, True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def check_int(name: str, value: Any, minimum: int) -> None:
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` is a finite real number (NumPy too), ``bool`` excluded.
+
+    Example:
+        >>> import numpy as np
+        >>> is_finite_number(0.5), is_finite_number(np.float32(2))
+        (True, True)
+        >>> is_finite_number(True), is_finite_number(math.inf), is_finite_number("1")
+        (False, False, False)
+    """
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def require(name: str, value: Any, ok: bool, expected: str) -> None:
+    """Raises ``ValueError("`name` must be <expected>, got <value!r>.")`` unless ``ok``.
+
+    Example:
+        >>> epochs = 0
+        >>> require("epochs", epochs, is_int(epochs) and epochs > 0, "a positive int")
+        Traceback (most recent call last):
+        ...
+        ValueError: `epochs` must be a positive int, got 0.
+    """
+    if not ok:
+        raise ValueError(f"`{name}` must be {expected}, got {value!r}.")
+
+
+def check_one_of(name: str, value: Any, choices: Collection[Any]) -> None:
+    """Raises a ``ValueError`` unless ``value`` is one of ``choices``.
+
+    Example:
+        >>> check_one_of("task", "ranking", ("binary", "regression"))
+        Traceback (most recent call last):
+        ...
+        ValueError: `task` must be one of ['binary', 'regression'], got 'ranking'.
+    """
+    require(name, value, value in choices, f"one of {list(choices)}")
+
+
+def check_int(name: str, value: Any, minimum: int | None = None) -> None:
     """Raises unless ``value`` is an int (NumPy ints too) ``>= minimum``.
 
     Example:
@@ -15,10 +70,14 @@ def check_int(name: str, value: Any, minimum: int) -> None:
         Traceback (most recent call last):
         ...
         ValueError: `max_epochs` must be >= 1, got 0.
+        >>> check_int("seed", "1")
+        Traceback (most recent call last):
+        ...
+        TypeError: `seed` must be an int, got '1'.
     """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if not is_int(value):
         raise TypeError(f"`{name}` must be an int, got {value!r}.")
-    if value < minimum:
+    if minimum is not None and value < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}.")
 
 

@@ -19,26 +19,25 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
-import numbers
 import os
-import struct
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn import datasets as sk_datasets
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
-from kt_ext._tasks import infer_task
-from kt_ext.errors import DatasetNotAvailableError
+from kt_ext._checks import check_one_of
+from kt_ext._data_fashion_mnist import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_ENV,
+    read_fashion_mnist,
+)
+from kt_ext._data_inputs import as_features, as_target, resolve_task
+from kt_ext._data_preprocess import encode_targets, transform_table
+from kt_ext._data_rows import SplitOptions, split_off, split_rows
+from kt_ext._names import TASKS
 
 __all__ = [
     "FASHION_MNIST_ENV",
@@ -62,18 +61,9 @@ NAMES = (
 )
 """Names that :func:`load` accepts."""
 
-TASKS = ("binary", "multiclass", "regression")
-"""Values of :attr:`Dataset.task`."""
-
-FASHION_MNIST_ENV = "KT_EXT_FASHION_MNIST_DIR"
-"""Environment variable naming a folder that holds the Fashion-MNIST files."""
-
 Split = tuple[np.ndarray, np.ndarray]
 
 _PARTS = ("train", "validation", "test")
-
-# Stratifying three ways needs a row of every class in every split.
-_MIN_CLASS_COUNT = 3
 
 _SKLEARN_LOADERS = {
     "breast_cancer": (sk_datasets.load_breast_cancer, "binary"),
@@ -89,26 +79,6 @@ _SKLEARN_LOADERS = {
 }
 
 _TELCO_NUMERIC = ("SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges")
-
-_DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
-_FASHION_MNIST_FILES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-)
-_FASHION_MNIST_CLASSES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -185,31 +155,6 @@ class Dataset:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class _Options:
-    """Validated splitting arguments shared by :func:`load` and :func:`split`."""
-
-    seed: int
-    validation_size: float
-    test_size: float
-    scale: bool
-
-    def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
-            raise TypeError(f"`seed` must be an int, got {self.seed!r}.")
-        for arg in ("validation_size", "test_size"):
-            value = getattr(self, arg)
-            if not _is_fraction(value):
-                raise ValueError(
-                    f"`{arg}` must be a fraction in (0, 1), got {value!r}."
-                )
-        if self.validation_size + self.test_size >= 1:
-            raise ValueError(
-                "`validation_size` + `test_size` must be below 1 to leave rows for "
-                f"training, got {self.validation_size!r} + {self.test_size!r}."
-            )
-
-
 def names() -> list[str]:
     """Lists the data sets that :func:`load` knows.
 
@@ -282,14 +227,13 @@ def load(
         >>> x_tr.shape, x_va.shape, x_te.shape
         ((341, 30), (114, 30), (114, 30))
     """
-    if name not in NAMES:
-        raise ValueError(f"`name` must be one of {list(NAMES)}, got {name!r}.")
+    check_one_of("name", name, NAMES)
     if data_dir is not None and name != "fashion_mnist":
         raise ValueError(
             f"`data_dir` is only used for 'fashion_mnist', got {data_dir!r} "
             f"for {name!r}."
         )
-    options = _Options(seed, validation_size, test_size, scale)
+    options = SplitOptions(seed, validation_size, test_size, scale)
     if name == "fashion_mnist":
         return _load_fashion_mnist(options, data_dir)
     if name == "telco_churn":
@@ -357,15 +301,15 @@ def split(
         >>> data.task, data.class_names, data.train[0].shape
         ('binary', ['no', 'yes'], (60, 3))
     """
-    options = _Options(seed, validation_size, test_size, scale)
-    x, categorical_indices, feature_names = _as_features(x, categorical)
-    y = _as_target(y, len(x))
-    task = _resolve_task(y, task)
+    options = SplitOptions(seed, validation_size, test_size, scale)
+    x, categorical_indices, feature_names = as_features(x, categorical)
+    y = as_target(y, len(x))
+    task = resolve_task(y, task)
     return _assemble(
         "custom",
         x,
         y,
-        _split_rows(y, task, options),
+        split_rows(y, task, options),
         task=task,
         scale=options.scale,
         categorical=categorical_indices,
@@ -373,15 +317,7 @@ def split(
     )
 
 
-def _is_fraction(value: Any) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and 0 < value < 1
-    )
-
-
-def _load_sklearn(name: str, options: _Options) -> Dataset:
+def _load_sklearn(name: str, options: SplitOptions) -> Dataset:
     loader, task = _SKLEARN_LOADERS[name]
     bunch = loader()
     if name == "digits_images":
@@ -394,7 +330,7 @@ def _load_sklearn(name: str, options: _Options) -> Dataset:
         name,
         x,
         bunch.target,
-        _split_rows(bunch.target, task, options),
+        split_rows(bunch.target, task, options),
         task=task,
         scale=options.scale,
         feature_names=feature_names,
@@ -402,7 +338,7 @@ def _load_sklearn(name: str, options: _Options) -> Dataset:
     )
 
 
-def _load_telco_churn(options: _Options) -> Dataset:
+def _load_telco_churn(options: SplitOptions) -> Dataset:
     header, *records = _read_telco_csv()
     table = np.array(records, dtype=object)
     columns = [c for c in header if c not in ("customerID", "Churn")]
@@ -410,13 +346,13 @@ def _load_telco_churn(options: _Options) -> Dataset:
     # 11 customers with tenure 0 have a single space as TotalCharges.
     x[x == " "] = np.nan
     categorical = [i for i, c in enumerate(columns) if c not in _TELCO_NUMERIC]
-    x, categorical_indices, _ = _as_features(x, categorical)
+    x, categorical_indices, _ = as_features(x, categorical)
     y = table[:, header.index("Churn")]
     return _assemble(
         "telco_churn",
         x,
         y,
-        _split_rows(y, "binary", options),
+        split_rows(y, "binary", options),
         task="binary",
         scale=options.scale,
         categorical=categorical_indices,
@@ -434,26 +370,13 @@ def _read_telco_csv() -> list[list[str]]:
 
 
 def _load_fashion_mnist(
-    options: _Options, data_dir: str | os.PathLike[str] | None
+    options: SplitOptions, data_dir: str | os.PathLike[str] | None
 ) -> Dataset:
-    directory = _find_fashion_mnist(data_dir)
-    train_images, train_labels, test_images, test_labels = (
-        _read_idx(directory / file) for file in _FASHION_MNIST_FILES
+    x, y, num_train = read_fashion_mnist(data_dir)
+    train, validation = split_off(
+        np.arange(num_train), y, options.validation_size, options.seed, True
     )
-    if len(train_images) != len(train_labels) or len(test_images) != len(test_labels):
-        raise ValueError(
-            f"Fashion-MNIST files in {str(directory)!r} disagree: "
-            f"{len(train_images)} train images, {len(train_labels)} train labels, "
-            f"{len(test_images)} test images, {len(test_labels)} test labels."
-        )
-    x = np.concatenate([train_images, test_images])[..., np.newaxis]
-    x = x.astype(np.float32)
-    x /= 255.0
-    y = np.concatenate([train_labels, test_labels])
-    train, validation = _split_off(
-        np.arange(len(train_labels)), y, options.validation_size, options.seed, True
-    )
-    test = np.arange(len(train_labels), len(y))
+    test = np.arange(num_train, len(y))
     return _assemble(
         "fashion_mnist",
         x,
@@ -461,215 +384,8 @@ def _load_fashion_mnist(
         (train, validation, test),
         task="multiclass",
         scale=options.scale,
-        label_names=_FASHION_MNIST_CLASSES,
+        label_names=FASHION_MNIST_CLASSES,
     )
-
-
-def _fashion_mnist_dirs(data_dir: str | os.PathLike[str] | None) -> list[Path]:
-    if data_dir is not None:
-        return [Path(data_dir)]
-    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    dirs = [_DEBIAN_FASHION_MNIST_DIR, keras_home / "datasets" / "fashion-mnist"]
-    if os.environ.get(FASHION_MNIST_ENV):
-        dirs.insert(0, Path(os.environ[FASHION_MNIST_ENV]))
-    return dirs
-
-
-def _find_fashion_mnist(data_dir: str | os.PathLike[str] | None) -> Path:
-    searched = _fashion_mnist_dirs(data_dir)
-    for directory in searched:
-        if all((directory / file).is_file() for file in _FASHION_MNIST_FILES):
-            return directory
-    raise DatasetNotAvailableError(
-        "Fashion-MNIST is not on this machine (kt_ext downloads nothing). "
-        f"Searched {', '.join(str(d) for d in searched)} for "
-        f"{', '.join(_FASHION_MNIST_FILES)}. To get it, run "
-        "`sudo apt-get install dataset-fashion-mnist`, or put the four files in "
-        f"~/.keras/datasets/fashion-mnist/, or set {FASHION_MNIST_ENV} (or pass "
-        "`data_dir`) to a folder that holds them."
-    )
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    """Reads a gzipped IDX file of unsigned bytes (the MNIST file format)."""
-    with gzip.open(path, "rb") as file:
-        data = file.read()
-    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
-        raise ValueError(f"{str(path)!r} is not an IDX file of unsigned bytes.")
-    ndim = data[3]
-    header_size = 4 + 4 * ndim
-    shape = struct.unpack(f">{ndim}I", data[4:header_size])
-    values = np.frombuffer(data, dtype=np.uint8, offset=header_size)
-    if values.size != np.prod(shape):
-        raise ValueError(
-            f"{str(path)!r} must hold {int(np.prod(shape))} values for shape "
-            f"{shape}, got {values.size}."
-        )
-    return values.reshape(shape)
-
-
-def _as_features(
-    x: Any, categorical: Sequence[Any] | None
-) -> tuple[np.ndarray, list[int], list[str] | None]:
-    """Returns ``x`` as an array, its categorical column indices and its names.
-
-    A table with categorical columns becomes an object array holding floats in
-    the numeric columns and strings in the categorical ones; an all-numeric
-    table becomes float64. Images are returned as they are.
-    """
-    pd = sys.modules.get("pandas")  # A DataFrame means pandas is imported.
-    if isinstance(categorical, str):
-        categorical = [categorical]
-    if pd is not None and isinstance(x, pd.DataFrame):
-        _check_x_shape(x.shape)
-        indices = _categorical_indices(categorical, list(x.columns))
-        indices |= {
-            i
-            for i, dtype in enumerate(x.dtypes)
-            if pd.api.types.is_bool_dtype(dtype)
-            or not pd.api.types.is_numeric_dtype(dtype)
-        }
-        columns = [
-            x.iloc[:, i].astype(str).to_numpy(dtype=object)
-            if i in indices
-            else x.iloc[:, i].to_numpy(dtype=np.float64, na_value=np.nan)
-            for i in range(x.shape[1])
-        ]
-        return np.column_stack(columns), sorted(indices), [str(c) for c in x.columns]
-
-    x = np.asarray(x)
-    _check_x_shape(x.shape)
-    if x.ndim > 2:
-        if categorical:
-            raise ValueError(
-                f"`categorical` needs a 2-D table `x`, got {list(categorical)!r} "
-                f"for `x` of shape {x.shape}."
-            )
-        return x, [], None
-    indices = _categorical_indices(categorical, list(range(x.shape[1])))
-    columns = [
-        x[:, i].astype(str).astype(object) if i in indices else _numeric(x[:, i], i)
-        for i in range(x.shape[1])
-    ]
-    return np.column_stack(columns), sorted(indices), None
-
-
-def _check_x_shape(shape: tuple[int, ...]) -> None:
-    if 0 in shape:
-        raise ValueError(f"`x` must not be empty, got shape {shape}.")
-    if len(shape) < 2:
-        raise ValueError(
-            "`x` must be 2-D (samples, features) or a batch of images, "
-            f"got shape {shape}."
-        )
-
-
-def _categorical_indices(
-    categorical: Sequence[Any] | None, columns: list[Any]
-) -> set[int]:
-    indices = set()
-    for column in categorical or ():
-        if column not in columns:
-            raise ValueError(
-                f"`categorical` must list columns of `x` ({columns!r}), got {column!r}."
-            )
-        indices.add(columns.index(column))
-    return indices
-
-
-def _numeric(values: np.ndarray, index: int) -> np.ndarray:
-    try:
-        return values.astype(np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"`x` column {index} must be numeric or listed in `categorical`: {err}."
-        ) from err
-
-
-def _as_target(y: Any, num_rows: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"`y` must be 1-D, one entry per row, got shape {y.shape}.")
-    if len(y) != num_rows:
-        raise ValueError(
-            f"`y` must have one entry per row of `x` ({num_rows}), got {len(y)}."
-        )
-    if y.dtype.kind == "f":
-        missing = ~np.isfinite(y)
-    elif y.dtype.kind == "O":
-        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in y])
-    else:
-        missing = np.zeros(len(y), dtype=bool)
-    if missing.any():
-        raise ValueError(
-            "`y` must not hold NaN, infinity or None, "
-            f"got {y[missing][0]!r} at row {int(np.argmax(missing))}."
-        )
-    return y
-
-
-def _resolve_task(y: np.ndarray, task: str | None) -> str:
-    if task is not None and task not in TASKS:
-        raise ValueError(f"`task` must be one of {list(TASKS)} or None, got {task!r}.")
-    if task == "regression":
-        if y.dtype.kind not in "biuf":
-            raise ValueError(
-                f"`y` must be numeric for task 'regression', got dtype {y.dtype}."
-            )
-        return task
-    if task is None:
-        return infer_task(y)[0]
-    num_classes = len(np.unique(y))
-    if num_classes < 2:
-        raise ValueError(f"`y` must hold at least two classes, got {num_classes}.")
-    if task == "binary" and num_classes != 2:
-        raise ValueError(
-            f"`y` must hold exactly 2 classes for task 'binary', got {num_classes}."
-        )
-    return task
-
-
-def _split_rows(
-    y: np.ndarray, task: str, options: _Options
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Returns the row indices of train, validation and test."""
-    stratify = task != "regression"
-    if stratify:
-        _check_stratifiable(y)
-    rest, test = _split_off(
-        np.arange(len(y)), y, options.test_size, options.seed, stratify
-    )
-    train, validation = _split_off(
-        rest,
-        y,
-        options.validation_size / (1 - options.test_size),
-        options.seed,
-        stratify,
-    )
-    return train, validation, test
-
-
-def _split_off(
-    rows: np.ndarray, y: np.ndarray, size: float, seed: int, stratify: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Splits ``rows`` into (kept, taken), taking the fraction ``size``."""
-    kept, taken = train_test_split(
-        rows, test_size=size, random_state=seed, stratify=y[rows] if stratify else None
-    )
-    return kept, taken
-
-
-def _check_stratifiable(y: np.ndarray) -> None:
-    labels, counts = np.unique(y, return_counts=True)
-    rarest = int(np.argmin(counts))
-    if counts[rarest] < _MIN_CLASS_COUNT:
-        raise ValueError(
-            f"`y` must have at least {_MIN_CLASS_COUNT} rows of every class to "
-            f"stratify train, validation and test, got {counts[rarest]} of class "
-            f"{labels.tolist()[rarest]!r}."
-        )
 
 
 def _assemble(
@@ -685,11 +401,11 @@ def _assemble(
     label_names: Sequence[Any] | None = None,
 ) -> Dataset:
     """Builds the :class:`Dataset`, fitting all preprocessing on ``rows[0]``."""
-    targets, class_names = _encode_targets(y, rows, task, label_names)
+    targets, class_names = encode_targets(y, rows, task, label_names)
     if x.ndim > 2:
         features = [np.asarray(x[r], dtype=np.float32) for r in rows]
     else:
-        features, feature_names = _transform_table(
+        features, feature_names = transform_table(
             x, rows, categorical, feature_names, scale
         )
     train, validation, test = zip(features, targets, strict=True)
@@ -702,52 +418,4 @@ def _assemble(
         num_classes=None if class_names is None else len(class_names),
         feature_names=feature_names,
         class_names=class_names,
-    )
-
-
-def _encode_targets(
-    y: np.ndarray,
-    rows: tuple[np.ndarray, ...],
-    task: str,
-    label_names: Sequence[Any] | None,
-) -> tuple[list[np.ndarray], list[str] | None]:
-    if task == "regression":
-        return [y[r].astype(np.float32) for r in rows], None
-    encoder = LabelEncoder().fit(y[rows[0]])
-    class_names = [
-        str(label if label_names is None else label_names[label])
-        for label in encoder.classes_
-    ]
-    return [encoder.transform(y[r]).astype(np.int64) for r in rows], class_names
-
-
-def _transform_table(
-    x: np.ndarray,
-    rows: tuple[np.ndarray, ...],
-    categorical: Sequence[int],
-    feature_names: list[str] | None,
-    scale: bool,
-) -> tuple[list[np.ndarray], list[str]]:
-    numeric = [i for i in range(x.shape[1]) if i not in categorical]
-    numeric_steps: list[Any] = [
-        SimpleImputer(strategy="median", keep_empty_features=True)
-    ]
-    if scale:
-        numeric_steps.append(StandardScaler())
-    transformer = ColumnTransformer(
-        [
-            ("numeric", make_pipeline(*numeric_steps), numeric),
-            (
-                "categorical",
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                list(categorical),
-            ),
-        ],
-        sparse_threshold=0.0,
-        verbose_feature_names_out=False,
-    ).fit(x[rows[0]])
-    input_names = feature_names or [f"x{i}" for i in range(x.shape[1])]
-    return (
-        [transformer.transform(x[r]).astype(np.float32) for r in rows],
-        [str(n) for n in transformer.get_feature_names_out(input_names)],
     )

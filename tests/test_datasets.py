@@ -13,7 +13,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kt_ext import datasets
+from kt_ext import (
+    _data_fashion_mnist,
+    _data_inputs,
+    _data_preprocess,
+    _data_rows,
+    datasets,
+)
 from kt_ext.datasets import Dataset, load, names, split
 from kt_ext.errors import DatasetNotAvailableError
 
@@ -150,8 +156,13 @@ def test_dataset_unpacks_is_frozen_and_prints_shapes_only():
     assert "[" not in summary  # no array values
 
 
-def test_docstring_examples_run():
-    result = doctest.testmod(datasets, optionflags=doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize(
+    "module",
+    [datasets, _data_inputs, _data_rows, _data_preprocess],
+    ids=lambda module: module.__name__,
+)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
 
@@ -459,7 +470,9 @@ def fake_fashion(tmp_path):
 def no_fashion_anywhere(tmp_path, monkeypatch):
     monkeypatch.delenv(datasets.FASHION_MNIST_ENV, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setattr(datasets, "_DEBIAN_FASHION_MNIST_DIR", tmp_path / "debian")
+    monkeypatch.setattr(
+        _data_fashion_mnist, "_DEBIAN_FASHION_MNIST_DIR", tmp_path / "debian"
+    )
     return tmp_path
 
 

@@ -25,23 +25,25 @@ except ImportError as error:
 
 from kt_ext.analysis._correlations import rank_correlations
 from kt_ext.analysis._dataframe import WALL_TIME_METRIC, trials_dataframe
-from kt_ext.analysis._plots import (
-    BestSoFar,
+from kt_ext.analysis._history_plots import (
     EntryRanges,
-    HyperparameterScores,
     NarrowingData,
     PruningSeries,
-    best_so_far,
-    hyperparameter_scores,
     narrowing_data,
-    plot_best_so_far,
-    plot_correlations,
-    plot_hyperparameters,
     plot_narrowing_history,
     plot_pruning_log,
     pruning_series,
 )
 from kt_ext.analysis._report import write_report
+from kt_ext.analysis._trial_plots import (
+    BestSoFar,
+    HyperparameterScores,
+    best_so_far,
+    hyperparameter_scores,
+    plot_best_so_far,
+    plot_correlations,
+    plot_hyperparameters,
+)
 
 __all__ = [
     "WALL_TIME_METRIC",

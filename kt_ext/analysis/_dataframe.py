@@ -11,6 +11,7 @@ import pandas as pd
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import Trial, TrialStatus
 
+from kt_ext._names import is_bookkeeping
 from kt_ext.analysis._source import Search, Source, load_search
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ WALL_TIME_METRIC = "kt_ext/wall_time"
 
 #: `df.attrs["sampling"]` values of numeric entries.
 NUMERIC_SAMPLINGS = ("linear", "log", "reverse_log")
-
-_TUNER_PREFIX = "tuner/"
 
 
 def trials_dataframe(source: Source) -> pd.DataFrame:
@@ -116,7 +115,7 @@ def best_trials(df: pd.DataFrame, count: int | None = None) -> pd.DataFrame:
 def _sampling(hyperparameters: keras_tuner.HyperParameters) -> dict[str, str]:
     sampling = {}
     for entry in hyperparameters.space:
-        if entry.name.startswith(_TUNER_PREFIX):
+        if is_bookkeeping(entry.name):
             continue
         if isinstance(entry, hp_module.Float | hp_module.Int):
             sampling[entry.name] = entry.sampling

@@ -15,14 +15,13 @@ from matplotlib.figure import Figure
 
 from kt_ext.analysis._correlations import rank_correlations
 from kt_ext.analysis._dataframe import best_trials, trials_dataframe
-from kt_ext.analysis._plots import (
+from kt_ext.analysis._history_plots import plot_narrowing_history, plot_pruning_log
+from kt_ext.analysis._source import Source
+from kt_ext.analysis._trial_plots import (
     plot_best_so_far,
     plot_correlations,
     plot_hyperparameters,
-    plot_narrowing_history,
-    plot_pruning_log,
 )
-from kt_ext.analysis._source import Source
 
 #: Rows of the best-trials table.
 TOP_TRIALS = 10

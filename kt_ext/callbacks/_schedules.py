@@ -10,35 +10,22 @@ optimizer's rate at the start of every epoch and write it to the epoch logs as
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import keras
 
+from kt_ext._checks import is_finite_number, is_int, require
+
 SCHEDULE_NAMES = ("constant", "hold_exp", "step", "warmup_cosine")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
-
-
-def _require(name: str, value: Any, ok: bool, expected: str) -> None:
-    if not ok:
-        raise ValueError(f"`{name}` must be {expected}, got {value!r}.")
-
-
 def _check_epoch_and_rate(epoch: Any, base_lr: Any) -> None:
-    _require("epoch", epoch, _is_int(epoch) and epoch >= 0, "a non-negative int")
-    _require(
-        "base_lr", base_lr, _is_number(base_lr) and base_lr > 0, "a positive number"
+    require("epoch", epoch, is_int(epoch) and epoch >= 0, "a non-negative int")
+    require(
+        "base_lr",
+        base_lr,
+        is_finite_number(base_lr) and base_lr > 0,
+        "a positive number",
     )
 
 
@@ -69,13 +56,15 @@ def hold_then_exponential_decay(
         0.008187
     """
     _check_epoch_and_rate(epoch, base_lr)
-    _require(
+    require(
         "hold_epochs",
         hold_epochs,
-        _is_int(hold_epochs) and hold_epochs >= 0,
+        is_int(hold_epochs) and hold_epochs >= 0,
         "a non-negative int",
     )
-    _require("decay", decay, _is_number(decay) and decay >= 0, "a non-negative number")
+    require(
+        "decay", decay, is_finite_number(decay) and decay >= 0, "a non-negative number"
+    )
     if epoch < hold_epochs:
         return float(base_lr)
     return base_lr * math.exp(-decay * (epoch - hold_epochs + 1))
@@ -105,14 +94,17 @@ def step_decay(
         0.0025
     """
     _check_epoch_and_rate(epoch, base_lr)
-    _require(
+    require(
         "drop_every",
         drop_every,
-        _is_int(drop_every) and drop_every > 0,
+        is_int(drop_every) and drop_every > 0,
         "a positive int",
     )
-    _require(
-        "factor", factor, _is_number(factor) and 0 < factor <= 1, "a number in (0, 1]"
+    require(
+        "factor",
+        factor,
+        is_finite_number(factor) and 0 < factor <= 1,
+        "a number in (0, 1]",
     )
     return base_lr * factor ** (epoch // drop_every)
 
@@ -152,22 +144,22 @@ def warmup_cosine_decay(
         [0.1, 0.2, 0.3, 0.15, 0.0]
     """
     _check_epoch_and_rate(epoch, base_lr)
-    _require(
+    require(
         "warmup_epochs",
         warmup_epochs,
-        _is_int(warmup_epochs) and warmup_epochs >= 0,
+        is_int(warmup_epochs) and warmup_epochs >= 0,
         "a non-negative int",
     )
-    _require(
+    require(
         "total_epochs",
         total_epochs,
-        _is_int(total_epochs) and total_epochs > warmup_epochs,
+        is_int(total_epochs) and total_epochs > warmup_epochs,
         f"an int greater than `warmup_epochs` ({warmup_epochs})",
     )
-    _require(
+    require(
         "min_fraction",
         min_fraction,
-        _is_number(min_fraction) and 0 <= min_fraction <= 1,
+        is_finite_number(min_fraction) and 0 <= min_fraction <= 1,
         "a number in [0, 1]",
     )
     if epoch < warmup_epochs:
@@ -377,8 +369,7 @@ def schedule_callback(
         >>> schedule_callback("constant") is None
         True
     """
-    if name not in SCHEDULE_NAMES:
-        raise ValueError(f"`name` must be one of {SCHEDULE_NAMES}, got {name!r}.")
+    require("name", name, name in SCHEDULE_NAMES, f"one of {SCHEDULE_NAMES}")
     if name == "constant":
         return None
     if epochs is None:
@@ -388,7 +379,7 @@ def schedule_callback(
             "warmup_cosine": WarmupCosineDecay,
         }
         return defaults[name]()
-    _require("epochs", epochs, _is_int(epochs) and epochs > 0, "a positive int")
+    require("epochs", epochs, is_int(epochs) and epochs > 0, "a positive int")
     third = max(1, epochs // 3)
     if name == "hold_exp":
         return HoldThenExponentialDecay(

@@ -15,6 +15,8 @@ import keras
 import keras_tuner
 import numpy as np
 
+from kt_ext._checks import check_one_of, is_int, require
+from kt_ext._names import TASKS
 from kt_ext.callbacks import SCHEDULE_NAMES, schedule_callback
 from kt_ext.hypermodels._entries import (
     Declaration,
@@ -27,7 +29,6 @@ from kt_ext.hypermodels._entries import (
 )
 from kt_ext.hypermodels._pipeline import fit_arguments
 
-TASKS = ("binary", "multiclass", "regression")
 INITIALIZERS = (
     "glorot_uniform",
     "glorot_normal",
@@ -52,8 +53,7 @@ def _known_activation(value: Any) -> str | None:
 
 
 def _batch_size(value: Any) -> str | None:
-    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
-    return None if ok and value >= 1 else "must be an int >= 1"
+    return None if is_int(value) and value >= 1 else "must be an int >= 1"
 
 
 # The entries every template shares, in the order they are declared.
@@ -125,10 +125,13 @@ class TemplateHyperModel(keras_tuner.HyperModel):
         tunable: bool = True,
     ) -> None:
         super().__init__(name=name, tunable=tunable)
-        if task not in TASKS:
-            raise ValueError(f"`task` must be one of {list(TASKS)}, got {task!r}.")
-        if not isinstance(num_outputs, int | np.integer) or num_outputs < 1:
-            raise ValueError(f"`num_outputs` must be an int >= 1, got {num_outputs!r}.")
+        check_one_of("task", task, TASKS)
+        require(
+            "num_outputs",
+            num_outputs,
+            isinstance(num_outputs, int | np.integer) and num_outputs >= 1,
+            "an int >= 1",
+        )
         if task == "multiclass" and num_outputs < 2:
             raise ValueError(
                 "`num_classes` must be >= 2 for a multiclass task, "
@@ -294,9 +297,10 @@ def _checked_shape(input_shape: Any) -> tuple[int, ...]:
         shape = tuple(int(size) for size in input_shape)
     except (TypeError, ValueError):
         shape = ()
-    if not shape or any(size < 1 for size in shape):
-        raise ValueError(
-            "`input_shape` must be a tuple of positive ints (one sample's shape), "
-            f"got {input_shape!r}."
-        )
+    require(
+        "input_shape",
+        input_shape,
+        bool(shape) and all(size >= 1 for size in shape),
+        "a tuple of positive ints (one sample's shape)",
+    )
     return shape
