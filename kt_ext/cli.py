@@ -171,7 +171,7 @@ def _search(args: argparse.Namespace) -> int:
     from kt_ext._quiet import quiet_search
     from kt_ext.compare import SearchSpec, TrialCost
     from kt_ext.compare._harness import objective_direction, run_search, template_for
-    from kt_ext.compare._stats import best_so_far
+    from kt_ext.compare._stats import anytime_curve
 
     data = datasets.load(args.dataset, seed=args.seed)
     hypermodel = template_for(*data.train)
@@ -182,7 +182,7 @@ def _search(args: argparse.Namespace) -> int:
 
     def report_fit(record: TrialCost) -> None:
         fits.append(record)
-        best = best_so_far(fits, direction)[-1][2]
+        best = anytime_curve(fits, direction)[-1][2]
         score = "failed" if record.score is None else f"{record.score:.4f}"
         print(
             f"  trial {len(fits):>4}  {score}  best {best:.4f}  "

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kt_ext.compare._registry import REFERENCE
-from kt_ext.compare._stats import best_so_far, paired_wilcoxon
+from kt_ext.compare._stats import anytime_curve, paired_wilcoxon
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -106,7 +106,7 @@ def plot_anytime(comparison: Comparison) -> Figure:
     axes = figure.add_subplot()
     colors = {}
     for (tuner, seed), log in comparison.logs.items():
-        curve = best_so_far(log, comparison.direction)
+        curve = anytime_curve(log, comparison.direction)
         if not curve:
             continue
         epochs, _, best = zip(*curve, strict=True)
