@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,3 +40,16 @@ def check_number(
     if not inside:
         bracket = "(" if open_low else "["
         raise ValueError(f"`{name}` must be in {bracket}{low}, {high}], got {value!r}.")
+
+
+def check_distinct(name: str, values: Sequence[Any]) -> None:
+    """Raises unless no item of ``values`` appears twice.
+
+    Example:
+        >>> check_distinct("tuners", ["random", "random"])
+        Traceback (most recent call last):
+        ...
+        ValueError: `tuners` must not repeat an item, got ['random', 'random'].
+    """
+    if len(set(values)) != len(values):
+        raise ValueError(f"`{name}` must not repeat an item, got {list(values)!r}.")

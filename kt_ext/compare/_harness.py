@@ -23,6 +23,7 @@ import numpy as np
 from keras_tuner.src.engine.objective import create_objective
 
 from kt_ext import datasets
+from kt_ext._checks import check_distinct, check_int
 from kt_ext._heap import frozen_heap
 from kt_ext._quiet import quiet_search
 from kt_ext.compare._outputs import write_outputs
@@ -92,9 +93,9 @@ def compare(
         'hyperband'
     """
     names = _checked_tuners(tuners)
-    _check_positive("seeds", seeds)
-    _check_positive("max_epochs", max_epochs)
-    _check_positive("factor", factor, minimum=2)
+    check_int("seeds", seeds, 1)
+    check_int("max_epochs", max_epochs, 1)
+    check_int("factor", factor, 2)
     dataset = _as_dataset(data)
     if hypermodel is None:
         hypermodel = template_for(*dataset.train)
@@ -235,19 +236,14 @@ def _add_budget_to_match(
 
 
 def _checked_tuners(tuners: Sequence[str]) -> list[str]:
+    """The registered names of ``tuners`` ("a,b" or a list), the reference first."""
     if isinstance(tuners, str):
         tuners = [name.strip() for name in tuners.split(",") if name.strip()]
+    check_distinct("tuners", tuners)
     names = [REFERENCE, *(name for name in tuners if name != REFERENCE)]
     for name in names:
         get_factory(name)  # raises ValueError naming an unknown tuner
-    if len(set(names)) != len(names):
-        raise ValueError(f"`tuners` must not repeat a tuner, got {list(tuners)!r}.")
     return names
-
-
-def _check_positive(name: str, value: Any, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}.")
 
 
 def _as_dataset(data: Any) -> datasets.Dataset:

@@ -43,8 +43,12 @@ def test_equal_budget_outputs_and_test_data_used_once(tmp_path):
 def test_bad_arguments_fail_before_any_training(tmp_path):
     with pytest.raises(ValueError, match="unknown tuner 'nope'"):
         compare("iris", tuners=["nope"], out=tmp_path)
-    with pytest.raises(ValueError, match="`seeds` must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="`seeds` must be >= 1, got 0"):
         compare("iris", seeds=0, out=tmp_path)
+    with pytest.raises(TypeError, match=r"`factor` must be an int, got 2\.5"):
+        compare("iris", factor=2.5, out=tmp_path)
+    with pytest.raises(ValueError, match="`tuners` must not repeat"):
+        compare("iris", tuners="random,random", out=tmp_path)
     with pytest.raises(ValueError, match=r"`objective`.*'val_mystery'"):
         compare("iris", objective="val_mystery", out=tmp_path)
     with pytest.raises(TypeError, match="`data`"):
