@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from kt_ext.compare._harness import Comparison, compare
+from kt_ext.compare._harness import compare
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import (
     SearchSpec,
@@ -16,6 +16,7 @@ from kt_ext.compare._registry import (
     available_tuners,
     register_tuner,
 )
+from kt_ext.compare._result import Comparison
 
 __all__ = [
     "Comparison",

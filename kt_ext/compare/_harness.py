@@ -9,7 +9,6 @@ for its best trial's epochs and scored on the test split.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import tempfile
@@ -29,28 +28,9 @@ from kt_ext._quiet import quiet_search
 from kt_ext.compare._outputs import write_outputs
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory
+from kt_ext.compare._result import Comparison
 from kt_ext.compare._stats import budget_to_match
 from kt_ext.oracles import hyperband_epoch_budget
-
-
-@dataclasses.dataclass
-class Comparison:
-    """What :func:`compare` measured.
-
-    Attributes:
-        rows: One dict per tuner and seed, the columns of ``results.csv``.
-        logs: ``(tuner, seed)`` to the cost log of its search.
-        objective: The objective's name.
-        direction: ``"max"`` or ``"min"``.
-        out: The folder with ``results.csv``, ``summary.md``, the plot and the
-            report, or ``None`` when nothing was written.
-    """
-
-    rows: list[dict[str, Any]]
-    logs: dict[tuple[str, int], list[TrialCost]]
-    objective: str
-    direction: str
-    out: Path | None = None
 
 
 def compare(

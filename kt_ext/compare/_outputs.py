@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kt_ext.compare._registry import REFERENCE
+from kt_ext.compare._result import Comparison
 from kt_ext.compare._stats import anytime_curve, paired_wilcoxon
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from kt_ext.compare._harness import Comparison
 
 COLUMNS = (
     "dataset",

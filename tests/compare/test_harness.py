@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import math
+from pathlib import Path
 
 import keras_tuner as kt
 import pytest
 
+import kt_ext.compare
 from kt_ext.compare import available_tuners, compare, register_tuner
 from kt_ext.compare._registry import _REGISTRY, SearchSpec
 
@@ -71,3 +74,15 @@ def test_users_can_register_their_own_tuner(monkeypatch):
 def test_spec_fits_whole_trials_into_the_budget():
     spec = SearchSpec(None, "val_accuracy", 9, 3, 1, ".", "p", epoch_budget=75)
     assert spec.trials_in_budget() == 8
+
+
+def test_no_compare_module_but_the_package_imports_the_harness():
+    package = Path(kt_ext.compare.__file__).parent
+    importers = set()
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == (
+                "kt_ext.compare._harness"
+            ):
+                importers.add(module.name)
+    assert importers == {"__init__.py"}
