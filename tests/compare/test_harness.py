@@ -11,8 +11,9 @@ import keras_tuner as kt
 import pytest
 
 import kt_ext.compare
+from kt_ext._names import BUILTIN_TUNERS
 from kt_ext.compare import available_tuners, compare, register_tuner
-from kt_ext.compare._registry import _REGISTRY, SearchSpec
+from kt_ext.compare._registry import _BUILTINS, _REGISTRY, REFERENCE, SearchSpec
 
 
 def test_equal_budget_outputs_and_test_data_used_once(tmp_path):
@@ -86,3 +87,9 @@ def test_no_compare_module_but_the_package_imports_the_harness():
             ):
                 importers.add(module.name)
     assert importers == {"__init__.py"}
+
+
+def test_the_cli_knows_every_built_in_tuner_by_name():
+    assert tuple(_BUILTINS) == BUILTIN_TUNERS
+    assert BUILTIN_TUNERS[0] == REFERENCE == available_tuners()[0]
+    assert set(BUILTIN_TUNERS) <= set(available_tuners())
