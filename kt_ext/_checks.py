@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 
@@ -98,3 +98,16 @@ def check_number(
     if not inside:
         bracket = "(" if open_low else "["
         raise ValueError(f"`{name}` must be in {bracket}{low}, {high}], got {value!r}.")
+
+
+def check_distinct(name: str, values: Sequence[Any]) -> None:
+    """Raises unless no item of ``values`` appears twice.
+
+    Example:
+        >>> check_distinct("tuners", ["random", "random"])
+        Traceback (most recent call last):
+        ...
+        ValueError: `tuners` must not repeat an item, got ['random', 'random'].
+    """
+    if len(set(values)) != len(values):
+        raise ValueError(f"`{name}` must not repeat an item, got {list(values)!r}.")

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from kt_ext import datasets
+from kt_ext._names import BUILTIN_TUNERS, is_bookkeeping
 
-# Registered in kt_ext.compare; listed here so that `--help` needs no Keras.
-TUNER_NAMES = "hyperband, random, bayesian, coarse_to_fine, rank_pruning"
+# Registered in kt_ext.compare; named in kt_ext._names so `--help` needs no Keras.
+TUNER_NAMES = ", ".join(BUILTIN_TUNERS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,10 +169,14 @@ def _csv_dataset(path: str, target: str | None) -> datasets.Dataset:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from kt_ext._quiet import quiet_search
-    from kt_ext.compare import SearchSpec, TrialCost
-    from kt_ext.compare._harness import objective_direction, run_search, template_for
-    from kt_ext.compare._stats import best_so_far
+    from kt_ext.compare import (
+        SearchSpec,
+        TrialCost,
+        anytime_curve,
+        objective_direction,
+        run_search,
+        template_for,
+    )
 
     data = datasets.load(args.dataset, seed=args.seed)
     hypermodel = template_for(*data.train)
@@ -182,7 +187,7 @@ def _search(args: argparse.Namespace) -> int:
 
     def report_fit(record: TrialCost) -> None:
         fits.append(record)
-        best = best_so_far(fits, direction)[-1][2]
+        _, _, best = anytime_curve(fits, direction)[-1]
         score = "failed" if record.score is None else f"{record.score:.4f}"
         print(
             f"  trial {len(fits):>4}  {score}  best {best:.4f}  "
@@ -196,7 +201,7 @@ def _search(args: argparse.Namespace) -> int:
         f"with {args.tuner}, objective {objective}.",
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="kt_ext_") as scratch, quiet_search():
+    with tempfile.TemporaryDirectory(prefix="kt_ext_") as scratch:
         spec = SearchSpec(
             hypermodel=hypermodel,
             objective=objective,
@@ -211,7 +216,7 @@ def _search(args: argparse.Namespace) -> int:
     best_trial = tuner.oracle.get_best_trials(1)[0]
     print("\nBest hyperparameters:")
     for name, value in best_trial.hyperparameters.values.items():
-        if not name.startswith("tuner/"):
+        if not is_bookkeeping(name):
             print(f"  {name:<20} {value}")
     print(f"Best {objective}: {row['best_val']:.4f} (trial {best_trial.trial_id})")
     epochs = best_trial.hyperparameters.values.get("tuner/epochs", args.max_epochs)

@@ -8,7 +8,12 @@ Example:
 
 from __future__ import annotations
 
-from kt_ext.compare._harness import Comparison, compare
+from kt_ext.compare._harness import (
+    compare,
+    objective_direction,
+    run_search,
+    template_for,
+)
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import (
     SearchSpec,
@@ -16,6 +21,8 @@ from kt_ext.compare._registry import (
     available_tuners,
     register_tuner,
 )
+from kt_ext.compare._result import Comparison
+from kt_ext.compare._stats import anytime_curve
 
 __all__ = [
     "Comparison",
@@ -23,7 +30,11 @@ __all__ = [
     "SearchSpec",
     "TrialCost",
     "TunerFactory",
+    "anytime_curve",
     "available_tuners",
     "compare",
+    "objective_direction",
     "register_tuner",
+    "run_search",
+    "template_for",
 ]

@@ -9,7 +9,6 @@ for its best trial's epochs and scored on the test split.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import tempfile
@@ -22,34 +21,16 @@ import keras_tuner as kt
 import numpy as np
 
 from kt_ext import datasets
+from kt_ext._checks import check_distinct, check_int
 from kt_ext._heap import frozen_heap
 from kt_ext._quiet import quiet_search
 from kt_ext._seam_oracle import create_objective
 from kt_ext.compare._outputs import write_outputs
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory
+from kt_ext.compare._result import Comparison
 from kt_ext.compare._stats import budget_to_match
 from kt_ext.oracles import hyperband_epoch_budget
-
-
-@dataclasses.dataclass
-class Comparison:
-    """What :func:`compare` measured.
-
-    Attributes:
-        rows: One dict per tuner and seed, the columns of ``results.csv``.
-        logs: ``(tuner, seed)`` to the cost log of its search.
-        objective: The objective's name.
-        direction: ``"max"`` or ``"min"``.
-        out: The folder with ``results.csv``, ``summary.md``, the plot and the
-            report, or ``None`` when nothing was written.
-    """
-
-    rows: list[dict[str, Any]]
-    logs: dict[tuple[str, int], list[TrialCost]]
-    objective: str
-    direction: str
-    out: Path | None = None
 
 
 def compare(
@@ -92,9 +73,9 @@ def compare(
         'hyperband'
     """
     names = _checked_tuners(tuners)
-    _check_positive("seeds", seeds)
-    _check_positive("max_epochs", max_epochs)
-    _check_positive("factor", factor, minimum=2)
+    check_int("seeds", seeds, 1)
+    check_int("max_epochs", max_epochs, 1)
+    check_int("factor", factor, 2)
     dataset = _as_dataset(data)
     if hypermodel is None:
         hypermodel = template_for(*dataset.train)
@@ -105,11 +86,7 @@ def compare(
 
     rows: list[dict[str, Any]] = []
     logs: dict[tuple[str, int], list[TrialCost]] = {}
-    with (
-        quiet_search(),
-        _progress_bar(total, progress) as advance,
-        _directory(out) as directory,
-    ):
+    with _progress_bar(total, progress) as advance, _directory(out) as directory:
         for seed in range(1, seeds + 1):
             budget = None
             for name in names:
@@ -147,42 +124,47 @@ def run_search(
 
     Tuning reads the validation split only; the best configuration is then
     retrained once on train + validation for its best trial's epochs and scored
-    on the test split.
+    on the test split. Keras' and TensorFlow's expected search noise is hidden.
 
     Returns:
         The ``results.csv`` row (without ``dataset`` and ``budget_to_match``),
         the cost log of every fit, and the tuner.
 
     Example:
+        >>> data = datasets.load("iris")
+        >>> hypermodel = template_for(*data.train)
         >>> spec = SearchSpec(hypermodel, "val_accuracy", 9, 3, 1, "runs", "hb")
         >>> row, log, tuner = run_search("hyperband", spec, data)  # doctest: +SKIP
+        >>> row["test_score"]  # doctest: +SKIP
+        0.9333
     """
     (x, y), (x_val, y_val) = dataset.train, dataset.validation
-    keras.utils.set_random_seed(spec.seed)
-    tuner = get_factory(name)(spec)
-    recorder = SearchRecorder(
-        spec.objective,
-        objective_direction(spec.objective),
-        on_epoch=on_epoch,
-        on_fit=on_fit,
-    )
-    # Every tuner, stock or kt_ext, searches with the long-lived heap frozen, so
-    # Keras Tuner's per-trial garbage collection costs all of them the same.
-    with frozen_heap():
-        tuner.search(
-            x,
-            y,
-            epochs=spec.max_epochs,
-            validation_data=(x_val, y_val),
-            callbacks=[recorder],
-            verbose=0,
+    with quiet_search():
+        keras.utils.set_random_seed(spec.seed)
+        tuner = get_factory(name)(spec)
+        recorder = SearchRecorder(
+            spec.objective,
+            objective_direction(spec.objective),
+            on_epoch=on_epoch,
+            on_fit=on_fit,
         )
+        # Every tuner, stock or kt_ext, searches with the long-lived heap frozen,
+        # so Keras Tuner's per-trial garbage collection costs all of them the same.
+        with frozen_heap():
+            tuner.search(
+                x,
+                y,
+                epochs=spec.max_epochs,
+                validation_data=(x_val, y_val),
+                callbacks=[recorder],
+                verbose=0,
+            )
+        best = tuner.oracle.get_best_trials(1)
+        test_score = math.nan
+        if best:
+            test_score = _final_test_score(tuner, best[0], spec, dataset)
     wall_s = recorder.log[-1].elapsed_s if recorder.log else 0.0
-    best = tuner.oracle.get_best_trials(1)
     best_val = float(best[0].score) if best else math.nan
-    test_score = math.nan
-    if best:
-        test_score = _final_test_score(tuner, best[0], spec, dataset)
     row = {
         "tuner": name,
         "seed": spec.seed,
@@ -235,19 +217,14 @@ def _add_budget_to_match(
 
 
 def _checked_tuners(tuners: Sequence[str]) -> list[str]:
+    """The registered names of ``tuners`` ("a,b" or a list), the reference first."""
     if isinstance(tuners, str):
         tuners = [name.strip() for name in tuners.split(",") if name.strip()]
+    check_distinct("tuners", tuners)
     names = [REFERENCE, *(name for name in tuners if name != REFERENCE)]
     for name in names:
         get_factory(name)  # raises ValueError naming an unknown tuner
-    if len(set(names)) != len(names):
-        raise ValueError(f"`tuners` must not repeat a tuner, got {list(tuners)!r}.")
     return names
-
-
-def _check_positive(name: str, value: Any, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}.")
 
 
 def _as_dataset(data: Any) -> datasets.Dataset:
@@ -264,7 +241,13 @@ def _as_dataset(data: Any) -> datasets.Dataset:
 
 
 def template_for(x: np.ndarray, y: np.ndarray) -> Any:
-    """``MLPHyperModel`` (``CNNHyperModel`` for images) sized for ``x`` and ``y``."""
+    """``MLPHyperModel`` (``CNNHyperModel`` for images) sized for ``x`` and ``y``.
+
+    Example:
+        >>> (x, y), _, _ = datasets.load("iris")
+        >>> type(template_for(x, y)).__name__
+        'MLPHyperModel'
+    """
     from kt_ext.hypermodels import CNNHyperModel, MLPHyperModel
 
     template = CNNHyperModel if x.ndim == 4 else MLPHyperModel
@@ -272,7 +255,12 @@ def template_for(x: np.ndarray, y: np.ndarray) -> Any:
 
 
 def objective_direction(objective: str) -> str:
-    """Keras Tuner's inferred direction of a metric name (``ValueError`` if none)."""
+    """Keras Tuner's inferred direction of a metric name (``ValueError`` if none).
+
+    Example:
+        >>> objective_direction("val_accuracy"), objective_direction("val_loss")
+        ('max', 'min')
+    """
     if not isinstance(objective, str) or not objective:
         raise ValueError(f"`objective` must be a metric name, got {objective!r}.")
     try:

@@ -5,10 +5,7 @@ Needs the ``analysis`` extra (pandas, matplotlib, tabulate).
 
 from __future__ import annotations
 
-import base64
 import csv
-import html
-import io
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kt_ext.compare._registry import REFERENCE
-from kt_ext.compare._stats import best_so_far, paired_wilcoxon
+from kt_ext.compare._result import Comparison
+from kt_ext.compare._stats import anytime_curve, paired_wilcoxon
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from kt_ext.compare._harness import Comparison
 
 COLUMNS = (
     "dataset",
@@ -106,7 +102,7 @@ def plot_anytime(comparison: Comparison) -> Figure:
     axes = figure.add_subplot()
     colors = {}
     for (tuner, seed), log in comparison.logs.items():
-        curve = best_so_far(log, comparison.direction)
+        curve = anytime_curve(log, comparison.direction)
         if not curve:
             continue
         epochs, _, best = zip(*curve, strict=True)
@@ -128,34 +124,29 @@ def plot_anytime(comparison: Comparison) -> Figure:
 def _report_html(
     comparison: Comparison, summary: list[dict[str, Any]], figure: Figure
 ) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    image = base64.b64encode(buffer.getvalue()).decode()
+    import pandas as pd
+
+    from kt_ext.analysis._html import html_image, html_page, html_table, html_text
 
     def table(rows: list[dict[str, Any]]) -> str:
-        head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-        body = "".join(
-            "<tr>"
-            + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row.values())
-            + "</tr>"
-            for row in rows
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
+        cells = [{key: _cell(value) for key, value in row.items()} for row in rows]
+        return html_table(pd.DataFrame(cells))
 
-    dataset = html.escape(str(comparison.rows[0]["dataset"]))
-    return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>kt_ext comparison: {dataset}</title><style>"
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}</style>"
-        f"</head><body><h1>Comparison on {dataset}</h1>"
-        f"<p>Objective <code>{html.escape(comparison.objective)}</code> "
-        f"({comparison.direction}); equal epoch budget per seed, fixed by "
-        "Hyperband.</p><h2>Summary</h2>"
-        f"{table(summary)}<h2>Best so far</h2>"
-        f"<img alt='best so far' src='data:image/png;base64,{image}'>"
-        f"<h2>All runs</h2>{table([_ordered(r) for r in comparison.rows])}"
-        "</body></html>"
+    dataset = comparison.rows[0]["dataset"]
+    return html_page(
+        f"kt_ext comparison: {dataset}",
+        [
+            f"<h1>Comparison on {html_text(dataset)}</h1>",
+            f"<p>Objective <code>{html_text(comparison.objective)}</code> "
+            f"({comparison.direction}); equal epoch budget per seed, fixed by "
+            "Hyperband.</p>",
+            "<h2>Summary</h2>",
+            table(summary),
+            "<h2>Best so far</h2>",
+            html_image(figure, "best so far", dpi=100),
+            "<h2>All runs</h2>",
+            table([_ordered(row) for row in comparison.rows]),
+        ],
     )
 
 

@@ -12,12 +12,13 @@ epoch's value of the objective.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import keras
+
+from kt_ext._scores import is_better
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,14 +77,8 @@ class SearchRecorder(keras.callbacks.Callback):
         self.epochs += 1
         self._fit_epochs += 1
         value = (logs or {}).get(self.objective)
-        if value is not None and math.isfinite(value):
-            value = float(value)
-            if self._fit_best is None or (
-                value > self._fit_best
-                if self.direction == "max"
-                else value < self._fit_best
-            ):
-                self._fit_best = value
+        if is_better(value, self._fit_best, self.direction):
+            self._fit_best = float(value)
         if self._on_epoch is not None:
             self._on_epoch()
 

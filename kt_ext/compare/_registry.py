@@ -141,13 +141,15 @@ def _kt_ext_tuner(class_name: str) -> TunerFactory | None:
     return factory
 
 
-register_tuner(REFERENCE, _hyperband)
-register_tuner("random", _random)
-register_tuner("bayesian", _bayesian)
-for _name, _class_name in (
-    ("coarse_to_fine", "CoarseToFine"),
-    ("rank_pruning", "RankPruning"),
-):
-    _factory = _kt_ext_tuner(_class_name)
+# The names are kt_ext._names.BUILTIN_TUNERS (the CLI lists them without
+# importing Keras Tuner); tests/compare keeps the two the same.
+_BUILTINS: dict[str, TunerFactory | None] = {
+    REFERENCE: _hyperband,
+    "random": _random,
+    "bayesian": _bayesian,
+    "coarse_to_fine": _kt_ext_tuner("CoarseToFine"),
+    "rank_pruning": _kt_ext_tuner("RankPruning"),
+}
+for _name, _factory in _BUILTINS.items():
     if _factory is not None:
         register_tuner(_name, _factory)

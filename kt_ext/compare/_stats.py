@@ -8,43 +8,32 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from kt_ext._scores import best_so_far, reaches
 from kt_ext.compare._recording import TrialCost
 
 # A paired Wilcoxon test needs at least this many non-zero differences.
 MIN_WILCOXON_PAIRS = 6
 
 
-def is_better(a: float, b: float, direction: str) -> bool:
-    """Whether score ``a`` is at least as good as ``b`` for ``direction``.
-
-    Example:
-        >>> is_better(0.9, 0.8, "max"), is_better(0.9, 0.8, "min")
-        (True, False)
-    """
-    return a >= b if direction == "max" else a <= b
-
-
-def best_so_far(
+def anytime_curve(
     log: Sequence[TrialCost], direction: str
 ) -> list[tuple[int, float, float]]:
     """``(cumulative epochs, elapsed seconds, best score)`` after each trial.
 
-    Trials without a finite score keep the previous best.
+    The best follows kt_ext's one rule (``kt_ext._scores.best_so_far``):
+    trials without a finite score keep the previous best; NaN until a finite
+    score comes.
 
     Example:
         >>> log = [TrialCost(0.5, 2, 2, 1.0), TrialCost(0.4, 2, 4, 2.0)]
-        >>> best_so_far(log, "max")
+        >>> anytime_curve(log, "max")
         [(2, 1.0, 0.5), (4, 2.0, 0.5)]
     """
-    curve: list[tuple[int, float, float]] = []
-    best = math.nan
-    for record in log:
-        score = record.score
-        finite = score is not None and math.isfinite(score)
-        if finite and (math.isnan(best) or is_better(score, best, direction)):
-            best = score
-        curve.append((record.cumulative_epochs, record.elapsed_s, best))
-    return curve
+    best = best_so_far((record.score for record in log), direction)
+    return [
+        (record.cumulative_epochs, record.elapsed_s, score)
+        for record, score in zip(log, best, strict=True)
+    ]
 
 
 def budget_to_match(
@@ -52,15 +41,17 @@ def budget_to_match(
 ) -> float:
     """Fraction of ``reference_epochs`` spent when the best first reached ``target``.
 
-    ``inf`` when it never did (lower is better).
+    A best equal to ``target`` reaches it; any finite best reaches a NaN or
+    infinite ``target`` (a failed reference). ``inf`` when it never did (lower
+    is better).
 
     Example:
         >>> log = [TrialCost(0.5, 3, 3, 1.0), TrialCost(0.9, 3, 6, 2.0)]
         >>> budget_to_match(log, 0.9, 12, "max")
         0.5
     """
-    for epochs, _, best in best_so_far(log, direction):
-        if not math.isnan(best) and is_better(best, target, direction):
+    for epochs, _, best in anytime_curve(log, direction):
+        if reaches(best, target, direction):
             return epochs / reference_epochs
     return math.inf
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import math
+from pathlib import Path
 
 import keras_tuner as kt
 import pytest
 
+import kt_ext.compare
+from kt_ext._names import BUILTIN_TUNERS
 from kt_ext.compare import available_tuners, compare, register_tuner
-from kt_ext.compare._registry import _REGISTRY, SearchSpec
+from kt_ext.compare._registry import _BUILTINS, _REGISTRY, REFERENCE, SearchSpec
 
 
 def test_equal_budget_outputs_and_test_data_used_once(tmp_path):
@@ -43,8 +47,12 @@ def test_equal_budget_outputs_and_test_data_used_once(tmp_path):
 def test_bad_arguments_fail_before_any_training(tmp_path):
     with pytest.raises(ValueError, match="unknown tuner 'nope'"):
         compare("iris", tuners=["nope"], out=tmp_path)
-    with pytest.raises(ValueError, match="`seeds` must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="`seeds` must be >= 1, got 0"):
         compare("iris", seeds=0, out=tmp_path)
+    with pytest.raises(TypeError, match=r"`factor` must be an int, got 2\.5"):
+        compare("iris", factor=2.5, out=tmp_path)
+    with pytest.raises(ValueError, match="`tuners` must not repeat"):
+        compare("iris", tuners="random,random", out=tmp_path)
     with pytest.raises(ValueError, match=r"`objective`.*'val_mystery'"):
         compare("iris", objective="val_mystery", out=tmp_path)
     with pytest.raises(TypeError, match="`data`"):
@@ -67,3 +75,21 @@ def test_users_can_register_their_own_tuner(monkeypatch):
 def test_spec_fits_whole_trials_into_the_budget():
     spec = SearchSpec(None, "val_accuracy", 9, 3, 1, ".", "p", epoch_budget=75)
     assert spec.trials_in_budget() == 8
+
+
+def test_no_compare_module_but_the_package_imports_the_harness():
+    package = Path(kt_ext.compare.__file__).parent
+    importers = set()
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == (
+                "kt_ext.compare._harness"
+            ):
+                importers.add(module.name)
+    assert importers == {"__init__.py"}
+
+
+def test_the_cli_knows_every_built_in_tuner_by_name():
+    assert tuple(_BUILTINS) == BUILTIN_TUNERS
+    assert BUILTIN_TUNERS[0] == REFERENCE == available_tuners()[0]
+    assert set(BUILTIN_TUNERS) <= set(available_tuners())

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from kt_ext.compare import SearchRecorder, TrialCost
-from kt_ext.compare._stats import best_so_far, budget_to_match, paired_wilcoxon
+from kt_ext.compare._stats import anytime_curve, budget_to_match, paired_wilcoxon
 
 
 def log_of(scores, epochs=3):
@@ -18,16 +18,16 @@ def log_of(scores, epochs=3):
     ]
 
 
-def test_best_so_far_follows_the_direction_and_skips_failed_fits():
+def test_anytime_curve_follows_the_direction_and_skips_failed_fits():
     log = log_of([0.5, None, 0.7, float("nan"), 0.6])
-    assert [best for _, _, best in best_so_far(log, "max")] == [
+    assert [best for _, _, best in anytime_curve(log, "max")] == [
         0.5,
         0.5,
         0.7,
         0.7,
         0.7,
     ]
-    assert [best for _, _, best in best_so_far(log, "min")][-1] == 0.5
+    assert [best for _, _, best in anytime_curve(log, "min")][-1] == 0.5
 
 
 def test_budget_to_match_is_the_fraction_of_reference_epochs():
@@ -35,6 +35,23 @@ def test_budget_to_match_is_the_fraction_of_reference_epochs():
     assert budget_to_match(log, 0.8, 12, "max") == pytest.approx(0.5)
     assert budget_to_match(log, 0.95, 12, "max") == math.inf
     assert budget_to_match(log_of([0.3, 0.2]), 0.25, 6, "min") == pytest.approx(1.0)
+
+
+def test_budget_to_match_counts_a_tie_and_beats_a_failed_reference():
+    log = log_of([None, 0.5, 0.5])
+    assert budget_to_match(log, 0.5, 9, "max") == pytest.approx(6 / 9)
+    assert budget_to_match(log, math.nan, 9, "max") == pytest.approx(6 / 9)
+    assert budget_to_match(log, math.inf, 9, "max") == pytest.approx(6 / 9)
+    assert budget_to_match(log_of([None]), math.nan, 9, "max") == math.inf
+
+
+def test_recorder_scores_a_fit_by_its_best_finite_epoch():
+    recorder = SearchRecorder("val_loss", "min")
+    recorder.on_train_begin()
+    for epoch, value in enumerate([float("nan"), 0.4, float("-inf"), 0.4]):
+        recorder.on_epoch_end(epoch, {"val_loss": value})
+    recorder.on_train_end()
+    assert recorder.log[0].score == 0.4
 
 
 def test_wilcoxon_needs_six_non_zero_differences():

@@ -1,0 +1,51 @@
+"""What a comparison writes, from a hand-made result (no training)."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+from kt_ext.compare import Comparison, TrialCost
+from kt_ext.compare._outputs import COLUMNS, write_outputs
+
+
+def hand_made(dataset="d<x>"):
+    rows, logs = [], {}
+    for seed in (1, 2):
+        for tuner, score in (("hyperband", 0.9), ("random", 0.85)):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "tuner": tuner,
+                    "seed": seed,
+                    "objective": "val_accuracy",
+                    "best_val": score,
+                    "test_score": math.nan if seed == 2 else score,
+                    "epochs": 10,
+                    "trials": 3,
+                    "wall_s": 1.5,
+                    "budget_to_match": 1.0 if tuner == "hyperband" else math.inf,
+                }
+            )
+            logs[tuner, seed] = [
+                TrialCost(0.5, 3, 3, 1.0),
+                TrialCost(score, 7, 10, 2.0),
+            ]
+    return Comparison(rows, logs, "val_accuracy", "max")
+
+
+def test_outputs_hold_every_run_the_summary_and_a_self_contained_report(tmp_path):
+    assert write_outputs(hand_made(), tmp_path) == tmp_path
+    with open(tmp_path / "results.csv") as handle:
+        written = list(csv.DictReader(handle))
+    assert [row["tuner"] for row in written] == ["hyperband", "random"] * 2
+    assert tuple(written[0]) == COLUMNS
+    assert "# Comparison on d<x>" in (tmp_path / "summary.md").read_text()
+    report = (tmp_path / "report.html").read_text()
+    headings = [
+        report.index(f"<h2>{h}</h2>") for h in ("Summary", "Best so far", "All runs")
+    ]
+    assert headings == sorted(headings)
+    assert "<h1>Comparison on d&lt;x&gt;</h1>" in report and "<x>" not in report
+    assert report.count("data:image/png;base64,") == 1 and "http" not in report
+    assert "<td>inf</td>" in report and "<td>0.8500 [0.8500, 0.8500]</td>" in report
