@@ -7,6 +7,8 @@ import numbers
 from collections.abc import Collection, Sequence
 from typing import Any
 
+import numpy as np
+
 
 def is_int(value: Any) -> bool:
     """Whether ``value`` is an int (NumPy ints too), ``bool`` excluded.
@@ -111,3 +113,40 @@ def check_distinct(name: str, values: Sequence[Any]) -> None:
     """
     if len(set(values)) != len(values):
         raise ValueError(f"`{name}` must not repeat an item, got {list(values)!r}.")
+
+
+def check_finite_data(name: str, data: Any) -> None:
+    """Raises ``ValueError`` if array-like ``data`` holds NaN or infinity.
+
+    Checks NumPy arrays, pandas objects and tensors with a numeric dtype (and
+    lists or tuples of them, as Keras takes several inputs); anything else (a
+    ``tf.data`` dataset, a generator, text) is left to Keras.
+
+    Example:
+        >>> import numpy as np
+        >>> check_finite_data("x", np.array([[1.0, 2.0], [np.nan, 0.0]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: `x` must not contain NaN or infinity, got 1 such value (first
+        at row 1).
+    """
+    if isinstance(data, list | tuple):
+        for index, part in enumerate(data):
+            check_finite_data(f"{name}[{index}]", part)
+        return
+    if not hasattr(data, "shape") or not hasattr(data, "dtype"):
+        return
+    try:
+        values = np.asarray(data)
+    except (TypeError, ValueError):
+        return
+    if values.dtype.kind not in "fc" or values.size == 0:
+        return
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0]) if values.ndim else 0
+        count = int(bad.sum())
+        raise ValueError(
+            f"`{name}` must not contain NaN or infinity, got {count} such "
+            f"value{'s' if count > 1 else ''} (first at row {row})."
+        )

@@ -12,7 +12,7 @@ from kt_ext._checks import check_int, check_one_of, is_finite_number, is_int, re
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(_checks)
+    result = doctest.testmod(_checks, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
 
@@ -60,3 +60,16 @@ def test_check_int_without_a_minimum_checks_only_the_type():
     check_int("seed", np.int64(3))
     with pytest.raises(TypeError, match=r"^`seed` must be an int, got True\.$"):
         check_int("seed", True)
+
+
+def test_finite_data_names_the_array_and_ignores_what_it_cannot_read():
+    import numpy as np
+    import pytest
+
+    from kt_ext._checks import check_finite_data
+
+    check_finite_data("x", np.array([[0.0, 1.0]]))
+    check_finite_data("x", np.array(["a", "b"]))  # text: left to Keras
+    check_finite_data("x", iter([1.0]))  # a generator: left to Keras
+    with pytest.raises(ValueError, match=r"`y\[1\]` must not contain NaN.*row 2"):
+        check_finite_data("y", [np.zeros(3), np.array([0.0, 1.0, np.inf])])
