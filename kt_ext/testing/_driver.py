@@ -13,7 +13,7 @@ import contextlib
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -278,6 +278,7 @@ def run_oracle(
     directory: str | os.PathLike[str] | None = None,
     report_every_epoch: bool = True,
     tuner_id: str = "tuner0",
+    on_trial_end: Callable[[keras_tuner.Oracle, TrialRecord], None] | None = None,
 ) -> DriverResult:
     """Run a search with `oracle` on `objective`, as KT's tuner would.
 
@@ -306,6 +307,9 @@ def run_oracle(
         report_every_epoch: Report every epoch (lets an oracle prune), or once
             at the end.
         tuner_id: The id the trials are requested under.
+        on_trial_end: Called with the oracle and the trial's record after
+            each `end_trial`, e.g. to read the recommendation
+            (`oracle.get_best_trials(1)`) as the search goes.
 
     Returns:
         The trials run, with totals and anytime curves.
@@ -340,16 +344,17 @@ def run_oracle(
                 break
             if trial.status != TrialStatus.RUNNING:
                 raise RuntimeError(_unexpected_status_message(oracle, trial))
-            result.trials.append(
-                _run_trial(
-                    oracle,
-                    objective,
-                    trial,
-                    default_epochs=epochs or 1,
-                    report_every_epoch=report_every_epoch,
-                    epochs_before=result.total_epochs,
-                )
+            record = _run_trial(
+                oracle,
+                objective,
+                trial,
+                default_epochs=epochs or 1,
+                report_every_epoch=report_every_epoch,
+                epochs_before=result.total_epochs,
             )
+            result.trials.append(record)
+            if on_trial_end is not None:
+                on_trial_end(oracle, record)
     return result
 
 

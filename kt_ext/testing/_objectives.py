@@ -163,6 +163,31 @@ class SyntheticObjective:
         penalty, _ = self._penalty_and_tau(active)
         return final_score(penalty, self.start_score, self.best_score)
 
+    def noise_free(self, values: Mapping[str, Any], epoch: int) -> float:
+        """Score of a configuration after `epoch` epochs, without the noise.
+
+        What a benchmark scores a recommendation by: the learning curve that
+        `evaluate` adds noise to.
+
+        Args:
+            values: Hyperparameter values (`tuner/...` keys are ignored).
+            epoch: Epochs trained, from 1.
+
+        Returns:
+            The noise-free score; NaN for a diverging configuration.
+
+        Raises:
+            ValueError: If `epoch` is not a positive int.
+
+        Example:
+            >>> noisy = MLPObjective(seed=1, noise=0.05)
+            >>> quiet = MLPObjective(seed=2, noise=0.0)
+            >>> values = {"learning_rate": 1e-3}
+            >>> noisy.noise_free(values, 27) == quiet.evaluate(values, 27)
+            True
+        """
+        return self._noise_free(self.active_values(values), _check_epoch(epoch))
+
     def evaluate(self, values: Mapping[str, Any], epoch: int) -> float:
         """Score of a configuration after `epoch` epochs.
 
@@ -186,21 +211,19 @@ class SyntheticObjective:
             >>> a < b
             True
         """
-        if (
-            isinstance(epoch, bool)
-            or not isinstance(epoch, numbers.Integral)
-            or epoch < 1
-        ):
-            raise ValueError(f"`epoch` must be an int >= 1, got {epoch!r}.")
+        epoch = _check_epoch(epoch)
         active = self.active_values(values)
+        score = self._noise_free(active, epoch)
+        if self.noise and math.isfinite(score):
+            score += self.noise * stable_normal(self.seed, active, epoch)
+        return score
+
+    def _noise_free(self, active: Mapping[str, Any], epoch: int) -> float:
         if self._diverges(active):
             return math.nan
         penalty, tau = self._penalty_and_tau(active)
         final = final_score(penalty, self.start_score, self.best_score)
-        score = learning_curve(epoch, self.start_score, final, tau)
-        if self.noise:
-            score += self.noise * stable_normal(self.seed, active, int(epoch))
-        return score
+        return learning_curve(epoch, self.start_score, final, tau)
 
     def _diverges(self, active: Mapping[str, Any]) -> bool:
         return (
@@ -213,6 +236,12 @@ class SyntheticObjective:
 
     def _penalty_and_tau(self, active: Mapping[str, Any]) -> tuple[float, float]:
         raise NotImplementedError
+
+
+def _check_epoch(epoch: Any) -> int:
+    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 1:
+        raise ValueError(f"`epoch` must be an int >= 1, got {epoch!r}.")
+    return int(epoch)
 
 
 class LearningRateObjective(SyntheticObjective):
