@@ -34,14 +34,18 @@ objectives exist once. If DEHB (or the whole venv) cannot run, its arms are
 left out and the reason is printed.
 
 Timing: the full run (10 seeds, both benches, all 9 arms, one process) took
-about 40 minutes on a busy 2-core machine, most of it in Optuna's TPE and the
-lcbench surrogate; ``--bench synthetic`` takes about 7 minutes; computing the
-cached optima takes about 2 minutes once.
+41 minutes on a 2-core machine shared with other work (load 5-7): 7 for the
+synthetic bench, 34 for lcbench (about 35 s per pair, spread evenly over the
+arms: Keras Tuner's trial files, Optuna's TPE, the surrogate). Once: creating
+the peer venv about 2.5 minutes, the cached optima about 1.5 minutes.
+``--bench synthetic --seeds 3 --tuners CoarseToFine,TPE+Median`` takes about
+a minute.
 
 Usage:
     .venv/bin/python benchmarks/search_quality.py [--bench all|synthetic|lcbench]
         [--seeds 10] [--tuners CoarseToFine,TPE+Median] [--jobs 1]
         [--lcbench ../shared/data/yahpo_lcbench]
+    .venv/bin/python benchmarks/search_quality.py --report  # tables of the CSV
 """
 
 from __future__ import annotations
@@ -397,6 +401,8 @@ def run_pair(
     }
     target = finals["Hyperband"]
     bench = "synthetic" if task in SYNTHETIC else "lcbench"
+    seconds = sum(arm.seconds for arm in arms.values())
+    print(f"  {bench} {task} seed {seed}: {seconds:.0f} s", flush=True)
     return [
         {
             "bench": bench,
@@ -459,6 +465,22 @@ def print_bench(rows: list[dict[str, Any]], bench: str, tuners: list[str]) -> No
             f"{tuner:<20}{s['median_regret']:>14.4g}{s['ratio']:>13.2f}x"
             f"{s['budget_to_match']:>17.2f}{share:>16}{s['wilcoxon']:>12}"
         )
+    print("per task, median regret / Hyperband's (shown; decides nothing):")
+    print(f"{'tuner':<20}" + "".join(f"{task:>10}" for task in tasks))
+    for tuner in tuners:
+        ratios = [summarise([r for r in rows if r["task"] == t], tuner) for t in tasks]
+        print(f"{tuner:<20}" + "".join(f"{r['ratio']:>9.2f}x" for r in ratios))
+
+
+def read_rows(path: str) -> list[dict[str, Any]]:
+    """The rows of an earlier run's CSV, numbers as numbers."""
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        for name in ("regret", "hyperband_regret", "budget_to_match"):
+            row[name] = float(row[name])
+        row["seed"] = int(row["seed"])
+    return rows
 
 
 def headline(rows: list[dict[str, Any]], benches: list[str], tuners: list[str]) -> str:
@@ -495,7 +517,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--lcbench", default=str(DEFAULT_LCBENCH))
     parser.add_argument("--csv", default=str(CSV_PATH))
+    parser.add_argument(
+        "--report", action="store_true", help="print the tables of --csv; run nothing"
+    )
     args = parser.parse_args()
+    if args.report:
+        rows = read_rows(args.csv)
+        tuners = list(dict.fromkeys(r["tuner"] for r in rows))
+        benches = list(dict.fromkeys(r["bench"] for r in rows))
+        for bench in benches:
+            print_bench([r for r in rows if r["bench"] == bench], bench, tuners)
+        print(headline(rows, benches, tuners))
+        return
     if os.access("/dev/shm", os.W_OK):  # Keras Tuner's trial files: half the CPU
         tempfile.tempdir = "/dev/shm"
 
