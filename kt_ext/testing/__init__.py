@@ -5,6 +5,8 @@ reaches after a number of epochs, and `run_oracle` drives any Keras Tuner
 oracle through `create_trial` / `update_trial` / `end_trial` on it;
 `SyntheticTuner` runs Keras Tuner's own search loop (distributed mode included)
 on it, and `run_local_cluster` starts a chief and workers on 127.0.0.1.
+`regret`, `sampled_optimum` and `budget_to_match` score a search by its
+recommendation's noise-free value, as the search-quality benchmark does.
 
 Example:
     >>> from keras_tuner.oracles import HyperbandOracle
@@ -34,6 +36,14 @@ from kt_ext.testing._objectives import (
     die_after,
     get_objective,
 )
+from kt_ext.testing._quality import (
+    budget_to_match,
+    noise_free_scores,
+    recommendation,
+    regret,
+    sampled_optimum,
+    uniform_configs,
+)
 from kt_ext.testing._tuner import SyntheticTuner
 
 __all__ = [
@@ -46,10 +56,16 @@ __all__ = [
     "SyntheticObjective",
     "SyntheticTuner",
     "TrialRecord",
+    "budget_to_match",
     "die_after",
     "free_port",
     "get_objective",
     "make_oracle",
+    "noise_free_scores",
+    "recommendation",
+    "regret",
     "run_local_cluster",
     "run_oracle",
+    "sampled_optimum",
+    "uniform_configs",
 ]

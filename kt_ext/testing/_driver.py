@@ -13,36 +13,19 @@ import contextlib
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 
+from kt_ext._checks import check_int
+from kt_ext._names import is_bookkeeping
+from kt_ext._scores import best_so_far, is_better, is_finite_score, reaches
 from kt_ext.testing._objectives import SyntheticObjective
 
 _OracleT = TypeVar("_OracleT", bound=keras_tuner.Oracle)
-
-_TUNER_PREFIX = "tuner/"
-
-
-def is_better(score: float, other: float, direction: str) -> bool:
-    """Whether `score` is strictly better than `other`.
-
-    Args:
-        score: A score.
-        other: The score to beat.
-        direction: "max" or "min".
-
-    Returns:
-        True if `score` beats `other` in `direction`.
-
-    Example:
-        >>> is_better(0.2, 0.3, "min")
-        True
-    """
-    return score > other if direction == "max" else score < other
 
 
 def best_index(scores: Sequence[float], direction: str) -> int:
@@ -182,16 +165,15 @@ class DriverResult:
             >>> DriverResult("val_loss", "min").best_so_far()
             []
         """
-        points: list[tuple[int, float]] = []
-        best = None
-        for record in self.trials:
-            if _has_score(record) and (
-                best is None or is_better(record.score, best, self.direction)
-            ):
-                best = record.score
-            if best is not None:
-                points.append((record.cumulative_epochs, best))
-        return points
+        scores = [
+            record.score if _has_score(record) else None for record in self.trials
+        ]
+        curve = best_so_far(scores, self.direction)
+        return [
+            (record.cumulative_epochs, best)
+            for record, best in zip(self.trials, curve, strict=True)
+            if is_finite_score(best)
+        ]
 
     def epochs_to_reach(self, score: float) -> int | None:
         """Cumulative epochs when the best score first reached `score`.
@@ -208,7 +190,7 @@ class DriverResult:
             True
         """
         for epochs, best in self.best_so_far():
-            if not is_better(score, best, self.direction):
+            if reaches(best, score, self.direction):
                 return epochs
         return None
 
@@ -246,11 +228,7 @@ class DriverResult:
 
 
 def _has_score(record: TrialRecord) -> bool:
-    return (
-        record.status == TrialStatus.COMPLETED
-        and record.score is not None
-        and math.isfinite(record.score)
-    )
+    return record.status == TrialStatus.COMPLETED and is_finite_score(record.score)
 
 
 def make_oracle(
@@ -300,6 +278,7 @@ def run_oracle(
     directory: str | os.PathLike[str] | None = None,
     report_every_epoch: bool = True,
     tuner_id: str = "tuner0",
+    on_trial_end: Callable[[keras_tuner.Oracle, TrialRecord], None] | None = None,
 ) -> DriverResult:
     """Run a search with `oracle` on `objective`, as KT's tuner would.
 
@@ -328,11 +307,15 @@ def run_oracle(
         report_every_epoch: Report every epoch (lets an oracle prune), or once
             at the end.
         tuner_id: The id the trials are requested under.
+        on_trial_end: Called with the oracle and the trial's record after
+            each `end_trial`, e.g. to read the recommendation
+            (`oracle.get_best_trials(1)`) as the search goes.
 
     Returns:
         The trials run, with totals and anytime curves.
 
     Raises:
+        TypeError: If `max_trials` or `epochs` is not an int.
         ValueError: If an argument is invalid, the oracle optimizes another
             objective, or a trial has no epoch to train.
         RuntimeError: If the oracle answers IDLE (nothing else is running, so
@@ -347,8 +330,9 @@ def run_oracle(
         >>> result.total_epochs
         12
     """
-    _check_positive("max_trials", max_trials)
-    _check_positive("epochs", epochs)
+    for name, value in (("max_trials", max_trials), ("epochs", epochs)):
+        if value is not None:
+            check_int(name, value, 1)
     _check_objective(oracle, objective)
     result = DriverResult(objective.metric, objective.direction)
     with _project_dir(oracle, directory, objective.name):
@@ -360,16 +344,17 @@ def run_oracle(
                 break
             if trial.status != TrialStatus.RUNNING:
                 raise RuntimeError(_unexpected_status_message(oracle, trial))
-            result.trials.append(
-                _run_trial(
-                    oracle,
-                    objective,
-                    trial,
-                    default_epochs=epochs or 1,
-                    report_every_epoch=report_every_epoch,
-                    epochs_before=result.total_epochs,
-                )
+            record = _run_trial(
+                oracle,
+                objective,
+                trial,
+                default_epochs=epochs or 1,
+                report_every_epoch=report_every_epoch,
+                epochs_before=result.total_epochs,
             )
+            result.trials.append(record)
+            if on_trial_end is not None:
+                on_trial_end(oracle, record)
     return result
 
 
@@ -414,7 +399,7 @@ def _run_trial(
     oracle.end_trial(trial)
     return TrialRecord(
         trial_id=trial.trial_id,
-        values={k: v for k, v in values.items() if not k.startswith(_TUNER_PREFIX)},
+        values={k: v for k, v in values.items() if not is_bookkeeping(k)},
         status=oracle.get_trial(trial.trial_id).status,
         score=curve[best_index(curve, objective.direction)] if finite else None,
         epochs_trained=len(curve),
@@ -441,13 +426,6 @@ def _project_dir(
             yield
     else:
         yield
-
-
-def _check_positive(name: str, value: int | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be None or an int >= 1, got {value!r}.")
 
 
 def _check_objective(oracle: keras_tuner.Oracle, objective: SyntheticObjective) -> None:

@@ -13,7 +13,7 @@ import functools
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import keras_tuner
@@ -124,6 +124,45 @@ class LCBenchObjective:
         Raises:
             ValueError: If ``epoch`` is not an int in 1..50.
         """
+        self._check_epoch(epoch)
+        return self._predict([(values, epoch)])[0]
+
+    def noise_free(self, values: Mapping[str, Any], epoch: int) -> float:
+        """The same as `evaluate`: the surrogate has no noise.
+
+        Benchmarks score a recommendation by ``noise_free``, which the
+        synthetic objectives have too.
+        """
+        return self.evaluate(values, epoch)
+
+    def noise_free_many(
+        self, configs: Sequence[Mapping[str, Any]], epoch: int
+    ) -> list[float]:
+        """`noise_free` of many configurations in one surrogate call (fast).
+
+        Args:
+            configs: Hyperparameter values, one mapping per configuration.
+            epoch: Epochs trained, 1 to 50.
+
+        Returns:
+            One validation accuracy per configuration, in order.
+        """
+        self._check_epoch(epoch)
+        return self._predict([(values, epoch) for values in configs])
+
+    def curve(self, values: Mapping[str, Any]) -> list[float]:
+        """Validation accuracy after each of epochs 1 to 50, in one surrogate call.
+
+        Args:
+            values: Hyperparameter values.
+
+        Returns:
+            50 scores: ``curve(values)[epoch - 1] == evaluate(values, epoch)``.
+        """
+        epochs = range(1, self.max_epochs + 1)
+        return self._predict([(values, epoch) for epoch in epochs])
+
+    def _check_epoch(self, epoch: Any) -> None:
         if (
             isinstance(epoch, bool)
             or not isinstance(epoch, int | np.integer)
@@ -132,18 +171,24 @@ class LCBenchObjective:
             raise ValueError(
                 f"`epoch` must be an int in 1..{self.max_epochs}, got {epoch!r}."
             )
-        row = [float(epoch + 1)] + [
-            float(values.get(name, self._defaults.get(name))) for name in _INPUTS
+
+    def _predict(self, inputs: Sequence[tuple[Mapping[str, Any], int]]) -> list[float]:
+        if not inputs:
+            return []
+        rows = [
+            [float(epoch + 1)]
+            + [float(values.get(name, self._defaults.get(name))) for name in _INPUTS]
+            for values, epoch in inputs
         ]
         output = _session(self._model).run(
             None,
             {
-                "x_cat": np.array([[self._code]], dtype=np.int32),
-                "x_cont": np.array([row], dtype=np.float32),
+                "x_cat": np.full((len(rows), 1), self._code, dtype=np.int32),
+                "x_cont": np.array(rows, dtype=np.float32),
             },
         )[0]
-        score = float(output[0, _VAL_ACCURACY]) / 100.0
-        return score if math.isfinite(score) else math.nan
+        scores = output[:, _VAL_ACCURACY].astype(float) / 100.0
+        return [float(score) if math.isfinite(score) else math.nan for score in scores]
 
     @staticmethod
     def _declare(hp: keras_tuner.HyperParameters) -> None:

@@ -8,7 +8,6 @@ on (seed, configuration, epoch). No model is trained.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import numbers
 import os
@@ -18,132 +17,14 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 import keras_tuner
-import numpy as np
 
-
-def learning_curve(epoch: float, start: float, final: float, tau: float) -> float:
-    """Score after `epoch` epochs of an exponential curve from `start` to `final`.
-
-    Args:
-        epoch: Epochs trained (0 gives `start`).
-        start: Score before training.
-        final: Score after infinitely many epochs.
-        tau: Epochs to cover 63% of the way (smaller learns faster).
-
-    Returns:
-        The score after `epoch` epochs.
-
-    Example:
-        >>> round(learning_curve(1.0, 0.0, 1.0, 1.0), 3)
-        0.632
-    """
-    return final + (start - final) * math.exp(-epoch / tau)
-
-
-def log_bowl(value: float, center: float, below: float, above: float) -> float:
-    """Quadratic penalty in log10 space, 0 at `center`, steeper on one side.
-
-    Args:
-        value: A positive value, e.g. a learning rate.
-        center: The best value.
-        below: Decades below `center` at which the penalty is 0.5.
-        above: Decades above `center` at which the penalty is 0.5.
-
-    Returns:
-        The penalty, at least 0.
-
-    Example:
-        >>> log_bowl(1e-3, 1e-2, 1.0, 0.5), log_bowl(1e-1, 1e-2, 1.0, 0.5)
-        (0.5, 2.0)
-    """
-    distance = math.log10(value) - math.log10(center)
-    distance /= below if distance < 0 else above
-    return 0.5 * distance * distance
-
-
-def learning_rate_tau(learning_rate: float, reference: float, base_tau: float) -> float:
-    """Curve time constant: `base_tau` at `reference`, shorter for higher rates.
-
-    Args:
-        learning_rate: The configuration's learning rate.
-        reference: The learning rate at which the time constant is `base_tau`.
-        base_tau: Epochs to cover 63% of the curve at `reference`.
-
-    Returns:
-        The time constant in epochs.
-
-    Example:
-        >>> learning_rate_tau(4e-3, 1e-3, 3.0)
-        1.5
-    """
-    return base_tau * math.sqrt(reference / learning_rate)
-
-
-def final_score(penalty: float, start: float, best: float) -> float:
-    """Asymptotic score of a configuration: `best` at penalty 0, `start` at infinity.
-
-    Args:
-        penalty: How far the configuration is from the optimum (at least 0).
-        start: Score before training.
-        best: Score of the optimum after infinitely many epochs.
-
-    Returns:
-        The final score, between `start` and `best`.
-
-    Example:
-        >>> final_score(0.0, 2.3, 0.25)
-        0.25
-    """
-    return start + (best - start) * math.exp(-penalty)
-
-
-def canonical(value: Any) -> str:
-    """A text form of a value that is the same for Python and NumPy scalars.
-
-    Args:
-        value: A hyperparameter value.
-
-    Returns:
-        Its canonical text.
-
-    Example:
-        >>> canonical(np.float64(0.1)) == canonical(0.1)
-        True
-    """
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        return repr(float(value))
-    return str(value)
-
-
-def stable_normal(seed: int, config: Mapping[str, Any], epoch: int) -> float:
-    """A standard normal draw fixed by (seed, configuration, epoch).
-
-    It hashes the sorted items with BLAKE2b (not Python's salted `hash()`) and
-    turns the digest into a normal draw (Box-Muller), so it is the same in
-    every process, trial order and platform.
-
-    Args:
-        seed: The objective's seed.
-        config: Hyperparameter values.
-        epoch: The epoch (1-based).
-
-    Returns:
-        A draw from N(0, 1).
-
-    Example:
-        >>> stable_normal(0, {"a": 1}, 3) == stable_normal(0, {"a": 1}, 3)
-        True
-    """
-    items = ";".join(f"{name}={canonical(config[name])}" for name in sorted(config))
-    key = f"{seed}|{epoch}|{items}".encode()
-    digest = hashlib.blake2b(key, digest_size=16).digest()
-    uniform_1 = (int.from_bytes(digest[:8], "little") + 0.5) / 2.0**64
-    uniform_2 = int.from_bytes(digest[8:], "little") / 2.0**64
-    return math.sqrt(-2.0 * math.log(uniform_1)) * math.cos(2.0 * math.pi * uniform_2)
+from kt_ext.testing._curves import (
+    final_score,
+    learning_curve,
+    learning_rate_tau,
+    log_bowl,
+    stable_normal,
+)
 
 
 class SyntheticObjective:
@@ -282,6 +163,31 @@ class SyntheticObjective:
         penalty, _ = self._penalty_and_tau(active)
         return final_score(penalty, self.start_score, self.best_score)
 
+    def noise_free(self, values: Mapping[str, Any], epoch: int) -> float:
+        """Score of a configuration after `epoch` epochs, without the noise.
+
+        What a benchmark scores a recommendation by: the learning curve that
+        `evaluate` adds noise to.
+
+        Args:
+            values: Hyperparameter values (`tuner/...` keys are ignored).
+            epoch: Epochs trained, from 1.
+
+        Returns:
+            The noise-free score; NaN for a diverging configuration.
+
+        Raises:
+            ValueError: If `epoch` is not a positive int.
+
+        Example:
+            >>> noisy = MLPObjective(seed=1, noise=0.05)
+            >>> quiet = MLPObjective(seed=2, noise=0.0)
+            >>> values = {"learning_rate": 1e-3}
+            >>> noisy.noise_free(values, 27) == quiet.evaluate(values, 27)
+            True
+        """
+        return self._noise_free(self.active_values(values), _check_epoch(epoch))
+
     def evaluate(self, values: Mapping[str, Any], epoch: int) -> float:
         """Score of a configuration after `epoch` epochs.
 
@@ -305,21 +211,19 @@ class SyntheticObjective:
             >>> a < b
             True
         """
-        if (
-            isinstance(epoch, bool)
-            or not isinstance(epoch, numbers.Integral)
-            or epoch < 1
-        ):
-            raise ValueError(f"`epoch` must be an int >= 1, got {epoch!r}.")
+        epoch = _check_epoch(epoch)
         active = self.active_values(values)
+        score = self._noise_free(active, epoch)
+        if self.noise and math.isfinite(score):
+            score += self.noise * stable_normal(self.seed, active, epoch)
+        return score
+
+    def _noise_free(self, active: Mapping[str, Any], epoch: int) -> float:
         if self._diverges(active):
             return math.nan
         penalty, tau = self._penalty_and_tau(active)
         final = final_score(penalty, self.start_score, self.best_score)
-        score = learning_curve(epoch, self.start_score, final, tau)
-        if self.noise:
-            score += self.noise * stable_normal(self.seed, active, int(epoch))
-        return score
+        return learning_curve(epoch, self.start_score, final, tau)
 
     def _diverges(self, active: Mapping[str, Any]) -> bool:
         return (
@@ -332,6 +236,12 @@ class SyntheticObjective:
 
     def _penalty_and_tau(self, active: Mapping[str, Any]) -> tuple[float, float]:
         raise NotImplementedError
+
+
+def _check_epoch(epoch: Any) -> int:
+    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 1:
+        raise ValueError(f"`epoch` must be an int >= 1, got {epoch!r}.")
+    return int(epoch)
 
 
 class LearningRateObjective(SyntheticObjective):

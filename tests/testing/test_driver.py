@@ -266,11 +266,13 @@ def test_oracle_for_another_objective_is_rejected():
 
 
 @pytest.mark.parametrize("argument", ["max_trials", "epochs"])
-@pytest.mark.parametrize("value", [0, -2, 1.5])
-def test_bad_counts_are_rejected(argument, value):
+@pytest.mark.parametrize(
+    ("value", "error"), [(0, ValueError), (-2, ValueError), (1.5, TypeError)]
+)
+def test_bad_counts_are_rejected(argument, value, error):
     objective = LearningRateObjective()
     oracle = make_oracle(RandomSearchOracle, objective, max_trials=2)
-    with pytest.raises(ValueError, match=f"`{argument}`"):
+    with pytest.raises(error, match=f"`{argument}`"):
         run_oracle(oracle, objective, **{argument: value})
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from keras_tuner.oracles import RandomSearchOracle
 
-from kt_ext.testing import DEVELOPMENT_TASKS, LCBenchObjective, make_oracle, run_oracle
+from kt_ext.testing import (
+    DEVELOPMENT_TASKS,
+    LCBenchObjective,
+    make_oracle,
+    run_oracle,
+    uniform_configs,
+)
 
 pytest.importorskip("onnxruntime")
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "yahpo_lcbench"
@@ -41,3 +47,19 @@ def test_bad_arguments_are_named():
     objective = LCBenchObjective(DEVELOPMENT_TASKS[0], data_dir=DATA)
     with pytest.raises(ValueError, match="epoch"):
         objective.evaluate({}, 0)
+
+
+def test_curve_and_batches_give_the_single_calls_scores():
+    objective = LCBenchObjective(DEVELOPMENT_TASKS[2], data_dir=DATA)
+    configs = uniform_configs(objective.hyperparameters(), 4, seed=0)
+    curve = objective.curve(configs[0])
+    assert len(curve) == objective.max_epochs
+    singles = [objective.evaluate(configs[0], epoch) for epoch in (1, 25, 50)]
+    assert [curve[0], curve[24], curve[49]] == pytest.approx(singles, abs=1e-5)
+    batch = objective.noise_free_many(configs, 50)
+    assert batch == pytest.approx(
+        [objective.noise_free(c, 50) for c in configs], abs=1e-5
+    )
+    assert objective.noise_free_many([], 50) == []
+    with pytest.raises(ValueError, match="epoch"):
+        objective.noise_free_many(configs, 51)

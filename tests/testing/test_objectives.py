@@ -16,7 +16,7 @@ from kt_ext.testing import (
     die_after,
     get_objective,
 )
-from kt_ext.testing._objectives import (
+from kt_ext.testing._curves import (
     canonical,
     final_score,
     learning_curve,

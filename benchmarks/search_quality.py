@@ -1,0 +1,582 @@
+"""Figure 1 of BENCHMARKS.md against the peers: regret at Hyperband's epoch budget.
+
+On each (task, seed), stock Hyperband (factor=3, one iteration) runs first and
+its epochs are the budget of every other arm: RandomSearch (trials of
+``max_epochs``), CoarseToFine and RankPruning with their defaults, Optuna's
+``TPESampler`` univariate and multivariate, each with
+``MedianPruner(n_startup_trials=5, n_warmup_steps=1)`` and with
+``HyperbandPruner(min_resource=1, max_resource=max_epochs, reduction_factor=3)``,
+and ``DEHB(min_fidelity=1, max_fidelity=max_epochs, eta=3)`` through its
+ask/tell interface. Tasks: the synthetic objectives of ``kt_ext.testing``
+(max_epochs=27) and the six lcbench development tasks (max_epochs=50, as
+BENCHMARKS.md sets it; needs onnxruntime, the ``bench`` extra). The arms of a
+pair run one after the other (A B C ... A B C ...); no Keras training.
+
+Scoring (BENCHMARKS.md, Figure 1): a recommendation (``get_best_trials(1)[0]``
+for Keras Tuner oracles, Optuna's ``study.best_trial`` over completed trials,
+DEHB's incumbent) scores the objective's noise-free value at ``max_epochs``;
+regret is its distance to the task's optimum, the best of 100,000 seeded
+uniform samples, cached in ``search_quality_optima.json``. Per bench and
+tuner: the verdict (median regret over all (task, seed) pairs / Hyperband's
+median regret over the same pairs), the median budget-to-match (fraction of
+Hyperband's epochs after which the recommendation first had regret <=
+Hyperband's final regret; ``inf`` = never), the share of pairs with lower
+regret than Hyperband and a paired Wilcoxon test of the regrets (``n/a``
+under 6 non-zero differences). Writes ``search_quality.csv`` next to this file.
+
+The peers run in their own virtual environment, ``benchmarks/.venv-peers``,
+which this script creates from ``requirements-peers.txt`` when it is missing
+or the file changed (a few minutes, from the package index): DEHB pins
+numpy<2, and kt_ext never imports either peer. ``peers_worker.py`` runs there
+with ``python -I`` (a clean ``sys.path``: ``benchmarks/distributed.py`` would
+shadow dask's ``distributed``) and asks this process for every score, so the
+objectives exist once. If DEHB (or the whole venv) cannot run, its arms are
+left out and the reason is printed.
+
+Timing: the full run (10 seeds, both benches, all 9 arms, one process) took
+41 minutes on a 2-core machine shared with other work (load 5-7): 7 for the
+synthetic bench, 34 for lcbench (about 35 s per pair, spread evenly over the
+arms: Keras Tuner's trial files, Optuna's TPE, the surrogate). Once: creating
+the peer venv about 2.5 minutes, the cached optima about 1.5 minutes.
+``--bench synthetic --seeds 3 --tuners CoarseToFine,TPE+Median`` takes about
+a minute.
+
+Usage:
+    .venv/bin/python benchmarks/search_quality.py [--bench all|synthetic|lcbench]
+        [--seeds 10] [--tuners CoarseToFine,TPE+Median] [--jobs 1]
+        [--lcbench ../shared/data/yahpo_lcbench]
+    .venv/bin/python benchmarks/search_quality.py --report  # tables of the CSV
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from keras_tuner.oracles import HyperbandOracle, RandomSearchOracle
+from scipy import stats
+
+from kt_ext._names import is_bookkeeping
+from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
+from kt_ext.testing import (
+    DEVELOPMENT_TASKS,
+    LCBenchObjective,
+    budget_to_match,
+    get_objective,
+    make_oracle,
+    recommendation,
+    regret,
+    run_oracle,
+    sampled_optimum,
+)
+
+FACTOR = 3
+SYNTHETIC_EPOCHS = 27
+SYNTHETIC = ("lr_only", "mlp")
+BENCHES = {"synthetic": SYNTHETIC, "lcbench": DEVELOPMENT_TASKS}
+KT_TUNERS = ("Hyperband", "RandomSearch", "CoarseToFine", "RankPruning")
+PEER_TUNERS = (
+    "TPE+Median",
+    "TPE+Hyperband",
+    "MultiTPE+Median",
+    "MultiTPE+Hyperband",
+    "DEHB",
+)
+OURS = ("CoarseToFine", "RankPruning")
+OPTIMUM_SAMPLES = 100_000
+ROOT = pathlib.Path(__file__).resolve().parent
+CSV_PATH = ROOT / "search_quality.csv"
+OPTIMA_PATH = ROOT / "search_quality_optima.json"
+REQUIREMENTS = ROOT / "requirements-peers.txt"
+PEER_VENV = ROOT / ".venv-peers"
+WORKER = ROOT / "peers_worker.py"
+DEFAULT_LCBENCH = ROOT.parent.parent / "shared" / "data" / "yahpo_lcbench"
+
+
+@dataclass
+class Arm:
+    """One tuner's search on one pair: what it trained and what it recommended."""
+
+    epochs: int
+    trials: int
+    trace: list[tuple[int, dict[str, Any]]]  # (cumulative epochs, values) at changes
+    seconds: float = 0.0
+
+
+# --- the objectives ---------------------------------------------------------
+
+
+class CachedCurves:
+    """An lcbench objective that asks the surrogate once per configuration.
+
+    The surrogate is deterministic, so the whole curve of a configuration
+    comes from one batched call and every later epoch is read from memory;
+    everything else is the wrapped objective's.
+    """
+
+    def __init__(self, objective: LCBenchObjective) -> None:
+        self._objective = objective
+        self._curves: dict[str, list[float]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_objective":
+            raise AttributeError(name)
+        return getattr(self._objective, name)
+
+    def evaluate(self, values: dict[str, Any], epoch: int) -> float:
+        active = {k: v for k, v in values.items() if not is_bookkeeping(k)}
+        key = json.dumps(active, sort_keys=True, default=str)
+        if key not in self._curves:
+            self._curves[key] = self._objective.curve(active)
+        return self._curves[key][epoch - 1]
+
+    def noise_free(self, values: dict[str, Any], epoch: int) -> float:
+        return self.evaluate(values, epoch)
+
+
+def _objective(task: str, seed: int, lcbench: str) -> tuple[Any, int]:
+    if task in SYNTHETIC:  # the noise differs per seed
+        return get_objective(task, seed=seed), SYNTHETIC_EPOCHS
+    objective = LCBenchObjective(task, data_dir=lcbench)
+    return CachedCurves(objective), LCBenchObjective.max_epochs
+
+
+def optima(tasks: list[str], lcbench: str) -> dict[str, float]:
+    """The cached optimum of each task (computed and saved when missing)."""
+    cache = json.loads(OPTIMA_PATH.read_text()) if OPTIMA_PATH.exists() else {}
+    changed = False
+    for task in tasks:
+        objective, max_epochs = _objective(task, 0, lcbench)
+        objective = getattr(objective, "_objective", objective)  # batched calls
+        key = f"{task}@{max_epochs}"
+        entry = cache.get(key, {})
+        if entry.get("samples") != OPTIMUM_SAMPLES or entry.get("seed") != 0:
+            start = time.perf_counter()
+            best = sampled_optimum(objective, max_epochs, samples=OPTIMUM_SAMPLES)
+            cache[key] = {"samples": OPTIMUM_SAMPLES, "seed": 0, "optimum": best}
+            print(f"optimum of {key}: {best:.6f} ({time.perf_counter() - start:.0f} s)")
+            changed = True
+    if changed:
+        OPTIMA_PATH.write_text(json.dumps(cache, indent=2, sort_keys=True) + "\n")
+    return {
+        task: cache[f"{task}@{_objective(task, 0, lcbench)[1]}"]["optimum"]
+        for task in tasks
+    }
+
+
+def space_description(objective: Any) -> list[dict[str, Any]]:
+    """The objective's Keras Tuner space as plain JSON for the peer worker."""
+    entries = []
+    for entry in objective.hyperparameters().space:
+        config, kind = entry.get_config(), type(entry).__name__
+        if kind in ("Float", "Int"):
+            step = config["step"] if kind == "Int" else None
+            described = {
+                "type": kind.lower(),
+                "low": config["min_value"],
+                "high": config["max_value"],
+                "log": config["sampling"] == "log",
+                "step": step or 1,
+            }
+        elif kind == "Choice":
+            described = {"type": "choice", "values": list(config["values"])}
+        elif kind == "Boolean":
+            described = {"type": "choice", "values": [False, True]}
+        else:
+            raise ValueError(f"The peers cannot search a {kind} entry ({entry.name}).")
+        conditions = [c.get_config() for c in entry.conditions]
+        if len(conditions) > 1:
+            raise ValueError(f"{entry.name} has more than one condition.")
+        described["name"] = entry.name
+        described["parent"] = conditions[0] if conditions else None
+        entries.append(described)
+    return entries
+
+
+# --- the Keras Tuner arms ------------------------------------------------------
+
+
+def _tracked(oracle: Any, objective: Any, **kwargs: Any) -> Arm:
+    trace: list[tuple[int, dict[str, Any]]] = []
+
+    def note(oracle: Any, record: Any) -> None:
+        values = recommendation(oracle)
+        if values is not None and (not trace or values != trace[-1][1]):
+            trace.append((record.cumulative_epochs, values))
+
+    result = run_oracle(oracle, objective, on_trial_end=note, **kwargs)
+    return Arm(result.total_epochs, len(result.trials), trace)
+
+
+def _hyperband(objective: Any, seed: int, budget: int, max_epochs: int) -> Arm:
+    oracle = make_oracle(
+        HyperbandOracle,
+        objective,
+        max_epochs=max_epochs,
+        factor=FACTOR,
+        hyperband_iterations=1,
+        seed=seed + 1,  # KT treats seed 0 as "no seed".
+    )
+    return _tracked(oracle, objective)
+
+
+def _random_search(objective: Any, seed: int, budget: int, max_epochs: int) -> Arm:
+    trials = budget // max_epochs
+    oracle = make_oracle(
+        RandomSearchOracle, objective, max_trials=trials, seed=seed + 1
+    )
+    return _tracked(oracle, objective, epochs=max_epochs, max_trials=trials)
+
+
+def _ours(oracle_cls: type) -> Callable[[Any, int, int, int], Arm]:
+    def run(objective: Any, seed: int, budget: int, max_epochs: int) -> Arm:
+        oracle = make_oracle(
+            oracle_cls,
+            objective,
+            max_epochs=max_epochs,
+            factor=FACTOR,
+            epoch_budget=budget,
+            seed=seed,
+        )
+        return _tracked(oracle, objective)
+
+    return run
+
+
+KT_RUNNERS: dict[str, Callable[[Any, int, int, int], Arm]] = {
+    "Hyperband": _hyperband,
+    "RandomSearch": _random_search,
+    "CoarseToFine": _ours(CoarseToFineOracle),
+    "RankPruning": _ours(RankPruningOracle),
+}
+
+
+# --- the peer arms -------------------------------------------------------------
+
+
+def peer_python() -> pathlib.Path:
+    """The peer venv's python, created from the requirements file when needed."""
+    python = PEER_VENV / "bin" / "python"
+    stamp = PEER_VENV / "requirements.sha256"
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return python
+    print(f"creating {PEER_VENV} from {REQUIREMENTS.name} (a few minutes)", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True
+    )
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True
+    )
+    stamp.write_text(digest)
+    return python
+
+
+class PeerWorker:
+    """``peers_worker.py`` in the peer venv, answering its score requests."""
+
+    def __init__(self, python: pathlib.Path) -> None:
+        self._process = subprocess.Popen(
+            [str(python), "-I", str(WORKER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            cwd="/",
+        )
+        self.ready = self._receive()["ready"]
+
+    def run(self, arm: str, objective: Any, job: dict[str, Any]) -> Arm:
+        self._send({"run": {"arm": arm, **job}})
+        while True:
+            message = self._receive()
+            if "values" in message:
+                score = objective.evaluate(message["values"], message["epoch"])
+                self._send({"score": score if math.isfinite(score) else None})
+            elif "done" in message:
+                done = message["done"]
+                trace = [(int(epochs), values) for epochs, values in done["trace"]]
+                return Arm(done["epochs"], done["trials"], trace)
+            else:
+                raise RuntimeError(
+                    f"{arm} failed in the peer worker:\n{message['error']}"
+                )
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        self._process.wait(timeout=60)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps(message) + "\n")
+        self._process.stdin.flush()
+
+    def _receive(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the peer worker exited ({self._process.wait()})")
+        return json.loads(line)
+
+
+_WORKER: PeerWorker | None = None
+
+
+def _worker(python: str) -> PeerWorker:
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = PeerWorker(pathlib.Path(python))
+    return _WORKER
+
+
+def peer_check(python: pathlib.Path) -> tuple[list[str], dict[str, str]]:
+    """The peer arms that can run, and why the others cannot."""
+    ready = _worker(str(python)).ready
+    why = {}
+    for library in ("optuna", "dehb"):
+        if ready[library] is None:
+            why[library] = ready["why"].get(library, "not installed")
+    runnable = [
+        arm for arm in PEER_TUNERS if ("dehb" if arm == "DEHB" else "optuna") not in why
+    ]
+    return runnable, why
+
+
+# --- one pair ------------------------------------------------------------------
+
+
+def run_pair(
+    task: str, seed: int, tuners: list[str], lcbench: str, optimum: float, python: str
+) -> list[dict[str, Any]]:
+    """Every tuner on one (task, seed), at Hyperband's budget; one row each."""
+    objective, max_epochs = _objective(task, seed, lcbench)
+    arms: dict[str, Arm] = {}
+    budget = 0
+    for tuner in ["Hyperband", *[t for t in tuners if t != "Hyperband"]]:
+        start = time.perf_counter()
+        if tuner in KT_RUNNERS:
+            arm = KT_RUNNERS[tuner](objective, seed, budget, max_epochs)
+        else:
+            job = {
+                "space": space_description(objective),
+                "direction": objective.direction,
+                "max_epochs": max_epochs,
+                "budget": budget,
+                "seed": seed,
+            }
+            arm = _worker(python).run(tuner, objective, job)
+        arm.seconds = time.perf_counter() - start
+        arms[tuner] = arm
+        budget = budget or arm.epochs
+
+    scores: dict[str, float] = {}
+
+    def regret_of(values: dict[str, Any]) -> float:
+        key = json.dumps(values, sort_keys=True)
+        if key not in scores:
+            scores[key] = objective.noise_free(values, max_epochs)
+        return regret(scores[key], optimum, objective.direction)
+
+    traces = {
+        tuner: [(epochs, regret_of(values)) for epochs, values in arm.trace]
+        for tuner, arm in arms.items()
+    }
+    finals = {
+        tuner: trace[-1][1] if trace else math.inf for tuner, trace in traces.items()
+    }
+    target = finals["Hyperband"]
+    bench = "synthetic" if task in SYNTHETIC else "lcbench"
+    seconds = sum(arm.seconds for arm in arms.values())
+    print(f"  {bench} {task} seed {seed}: {seconds:.0f} s", flush=True)
+    return [
+        {
+            "bench": bench,
+            "task": task,
+            "seed": seed,
+            "tuner": tuner,
+            "direction": objective.direction,
+            "max_epochs": max_epochs,
+            "budget": budget,
+            "epochs_used": arm.epochs,
+            "trials": arm.trials,
+            "optimum": optimum,
+            "regret": finals[tuner],
+            "hyperband_regret": target,
+            "budget_to_match": budget_to_match(traces[tuner], target, budget),
+            "seconds": round(arm.seconds, 3),
+        }
+        for tuner, arm in arms.items()
+    ]
+
+
+# --- the summary -----------------------------------------------------------------
+
+
+def _wilcoxon(differences: list[float]) -> str:
+    nonzero = [d for d in differences if d != 0 and math.isfinite(d)]
+    if len(nonzero) < 6:
+        return "n/a"
+    return f"{stats.wilcoxon(nonzero).pvalue:.2g}"
+
+
+def summarise(rows: list[dict[str, Any]], tuner: str) -> dict[str, Any]:
+    """The verdict line of ``tuner`` over ``rows`` (one bench)."""
+    mine = [r for r in rows if r["tuner"] == tuner]
+    hb = statistics.median(r["hyperband_regret"] for r in mine)
+    median = statistics.median(r["regret"] for r in mine)
+    differences = [r["hyperband_regret"] - r["regret"] for r in mine]
+    return {
+        "median_regret": median,
+        "ratio": median / hb if hb > 0 else math.inf,
+        "budget_to_match": statistics.median(r["budget_to_match"] for r in mine),
+        "better": sum(d > 0 for d in differences),
+        "pairs": len(mine),
+        "wilcoxon": "-" if tuner == "Hyperband" else _wilcoxon(differences),
+    }
+
+
+def print_bench(rows: list[dict[str, Any]], bench: str, tuners: list[str]) -> None:
+    tasks = sorted({r["task"] for r in rows})
+    seeds = len({r["seed"] for r in rows})
+    print(f"\n{bench}: {len(tasks)} tasks x {seeds} seeds, pooled over (task, seed)")
+    print(
+        f"{'tuner':<20}{'median regret':>14}{'vs Hyperband':>14}"
+        f"{'budget-to-match':>17}{'better than HB':>16}{'Wilcoxon p':>12}"
+    )
+    for tuner in tuners:
+        s = summarise(rows, tuner)
+        share = f"{s['better']}/{s['pairs']} ({s['better'] / s['pairs']:.0%})"
+        print(
+            f"{tuner:<20}{s['median_regret']:>14.4g}{s['ratio']:>13.2f}x"
+            f"{s['budget_to_match']:>17.2f}{share:>16}{s['wilcoxon']:>12}"
+        )
+    print("per task, median regret / Hyperband's (shown; decides nothing):")
+    print(f"{'tuner':<20}" + "".join(f"{task:>10}" for task in tasks))
+    for tuner in tuners:
+        ratios = [summarise([r for r in rows if r["task"] == t], tuner) for t in tasks]
+        print(f"{tuner:<20}" + "".join(f"{r['ratio']:>9.2f}x" for r in ratios))
+
+
+def read_rows(path: str) -> list[dict[str, Any]]:
+    """The rows of an earlier run's CSV, numbers as numbers."""
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        for name in ("regret", "hyperband_regret", "budget_to_match"):
+            row[name] = float(row[name])
+        row["seed"] = int(row["seed"])
+    return rows
+
+
+def headline(rows: list[dict[str, Any]], benches: list[str], tuners: list[str]) -> str:
+    parts = []
+    for tuner in [t for t in OURS if t in tuners]:
+        for bench in benches:
+            group = [r for r in rows if r["bench"] == bench]
+            mine = summarise(group, tuner)
+            peers = [t for t in tuners if t in PEER_TUNERS]
+            best = min(peers, key=lambda t: summarise(group, t)["ratio"], default=None)
+            against = (
+                f", best peer {best} {summarise(group, best)['ratio']:.2f}x"
+                if best
+                else ""
+            )
+            parts.append(
+                f"{tuner} on {bench}: {mine['ratio']:.2f}x Hyperband's median regret "
+                f"(target <= 0.70), budget-to-match {mine['budget_to_match']:.2f} "
+                f"(target <= 0.50){against}"
+            )
+    return "Headline: " + "; ".join(parts) + "."
+
+
+# --- main ------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", choices=["all", *BENCHES], default="all")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--tuners", default="all", help="comma-separated; Hyperband always runs"
+    )
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--lcbench", default=str(DEFAULT_LCBENCH))
+    parser.add_argument("--csv", default=str(CSV_PATH))
+    parser.add_argument(
+        "--report", action="store_true", help="print the tables of --csv; run nothing"
+    )
+    args = parser.parse_args()
+    if args.report:
+        rows = read_rows(args.csv)
+        tuners = list(dict.fromkeys(r["tuner"] for r in rows))
+        benches = list(dict.fromkeys(r["bench"] for r in rows))
+        for bench in benches:
+            print_bench([r for r in rows if r["bench"] == bench], bench, tuners)
+        print(headline(rows, benches, tuners))
+        return
+    if os.access("/dev/shm", os.W_OK):  # Keras Tuner's trial files: half the CPU
+        tempfile.tempdir = "/dev/shm"
+
+    every = [*KT_TUNERS, *PEER_TUNERS]
+    tuners = every if args.tuners == "all" else args.tuners.split(",")
+    unknown = sorted(set(tuners) - set(every))
+    if unknown:
+        parser.error(f"--tuners: unknown {unknown}; choose from {every}")
+    tuners = ["Hyperband", *[t for t in every if t in tuners and t != "Hyperband"]]
+    python = ""
+    if any(t in PEER_TUNERS for t in tuners):
+        try:
+            python = str(peer_python())
+            runnable, why = peer_check(pathlib.Path(python))
+        except (OSError, subprocess.CalledProcessError, RuntimeError) as error:
+            runnable, why = [], {"peers": f"no peer venv: {error}"}
+        for library, reason in why.items():
+            print(f"left out {library}: {reason}")
+        tuners = [t for t in tuners if t not in PEER_TUNERS or t in runnable]
+
+    benches = list(BENCHES) if args.bench == "all" else [args.bench]
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for bench in benches:  # one bench after the other
+        tasks = list(BENCHES[bench])
+        optimum = optima(tasks, args.lcbench)
+        jobs = [
+            (task, seed, tuners, args.lcbench, optimum[task], python)
+            for seed in range(args.seeds)
+            for task in tasks
+        ]
+        if args.jobs == 1:
+            pairs = [run_pair(*job) for job in jobs]
+        else:
+            with ProcessPoolExecutor(args.jobs) as pool:
+                pairs = list(pool.map(run_pair, *zip(*jobs, strict=True)))
+        rows += [row for pair in pairs for row in pair]
+        print_bench([r for r in rows if r["bench"] == bench], bench, tuners)
+        print(f"({time.perf_counter() - started:.0f} s so far)", flush=True)
+    if _WORKER is not None:
+        _WORKER.close()
+    with open(args.csv, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nCSV: {args.csv}; {time.perf_counter() - started:.0f} s in all")
+    print(headline(rows, benches, tuners))
+
+
+if __name__ == "__main__":
+    main()
