@@ -2,8 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make test-lowest` (not part of `make test`): the suite on Python 3.11 with
+# the lowest versions pyproject.toml declares, pinned in constraints/lowest.txt.
+PYTHON_LOWEST ?= python3.11
+LOWEST := .venv-lowest
+CONSTRAINTS_LOWEST := constraints/lowest.txt
 
-.PHONY: run test lint install
+.PHONY: run test lint install check-floors test-lowest
 
 run: $(VENV)/.installed
 	$(BIN)/kt-ext compare --dataset breast_cancer --tuners hyperband,coarse_to_fine,rank_pruning --seeds 2 --max-epochs 9
@@ -11,7 +16,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed check-floors
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -22,3 +27,42 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
+
+test-lowest: check-floors $(LOWEST)/.installed
+	$(LOWEST)/bin/python -m pytest
+
+$(LOWEST)/.installed: pyproject.toml $(CONSTRAINTS_LOWEST)
+	rm -rf $(LOWEST)
+	$(PYTHON_LOWEST) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST)/bin/python -m pip install --quiet -c $(CONSTRAINTS_LOWEST) -e ".[dev]"
+	touch $@
+
+# Every package pinned in constraints/lowest.txt has that version as its `>=`
+# floor in pyproject.toml, and every core and `analysis` dependency is pinned.
+define CHECK_FLOORS
+import re, sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+extras = project["optional-dependencies"]
+def name(spec):
+    return re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0].lower().replace("_", "-")
+def floor(spec):
+    found = re.search(r">=\s*([^,;\s]+)", spec)
+    return found and found.group(1)
+declared = {name(s): floor(s) for group in [project["dependencies"], *extras.values()] for s in group}
+must_pin = {name(s) for s in project["dependencies"] + extras["analysis"]}
+pins = {}
+for line in open("$(CONSTRAINTS_LOWEST)"):
+    line = line.split("#")[0].strip()
+    if line:
+        package, _, version = line.partition("==")
+        pins[name(package)] = version.strip()
+errors = [f"{p}: not pinned in $(CONSTRAINTS_LOWEST)" for p in sorted(must_pin - set(pins))]
+errors += [f"{p}: pinned =={v}, pyproject.toml's floor is {declared.get(p)}" for p, v in pins.items() if declared.get(p) != v]
+if errors:
+    sys.exit("\n".join(errors))
+endef
+export CHECK_FLOORS
+
+check-floors:
+	@$(PYTHON) -c "$$CHECK_FLOORS"
