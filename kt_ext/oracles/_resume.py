@@ -62,8 +62,9 @@ def _plain(value: Any) -> Any:
 
 
 def _shown(name: str, value: Any) -> str:
-    if name == "objective" and isinstance(value, list):
-        return ", ".join(f"{metric!r} ({direction})" for metric, direction in value)
+    if name == "objective" and isinstance(value, dict):
+        parts = value.get("objectives") or [value]
+        return ", ".join(f"{part['name']!r} ({part['direction']})" for part in parts)
     return repr(value)
 
 
@@ -102,16 +103,40 @@ def setting_changes(
     return changes
 
 
-def objective_json(objective: Any) -> list[list[str]]:
-    """A Keras Tuner objective as ``[[metric, direction], ...]``.
+def objective_json(objective: Any) -> dict[str, Any]:
+    """A Keras Tuner objective as ``oracle.json`` keeps it.
+
+    ``{"name", "direction"}``, as the analysis reads it; an objective of
+    several metrics has no single name (None; Keras Tuner minimizes it) and
+    lists them under ``"objectives"``.
 
     Example:
         >>> import keras_tuner as kt
         >>> objective_json(kt.Objective("val_loss", "min"))
-        [['val_loss', 'min']]
+        {'name': 'val_loss', 'direction': 'min'}
+    """
+    parts = getattr(objective, "objectives", None)
+    if not parts:
+        return {"name": objective.name, "direction": objective.direction}
+    return {
+        "name": None,
+        "direction": "min",
+        "objectives": [
+            {"name": part.name, "direction": part.direction} for part in parts
+        ],
+    }
+
+
+def objective_metrics(objective: Any) -> list[str]:
+    """The metric names of a Keras Tuner objective.
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> objective_metrics(kt.Objective("val_loss", "min"))
+        ['val_loss']
     """
     parts = getattr(objective, "objectives", None) or [objective]
-    return [[part.name, part.direction] for part in parts]
+    return [part.name for part in parts]
 
 
 def _entries(space_config: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:

@@ -47,6 +47,7 @@ from kt_ext.oracles._plan import Round, hyperband_epoch_budget, rung_epochs
 from kt_ext.oracles._resume import (
     bound_changes,
     objective_json,
+    objective_metrics,
     resume_error,
     setting_changes,
     space_changes,
@@ -469,7 +470,7 @@ class RoundOracle(WorkerRelease):
 
     def _divergence_metrics(self) -> list[str]:
         """The metrics whose NaN or inf means divergence: objective and loss."""
-        return [name for name, _ in objective_json(self.objective)] + ["loss"]
+        return [*objective_metrics(self.objective), "loss"]
 
     def _record_wall_time(self, trial: trial_module.Trial) -> None:
         """Records the seconds since ``trial`` was handed out (plus earlier runs)."""

@@ -387,7 +387,9 @@ def no_best_reason(oracle: Any) -> str:
         >>> no_best_reason(keras_tuner.Oracle("val_loss"))
         'no trial has run yet (call search() first).'
     """
-    trials = list(getattr(oracle, "trials", {}).values())
+    if not hasattr(oracle, "trials"):
+        return "the trials are on the chief (this is a distributed worker)."
+    trials = list(oracle.trials.values())
     if not trials:
         return "no trial has run yet (call search() first)."
     counts: dict[str, int] = {}
