@@ -1,8 +1,10 @@
 """Names shared across kt_ext; imports nothing heavy (the CLI reads it first).
 
-Keras Tuner's bookkeeping entries, the tasks a hypermodel handles and the
-names of the built-in tuners live here once, so the command line can check its
-arguments before TensorFlow or Keras Tuner is imported.
+Keras Tuner's bookkeeping entries, the tasks a hypermodel handles, the
+names of the built-in tuners, the metric a trial's wall time is recorded in
+and the messages of trials that diverged or stopped early live here once, so
+the command line can check its arguments before TensorFlow or Keras Tuner is
+imported, and the analysis reads what the oracles write.
 """
 
 from __future__ import annotations
@@ -25,3 +27,43 @@ def is_bookkeeping(name: str) -> bool:
         (True, False)
     """
     return name.startswith(BOOKKEEPING_PREFIX)
+
+
+#: Metric in which kt_ext's oracles record a trial's wall-clock seconds so far
+#: (its last value is the trial's ``wall_time``; KT 1.4.8 keeps no timings).
+WALL_TIME_METRIC = "kt_ext/wall_time"
+
+#: Start of the message of a trial whose loss or objective became NaN or
+#: infinite (it ends FAILED), and of one stopped early (it ends COMPLETED).
+DIVERGED = "diverged at epoch"
+STOPPED_EARLY = "stopped early at epoch"
+
+
+def diverged_message(epoch: int) -> str:
+    """The message of a trial that diverged at ``epoch`` (1-based, as Keras prints).
+
+    Example:
+        >>> diverged_message(3)
+        'diverged at epoch 3'
+    """
+    return f"{DIVERGED} {epoch}"
+
+
+def stopped_early_message(epoch: int) -> str:
+    """The message of a trial stopped after ``epoch`` (1-based, as Keras prints).
+
+    Example:
+        >>> stopped_early_message(2)
+        'stopped early at epoch 2'
+    """
+    return f"{STOPPED_EARLY} {epoch}"
+
+
+def is_diverged(message: str | None) -> bool:
+    """Whether a trial's ``message`` says that it diverged.
+
+    Example:
+        >>> is_diverged("diverged at epoch 1"), is_diverged(None)
+        (True, False)
+    """
+    return bool(message) and message.startswith(f"{DIVERGED} ")

@@ -66,7 +66,8 @@ UPSTREAM: dict[str, str] = {
     ),
     "keras_tuner.src.engine.oracle.Oracle.reload": "OracleSeam.reload (a copy)",
     "keras_tuner.src.engine.oracle.Oracle._check_consecutive_failures": (
-        "OracleSeam._check_consecutive_failures (an incremental copy)"
+        "OracleSeam._check_consecutive_failures (an incremental copy that "
+        "skips the failures ignores_failure names)"
     ),
     "keras_tuner.src.engine.oracle.Oracle._compute_values_hash": (
         "OracleSeam._compute_values_hash (overridden)"
@@ -190,6 +191,14 @@ class OracleSeam(keras_tuner.Oracle):
     def after_reload(self) -> None:
         """Called at the end of :meth:`reload` (hook)."""
 
+    def ignores_failure(self, trial: trial_module.Trial) -> bool:
+        """Whether a FAILED ``trial`` is left out of the consecutive failures.
+
+        Such a trial neither counts toward ``max_consecutive_failed_trials``
+        nor breaks a run of failures (hook; Keras Tuner leaves none out).
+        """
+        return False
+
     def _compute_values_hash(self, values: Mapping[str, Any]) -> str:
         return self.values_hash(values)
 
@@ -228,6 +237,7 @@ class OracleSeam(keras_tuner.Oracle):
         first occur. Ended trials keep their status, so the scan goes on from
         where it stopped, with the run of failures it ended on; it starts over
         when ``end_order`` is another list, shrank, or the limit changed.
+        FAILED trials that :meth:`ignores_failure` are skipped.
         """
         limit, order = self.max_consecutive_failed_trials, self.end_order
         scan = self._failure_scan
@@ -236,7 +246,10 @@ class OracleSeam(keras_tuner.Oracle):
             start, run = scan[1], scan[2]
         for trial_id in order[start:]:
             trial = self.trials[trial_id]
-            run = run + 1 if trial.status == trial_module.TrialStatus.FAILED else 0
+            failed = trial.status == trial_module.TrialStatus.FAILED
+            if failed and self.ignores_failure(trial):
+                continue
+            run = run + 1 if failed else 0
             if run == limit:
                 raise RuntimeError(
                     "Number of consecutive failures exceeded the limit "

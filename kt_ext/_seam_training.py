@@ -57,6 +57,16 @@ UPSTREAM: dict[str, str] = {
     "keras_tuner.src.engine.base_tuner.BaseTuner._try_run_and_update_trial": (
         "TunerSeam._try_run_and_update_trial (wrapped with a heartbeat)"
     ),
+    "keras_tuner.src.engine.base_tuner.BaseTuner._get_tuner_fname": (
+        "TunerSeam.tuner_state_path (the file a reload reads)"
+    ),
+    "keras_tuner.src.engine.base_tuner.BaseTuner._populate_initial_space": (
+        "TunerSeam.declare_space (the declared entries a rerun is checked on)"
+    ),
+    "keras_tuner.src.engine.base_tuner.BaseTuner.reload": (
+        "FidelityTuner.reload (checks the tuner's file, declares the space, "
+        "then reloads: the oracle first)"
+    ),
     "keras_tuner.src.engine.tuner.Tuner.run_trial": "TunerSeam.run_trial (a copy)",
     "keras_tuner.src.engine.tuner.Tuner._build_and_fit_model": (
         "TunerSeam._build_and_fit_model (a copy)"
@@ -156,6 +166,17 @@ class TunerSeam(keras_tuner.Tuner):
     def is_worker(self) -> bool:
         """Whether this tuner is a worker of Keras Tuner's distributed mode."""
         return self._is_worker()
+
+    def tuner_state_path(self) -> str:
+        """The tuner's own state file, ``<tuner_id>.json`` (``tuner0.json``)."""
+        return self._get_tuner_fname()
+
+    def declare_space(self) -> None:
+        """Declares the hypermodel's entries to the oracle, as a new search does.
+
+        Keras Tuner does it only when it does not reload a saved search.
+        """
+        self._populate_initial_space()
 
     # -- copies of Keras Tuner's bodies -------------------------------------
 

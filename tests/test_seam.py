@@ -29,12 +29,17 @@ import pytest
 from kt_ext import _seam_oracle, _seam_training
 
 #: sha256 (first 16 hex digits) of each upstream body (names without
-#: "keras_tuner.src."); 1.4.7 and 1.4.8 have the same bodies.
+#: "keras_tuner.src."); 1.4.7 and 1.4.8 have the same bodies. (The three
+#: BaseTuner entries for reloading, `_get_tuner_fname`,
+#: `_populate_initial_space` and `reload`, were hashed on 1.4.8 only.)
 _BODIES_1_4 = {
     "distribute.oracle_chief.exit_chief": "4cbac54347ee8151",
     "distribute.oracle_chief.start_server": "662c88c4002bc8c7",
+    "engine.base_tuner.BaseTuner._get_tuner_fname": "df261df5db511f8a",
+    "engine.base_tuner.BaseTuner._populate_initial_space": "972f3defbc2e9f45",
     "engine.base_tuner.BaseTuner._run_and_update_trial": "db6325bc0b414056",
     "engine.base_tuner.BaseTuner._try_run_and_update_trial": "0d84027daa2ad26e",
+    "engine.base_tuner.BaseTuner.reload": "eb53ad9a5082cabb",
     "engine.metrics_tracking.MetricsTracker": "62b3eb60995abb77",
     "engine.oracle.Oracle._check_consecutive_failures": "05a1a1dd074dc998",
     "engine.oracle.Oracle._compute_values_hash": "f0450e30e464a86f",

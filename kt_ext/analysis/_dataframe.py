@@ -11,15 +11,11 @@ import pandas as pd
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._names import is_bookkeeping
+from kt_ext._names import WALL_TIME_METRIC, is_bookkeeping
 from kt_ext.analysis._source import Search, Source, load_search
 
 if TYPE_CHECKING:
     from kt_ext._seam_oracle import MetricHistory
-
-#: Metric a tuner may log with a trial's wall-clock seconds so far; its last
-#: value is the trial's `wall_time` (KT 1.4.8 itself keeps no timings).
-WALL_TIME_METRIC = "kt_ext/wall_time"
 
 #: `df.attrs["sampling"]` values of numeric entries.
 NUMERIC_SAMPLINGS = ("linear", "log", "reverse_log")

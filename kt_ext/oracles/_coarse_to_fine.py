@@ -257,6 +257,8 @@ class CoarseToFineOracle(RoundOracle):
             worker_timeout=worker_timeout,
         )
         if initial_trials is None:
+            # Derived from the budget, which a rerun may extend: not compared.
+            self._unset_settings.add("initial_trials")
             # Hyperband's widest bracket, for at most 4 rungs: 27 for factor 3
             # and max_epochs >= 27, 9 for max_epochs 9.
             rungs = len(rung_epochs(self.min_epochs, self.max_epochs, factor))
@@ -333,6 +335,15 @@ class CoarseToFineOracle(RoundOracle):
     _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
         **RoundOracle._journal_plan,
         ("narrowing_history",): _journal.APPEND,
+    }
+
+    _resume_settings: ClassVar[dict[str, tuple[str, ...]]] = {
+        **RoundOracle._resume_settings,
+        "initial_trials": ("initial_trials",),
+        "final_trials": ("final_trials",),
+        "top_fraction": ("top_fraction",),
+        "margin": ("margin",),
+        "min_width": ("min_width",),
     }
 
     # -- state -----------------------------------------------------------------

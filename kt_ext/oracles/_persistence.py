@@ -36,7 +36,11 @@ COMPLETED = trial_module.TrialStatus.COMPLETED
 FAILED = trial_module.TrialStatus.FAILED
 
 
-def _check_json(path: str) -> None:
+def check_state_file(path: str) -> None:
+    """Raises a ``ValueError`` naming ``path`` if it is not valid JSON.
+
+    Nothing is deleted; a missing file, or a remote one, is not checked.
+    """
     if "://" in path or not os.path.exists(path):
         return
     try:
@@ -181,7 +185,7 @@ class JournaledOracle(OracleSeam):
         """
         state = _journal.read_state(state_path(self))
         for path in trial_files(self):
-            _check_json(path)
+            check_state_file(path)
         return state
 
     def after_reload(self) -> None:

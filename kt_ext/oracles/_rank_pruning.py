@@ -20,8 +20,9 @@ Every decision is appended to :attr:`RankPruningOracle.pruning_log`. While a
 trial trains, each epoch's metric (reported by the tuner with
 ``update_trial(..., step=epoch)``) is ranked against the other trials' metrics
 at the same epoch; a trial in the bottom ``prune_quantile`` is answered
-STOPPED, ends COMPLETED with what it reached, and is charged only the epochs it
-trained. The maths are the pure functions of :mod:`kt_ext.oracles._rank_rules`.
+STOPPED, ends COMPLETED with what it reached and the message ``stopped early at
+epoch e``, and is charged only the epochs it trained. The maths are the pure
+functions of :mod:`kt_ext.oracles._rank_rules`.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._checks import check_int, check_number
+from kt_ext._names import stopped_early_message
 from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
-from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle
+from kt_ext.oracles._rounds import COMPLETED, STOPPED, Round, RoundOracle
 
 __all__ = ["RankPruningOracle"]
 
@@ -389,12 +391,19 @@ class RankPruningOracle(RoundOracle):
 
     @keras_tuner.synchronized
     def end_trial(self, trial: trial_module.Trial) -> None:
-        """Ends ``trial``, charging only the epochs a stopped trial trained."""
+        """Ends ``trial``, charging only the epochs a stopped trial trained.
+
+        A stopped trial that completes gets the message ``stopped early at
+        epoch e`` (``e`` counted from 1, as Keras prints it: the last epoch
+        it trained); :attr:`stopped_trials` keeps the epoch in the state.
+        """
         stopped = self._stopped_at.get(trial.trial_id)
         if stopped is not None:
             values = self.trials[trial.trial_id].hyperparameters.values
             start = values.get("tuner/initial_epoch", 0)
             self.charge_epochs(trial.trial_id, stopped + 1 - start)
+            if trial.status == COMPLETED:
+                trial.message = stopped_early_message(stopped + 1)
         super().end_trial(trial)
 
     def _forget_partial_run(self, trial_id: str) -> None:
@@ -414,6 +423,26 @@ class RankPruningOracle(RoundOracle):
         ("pruning_log",): _journal.APPEND,
         ("rank_pruning", "epoch_values"): _journal.PER_TRIAL_NESTED,
         ("rank_pruning", "stopped_at"): _journal.PER_TRIAL,
+    }
+
+    _resume_settings: ClassVar[dict[str, tuple[str, ...]]] = {
+        **RoundOracle._resume_settings,
+        **{
+            knob: ("rank_pruning", knob)
+            for knob in (
+                "rho_threshold",
+                "alpha",
+                "freeze_rho",
+                "freeze_p_value",
+                "freeze_rounds",
+                "min_trials",
+                "top_fraction",
+                "margin",
+                "prune_trials",
+                "prune_quantile",
+                "min_peers",
+            )
+        },
     }
 
     # -- state -----------------------------------------------------------------

@@ -9,12 +9,19 @@ configurations sampled inside the current :mod:`space <kt_ext.oracles._space>`.
 When a round has ended, :meth:`RoundOracle._end_round` lets a subclass learn
 from it (narrow ranges, prune values) before the next round is planned.
 
+A trial whose loss or objective became NaN or infinite ends FAILED, with the
+message ``diverged at epoch e``; such trials are never best and do not count
+toward ``max_consecutive_failed_trials`` (a bad learning-rate region is not
+broken code). Every trial's wall-clock seconds, from the moment it is handed
+out to its end, are recorded in its ``kt_ext/wall_time`` metric.
+
 The epoch budget counts epochs actually trained, times
 ``executions_per_trial``, and is never exceeded (epochs that a worker presumed
 dead goes on training are not counted). Everything lives in
 ``get_state`` as plain JSON, so a reloaded search continues where it was. In
 Keras Tuner's distributed mode a worker silent for ``worker_timeout`` seconds
-is released and its trial goes to the next worker that asks.
+is released and its trial goes to the next worker that asks. A rerun on a
+saved search must repeat its settings (see :mod:`kt_ext.oracles._resume`).
 """
 
 from __future__ import annotations
@@ -22,16 +29,29 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._checks import check_int, check_number
-from kt_ext._names import is_bookkeeping
-from kt_ext._seam_oracle import retry_queue, tried_hashes
+from kt_ext._names import (
+    WALL_TIME_METRIC,
+    diverged_message,
+    is_bookkeeping,
+    is_diverged,
+)
+from kt_ext._seam_oracle import project_dir, retry_queue, tried_hashes
 from kt_ext.oracles._plan import Round, hyperband_epoch_budget, rung_epochs
+from kt_ext.oracles._resume import (
+    bound_changes,
+    objective_json,
+    objective_metrics,
+    resume_error,
+    setting_changes,
+    space_changes,
+)
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -55,6 +75,45 @@ __all__ = ["Round", "RoundOracle", "hyperband_epoch_budget", "rung_epochs"]
 
 def _planned_epochs(values: Mapping[str, Any]) -> int:
     return values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
+
+
+def budget_error(epoch_budget: int, min_epochs: int, models: int) -> ValueError:
+    """The error for a budget that cannot pay for one trial of the first round.
+
+    Example:
+        >>> str(budget_error(1, 3, 2)).startswith("`epoch_budget` must be at least 6")
+        True
+    """
+    return ValueError(
+        f"`epoch_budget` must be at least {min_epochs * models} (one trial of "
+        f"the first round: min_epochs={min_epochs} x executions_per_trial="
+        f"{models}), got {epoch_budget!r}."
+    )
+
+
+def diverged_epoch(trial: trial_module.Trial, names: list[str]) -> int | None:
+    """The first epoch (1-based) at which a metric in ``names`` was NaN or inf.
+
+    Epochs are reported as Keras counts them (``step`` 0 is epoch 1); None if
+    every value reported is finite.
+
+    Example:
+        >>> trial = trial_module.Trial(keras_tuner.HyperParameters(), "0")
+        >>> _ = trial.metrics.update("loss", 0.5, step=0)
+        >>> _ = trial.metrics.update("loss", float("nan"), step=1)
+        >>> diverged_epoch(trial, ["val_loss", "loss"])
+        2
+    """
+    first = None
+    for name in names:
+        if not trial.metrics.exists(name):
+            continue
+        for observation in trial.metrics.get_history(name):
+            if not all(math.isfinite(value) for value in observation.value):
+                epoch = int(observation.step) + 1
+                first = epoch if first is None else min(first, epoch)
+                break
+    return first
 
 
 class RoundOracle(WorkerRelease):
@@ -121,6 +180,9 @@ class RoundOracle(WorkerRelease):
             raise ValueError(f"`factor` must be > 1, got {factor!r}.")
         if epoch_budget is not None:
             check_int("epoch_budget", epoch_budget, 1)
+            if epoch_budget < min_epochs:
+                # Executions (and folds) only multiply a trial's cost.
+                raise budget_error(epoch_budget, min_epochs, 1)
         if max_trials is not None:
             check_int("max_trials", max_trials, 1)
         if seed is not None:
@@ -159,6 +221,28 @@ class RoundOracle(WorkerRelease):
         self.worker_timeout = worker_timeout
         # The rounds before the last, and their JSON (see `_rounds_json`).
         self._settled_rounds: tuple[list[Round], list[dict[str, Any]]] = ([], [])
+        # Settings left to their default, not compared on a rerun.
+        self._unset_settings: set[str] = {"seed"} if seed is None else set()
+        # Names of the entries declared when the search started (not those
+        # created mid-search); None until then.
+        self._declared_entries: list[str] | None = None
+        # Whether a tuner declared its hypermodel's entries (update_space)
+        # before a reload: only then are entries it no longer declares known.
+        self._space_declared = False
+        # When each running trial was handed out (this process's clock).
+        self._trial_clock: dict[str, float] = {}
+
+    #: Settings a rerun on a saved search must repeat, and where the state
+    #: keeps each (a path of keys); subclasses add their knobs. A setting left
+    #: to its default (``_unset_settings``) is not compared.
+    _resume_settings: ClassVar[dict[str, tuple[str, ...]]] = {
+        "objective": ("objective",),
+        "max_epochs": ("max_epochs",),
+        "min_epochs": ("min_epochs",),
+        "factor": ("factor",),
+        "executions_per_trial": ("executions_per_trial",),
+        "seed": ("seed",),
+    }
 
     # -- what subclasses override ------------------------------------------
 
@@ -202,6 +286,8 @@ class RoundOracle(WorkerRelease):
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         """The next trial of the current round, or IDLE / STOPPED."""
+        if self._declared_entries is None:
+            self._declared_entries = self._entry_names()
         self._sync_space()
         while True:
             if not self.rounds:
@@ -256,7 +342,59 @@ class RoundOracle(WorkerRelease):
             trial.message = "Not retried: the epoch budget is spent."
             self.end_order.append(trial.trial_id)
             self._save_trial(trial)
-        return super().create_trial(tuner_id)
+        trial = super().create_trial(tuner_id)
+        if trial.status == RUNNING:
+            self._trial_clock.setdefault(trial.trial_id, time.monotonic())
+        return trial
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial: trial_module.Trial) -> None:
+        """Ends ``trial`` as Keras Tuner does; a diverged trial ends FAILED.
+
+        A trial that reported a NaN or infinite loss or objective ends FAILED
+        with the message ``diverged at epoch e`` (so it is never best, and is
+        not retried), whatever status the tuner gave it. The trial's wall
+        time is recorded in its ``kt_ext/wall_time`` metric.
+        """
+        if self._accepts_end(trial.trial_id):
+            stored = self.trials[trial.trial_id]
+            epoch = diverged_epoch(stored, self._divergence_metrics())
+            if epoch is not None:
+                trial.status = FAILED
+                trial.message = diverged_message(epoch)
+            self._record_wall_time(stored)
+        super().end_trial(trial)
+
+    def ignores_failure(self, trial: trial_module.Trial) -> bool:
+        """A diverged trial does not count toward consecutive failures."""
+        return is_diverged(trial.message)
+
+    def get_best_trials(self, num_trials: int = 1) -> list[trial_module.Trial]:
+        """The best completed trials with a finite score, best first.
+
+        Unlike Keras Tuner, the list is not padded with failed or running
+        trials: it may be shorter than ``num_trials``, or empty.
+        """
+        return self._ranked(list(self.trials))[:num_trials]
+
+    def update_space(self, hyperparameters: keras_tuner.HyperParameters) -> None:
+        """Adds new entries as Keras Tuner does (the tuner declares its space)."""
+        self._space_declared = True
+        super().update_space(hyperparameters)
+
+    def check_epoch_budget(self) -> None:
+        """Raises unless ``epoch_budget`` pays for one trial of the first round.
+
+        The tuner calls it once it has set ``executions_per_trial``.
+
+        Raises:
+            ValueError: Naming ``epoch_budget`` and the smallest that works.
+        """
+        models = self.executions_per_trial
+        if self.epoch_budget is not None and (
+            self.epoch_budget < self.min_epochs * models
+        ):
+            raise budget_error(self.epoch_budget, self.min_epochs, models)
 
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
@@ -325,6 +463,30 @@ class RoundOracle(WorkerRelease):
             reverse=self.objective.direction == "max",
         )
 
+    def _entry_names(self) -> list[str]:
+        return [
+            hp.name for hp in self.hyperparameters.space if not is_bookkeeping(hp.name)
+        ]
+
+    def _divergence_metrics(self) -> list[str]:
+        """The metrics whose NaN or inf means divergence: objective and loss."""
+        return [*objective_metrics(self.objective), "loss"]
+
+    def _record_wall_time(self, trial: trial_module.Trial) -> None:
+        """Records the seconds since ``trial`` was handed out (plus earlier runs)."""
+        started = self._trial_clock.pop(trial.trial_id, None)
+        if started is None:
+            return
+        metrics = trial.metrics
+        earlier, step = 0.0, 0
+        if metrics.exists(WALL_TIME_METRIC):
+            earlier = metrics.get_last_value(WALL_TIME_METRIC) or 0.0
+            step = len(metrics.get_history(WALL_TIME_METRIC))
+        else:
+            metrics.register(WALL_TIME_METRIC, direction="min")
+        seconds = time.monotonic() - started
+        metrics.update(WALL_TIME_METRIC, float(earlier) + seconds, step=step)
+
     def _sync_space(self) -> None:
         """Adds entries the hypermodel declared since the last trial."""
         for hp in self.hyperparameters.space:
@@ -383,12 +545,15 @@ class RoundOracle(WorkerRelease):
         state = super().get_state()
         state.update(
             {
+                "objective": objective_json(self.objective),
                 "seed": self.seed,
                 "max_epochs": self.max_epochs,
                 "min_epochs": self.min_epochs,
                 "factor": self.factor,
                 "epoch_budget": self.epoch_budget,
+                "max_trials": self.max_trials,
                 "executions_per_trial": self.executions_per_trial,
+                "declared_entries": self._declared_entries,
                 "space": self.space,
                 "rounds": self._rounds_json(),
                 "epochs_trained": self.epochs_trained,
@@ -403,11 +568,48 @@ class RoundOracle(WorkerRelease):
         self.max_epochs = state["max_epochs"]
         self.min_epochs = state["min_epochs"]
         self.factor = state["factor"]
-        # A resumed search keeps the budget it is given now, so it can be
-        # extended (as Keras Tuner's max_trials can).
+        # A resumed search keeps the budget and max_trials it is given now, so
+        # it can be extended (see `read_state`).
         self.executions_per_trial = state["executions_per_trial"]
+        self._declared_entries = state.get("declared_entries")
         self.space = state["space"]
         self.rounds = [Round(**r) for r in state["rounds"]]
         self.epochs_trained = dict(state["epochs_trained"])
         self._rng = np.random.default_rng()
         self._rng.bit_generator.state = state["rng"]
+
+    def read_state(self) -> dict[str, Any]:
+        """The saved state, if this oracle's settings are the saved search's.
+
+        Raises:
+            ValueError: A setting of ``_resume_settings``, or a declared entry
+                of the search space, differs from the saved search's, or
+                ``epoch_budget`` / ``max_trials`` is below what it already
+                spent. The message names each, with its saved and its given
+                value. Nothing is read into the oracle, nothing is written.
+        """
+        state = super().read_state()
+        given = self.get_state()
+        saved_declared = state.get("declared_entries")
+        changes = setting_changes(
+            state, given, self._resume_settings, self._unset_settings
+        )
+        changes += space_changes(
+            state["hyperparameters"]["space"],
+            given["hyperparameters"]["space"],
+            saved_declared if self._space_declared else None,
+        )
+        changes += bound_changes(
+            state,
+            epoch_budget=self.epoch_budget,
+            max_trials=self.max_trials,
+            epochs_spent=sum(state["epochs_trained"].values())
+            * state["executions_per_trial"],
+            trials_run=len(state["start_order"]),
+        )
+        if changes:
+            raise resume_error(project_dir(self), changes)
+        if saved_declared is None and self._space_declared:
+            # Saved by an older kt_ext: what is declared now was declared then.
+            state["declared_entries"] = self._entry_names()
+        return state

@@ -63,9 +63,9 @@ class WorkerRelease(JournaledOracle):
         counted twice.
         """
         self._hear_from(trial.trial_id)
+        if not self._accepts_end(trial.trial_id):
+            return
         if not self._is_running(trial.trial_id):
-            if trial.trial_id not in retry_queue(self):
-                return
             retry_queue(self).remove(trial.trial_id)
             self._interrupted.discard(trial.trial_id)
         super().end_trial(trial)
@@ -124,6 +124,10 @@ class WorkerRelease(JournaledOracle):
         for tuner_id, trial in self.ongoing_trials.items():
             if trial.trial_id == trial_id:
                 self._heard[tuner_id] = time.monotonic()
+
+    def _accepts_end(self, trial_id: str) -> bool:
+        """Whether a report that ``trial_id`` ended is taken (see end_trial)."""
+        return self._is_running(trial_id) or trial_id in retry_queue(self)
 
     def _is_running(self, trial_id: str) -> bool:
         return any(trial.trial_id == trial_id for trial in self.ongoing_trials.values())

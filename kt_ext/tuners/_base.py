@@ -8,11 +8,17 @@ oracle answers IDLE (other workers are finishing a round), it backs off instead
 of asking again at once, so a distributed chief is not flooded; in Keras
 Tuner's chief/worker mode the chief releases dead workers and exits when the
 search ends, and workers send heartbeats while they train (``_distributed``).
+
+A trial whose loss or objective becomes NaN or infinite stops training at that
+epoch and ends FAILED with the message ``diverged at epoch e``. A rerun with
+``overwrite=False`` first declares the hypermodel's entries, so that the
+oracle can refuse settings that differ from the saved search's.
 """
 
 from __future__ import annotations
 
 import gc
+import math
 import time
 from typing import Any
 
@@ -22,7 +28,9 @@ import numpy as np
 from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
+from kt_ext._checks import check_finite_data
 from kt_ext._heap import frozen_heap
+from kt_ext._names import diverged_message, is_diverged
 from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import (
     BestEpochWeights,
@@ -31,6 +39,7 @@ from kt_ext._seam_training import (
     forget_custom_gradients,
 )
 from kt_ext.hypermodels import TemplateHyperModel
+from kt_ext.oracles._persistence import check_state_file
 from kt_ext.tuners import _distributed
 from kt_ext.tuners._lean import LeanTrials
 
@@ -70,8 +79,15 @@ class FidelityTuner(TunerSeam):
     def __init__(
         self, oracle: keras_tuner.Oracle, hypermodel: Any = None, **kwargs: Any
     ) -> None:
+        # The oracle built here; on a worker, self.oracle becomes Keras Tuner's
+        # gRPC client, which does not expose the oracle's own settings.
+        self._local_oracle = oracle
+        # The oracle charges the epoch budget per model trained; it needs the
+        # number before a rerun reloads the saved search (compared there).
+        oracle.executions_per_trial = kwargs.get("executions_per_trial", 1)
+        self._check_epoch_budget()
+        self._diverged: dict[str, int] = {}
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-        # The oracle charges the epoch budget per model trained.
         oracle.executions_per_trial = self.executions_per_trial
         # On a worker, self.oracle is now Keras Tuner's gRPC client, which does
         # not expose this: read it from the oracle built here.
@@ -92,15 +108,24 @@ class FidelityTuner(TunerSeam):
         the search has ended.
 
         Raises:
-            ValueError: ``x`` or ``y`` is empty, or they differ in length (also
-                for ``validation_data``), before any training.
+            ValueError: Before any training: ``x`` or ``y`` is empty, they
+                differ in length (also for ``validation_data``), or one of
+                them holds NaN or infinity (the message names the array); or
+                ``epoch_budget`` cannot pay for one trial of the first round.
         """
         x = fit_args[0] if fit_args else fit_kwargs.get("x")
         y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
         check_fit_data(x, y, "x", "y")
+        check_finite_data("x", x)
+        check_finite_data("y", y)
         validation = fit_kwargs.get("validation_data")
-        if isinstance(validation, tuple | list) and len(validation) >= 2:
-            check_fit_data(*validation[:2], "validation_data[0]", "validation_data[1]")
+        if isinstance(validation, tuple | list):
+            if len(validation) >= 2:
+                check_fit_data(
+                    *validation[:2], "validation_data[0]", "validation_data[1]"
+                )
+            check_finite_data("validation_data", validation)
+        self._check_epoch_budget()
         if is_chief_process():
             # Keras Tuner's chief would wait forever for a dead worker.
             if "verbose" in fit_kwargs:
@@ -116,6 +141,66 @@ class FidelityTuner(TunerSeam):
             self._lean.models.clear()
             forget_custom_gradients(self._kept_gradients)
             self._kept_gradients = None
+
+    def _check_epoch_budget(self) -> None:
+        """Raises if the budget cannot pay for one trial of the first round."""
+        check = getattr(self._local_oracle, "check_epoch_budget", None)
+        if check is not None:
+            check()
+
+    def reload(self) -> None:
+        """Reloads a saved search, if this tuner's settings are the saved ones.
+
+        The hypermodel's entries are declared first, as a new search declares
+        them, so that the oracle compares them with the saved search's.
+
+        Raises:
+            ValueError: The tuner's state file (``tuner0.json``) is not valid
+                JSON (the message names it), or a setting differs from the
+                saved search's (see ``RoundOracle.read_state``). Nothing is
+                deleted or written.
+        """
+        check_state_file(self.tuner_state_path())
+        self.declare_space()
+        super().reload()
+
+    def get_best_hyperparameters(
+        self, num_trials: int = 1
+    ) -> list[keras_tuner.HyperParameters]:
+        """The hyperparameters of the best completed trials, best first.
+
+        Only trials that completed with a finite score count; the list may be
+        shorter than ``num_trials`` (Keras Tuner pads it with failed trials).
+
+        Raises:
+            RuntimeError: No trial has completed with a finite score; the
+                message says what became of the trials.
+        """
+        return [trial.hyperparameters for trial in self._best_trials(num_trials)]
+
+    def get_best_models(self, num_models: int = 1) -> list[Any]:
+        """The best completed trials' models, at their best epoch, best first.
+
+        Raises:
+            RuntimeError: No trial has completed with a finite score, as for
+                :meth:`get_best_hyperparameters`.
+        """
+        return [self.load_model(trial) for trial in self._best_trials(num_models)]
+
+    def _best_trials(self, count: int) -> list[keras_tuner.engine.trial.Trial]:
+        trials = [
+            trial
+            for trial in self.oracle.get_best_trials(count)
+            if trial.status == TrialStatus.COMPLETED
+            and trial.score is not None
+            and math.isfinite(trial.score)
+        ]
+        if not trials:
+            raise RuntimeError(
+                "No trial has completed with a finite score, so there is no "
+                f"best one: {no_best_reason(self.oracle)}"
+            )
+        return trials
 
     def trial_guard(self, trial: keras_tuner.engine.trial.Trial) -> Any:
         """A distributed worker tells the chief it is alive while it trains."""
@@ -216,6 +301,38 @@ class FidelityTuner(TunerSeam):
                 f"model produces: {sorted(logs)}. Pass one of these as `objective`, "
                 "or add the metric in compile() (and validation data for val_*)."
             )
+        if logs:
+            self._stop_if_diverged(trial, epoch, logs)
+
+    def _stop_if_diverged(
+        self, trial: keras_tuner.engine.trial.Trial, epoch: int, logs: dict[str, Any]
+    ) -> None:
+        """Ends the trial at once if its loss or objective is NaN or infinite.
+
+        The epoch is reported to the oracle (which then knows the trial
+        diverged, also in distributed mode), and the trial fails with the
+        message ``diverged at epoch e`` (``e`` counted from 1, as Keras prints).
+        """
+        objective = self.oracle.objective
+        has_objective = objective.has_value(logs)
+        values = [logs.get("loss")]
+        if has_objective:
+            values.append(objective.get_value(logs))
+        if all(value is None or math.isfinite(value) for value in values):
+            return
+        if has_objective:
+            metrics = {key: float(value) for key, value in logs.items()}
+            self.oracle.update_trial(trial.trial_id, metrics, step=epoch)
+        self._diverged[trial.trial_id] = epoch + 1
+        raise errors.FailedTrialError(diverged_message(epoch + 1))
+
+    def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
+        """Ends a diverged trial FAILED with ``diverged at epoch e``."""
+        epoch = self._diverged.pop(trial.trial_id, None)
+        if epoch is not None:
+            trial.status = TrialStatus.FAILED
+            trial.message = diverged_message(epoch)
+        super().on_trial_end(trial)
 
     def pre_create_trial(self) -> None:
         """Backs off while the oracle keeps answering IDLE.
@@ -261,3 +378,36 @@ def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
             f"`{x_name}` and `{y_name}` must have the same length, got "
             f"{lengths[x_name]} and {lengths[y_name]}."
         )
+
+
+def no_best_reason(oracle: Any) -> str:
+    """What became of an oracle's trials, when none completed with a score.
+
+    Example:
+        >>> no_best_reason(keras_tuner.Oracle("val_loss"))
+        'no trial has run yet (call search() first).'
+    """
+    if not hasattr(oracle, "trials"):
+        return "the trials are on the chief (this is a distributed worker)."
+    trials = list(oracle.trials.values())
+    if not trials:
+        return "no trial has run yet (call search() first)."
+    counts: dict[str, int] = {}
+    last_error = None
+    for trial in trials:
+        if trial.status == TrialStatus.FAILED and is_diverged(trial.message):
+            kind = "diverged (NaN or infinite loss or objective)"
+        elif trial.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
+            kind = "still running"
+        elif trial.status == TrialStatus.COMPLETED:
+            kind = "completed without a finite score"
+        else:
+            kind = "failed"
+            if trial.message:
+                last_error = trial.message.strip().splitlines()[-1]
+        counts[kind] = counts.get(kind, 0) + 1
+    summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    reason = f"of {len(trials)} trials, {summary}."
+    if last_error:
+        reason += f" The last failure: {last_error}"
+    return reason

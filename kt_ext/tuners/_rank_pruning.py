@@ -125,7 +125,15 @@ class RankPruning(FidelityTuner):
             min_peers=min_peers,
         )
         super().__init__(oracle, hypermodel, **kwargs)
-        self.prune_trials = prune_trials
+
+    @property
+    def prune_trials(self) -> bool:
+        """Whether losing trials stop early: the oracle's setting, saved with it.
+
+        One source of truth: a rerun cannot change it (the oracle refuses),
+        and the tuner never reports otherwise than the oracle expects.
+        """
+        return self._local_oracle.prune_trials
 
     def on_epoch_end(
         self,

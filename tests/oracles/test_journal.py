@@ -155,10 +155,10 @@ def test_retries_and_the_display_are_journaled_too(tmp_path, capsys):
     )
     oracle.verbose = 1  # the display keeps per-trial start times then
     oracle._set_project_dir(str(tmp_path), "retry")
-    for score in [0.5, float("nan"), 0.6, 0.7]:
+    for status in ["COMPLETED", "INVALID", "COMPLETED", "COMPLETED"]:
         trial = oracle.create_trial("t")
-        oracle.update_trial(trial.trial_id, {"val_accuracy": score}, step=0)
-        trial.status = "COMPLETED"  # NaN: INVALID, queued for a retry
+        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5}, step=0)
+        trial.status = status  # INVALID (a crash): queued for a retry
         oracle.end_trial(trial)
     assert oracle._run_times["0001"] >= 2  # retried
     read, live = _journal.read_state(oracle._get_oracle_fname()), oracle.get_state()

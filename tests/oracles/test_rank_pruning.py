@@ -273,6 +273,26 @@ def test_trial_pruning_stops_a_losing_trial_and_never_the_best(tmp_path):
     assert oracle.get_best_trials(1)[0].trial_id == best_id
 
 
+def test_a_stopped_trial_says_so_in_its_message_and_the_state(tmp_path):
+    oracle = _scripted_oracle(tmp_path, prune_quantile=0.25, min_peers=3)
+    for index, top in enumerate([0.5, 0.6, 0.7]):
+        _run_curve(oracle, f"t{index}", np.linspace(0.2, top, 9))
+    loser_id, trained = _run_curve(oracle, "loser", [0.3, 0.3, 0.1, 0.1, 0.1])
+    assert trained == 3  # ranked bottom at the third epoch
+    loser = oracle.get_trial(loser_id)
+    assert loser.status == TrialStatus.COMPLETED
+    assert loser.message == "stopped early at epoch 3"
+    assert all(
+        trial.message is None
+        for trial in oracle.trials.values()
+        if trial.trial_id != loser_id
+    )
+    reloaded = _scripted_oracle(tmp_path, prune_quantile=0.25, min_peers=3)
+    reloaded.reload()
+    assert reloaded.stopped_trials == {loser_id: 2}
+    assert reloaded.get_trial(loser_id).message == "stopped early at epoch 3"
+
+
 def test_trial_pruning_can_be_switched_off(tmp_path):
     oracle = _scripted_oracle(tmp_path, prune_trials=False, min_peers=1)
     for index in range(3):

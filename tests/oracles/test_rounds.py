@@ -395,3 +395,118 @@ def test_every_retry_waiting_is_checked_against_the_budget(tmp_path):
     assert third.status != "RUNNING"
     assert oracle.epochs_used <= 2
     assert {oracle.trials[t.trial_id].status for t in (first, second)} == {"FAILED"}
+
+
+def test_a_budget_below_one_first_round_trial_is_refused_at_construction():
+    # Before: nothing ran, silently.
+    with pytest.raises(ValueError, match=r"`epoch_budget` must be at least 3.*got 1"):
+        RoundOracle(objective="val_accuracy", min_epochs=3, epoch_budget=1)
+    RoundOracle(objective="val_accuracy", min_epochs=3, epoch_budget=3)
+
+
+def test_a_budget_below_one_trial_of_every_execution_is_refused():
+    oracle = RoundOracle(
+        objective="val_accuracy", max_epochs=9, min_epochs=3, epoch_budget=5
+    )
+    oracle.check_epoch_budget()
+    oracle.executions_per_trial = 2  # the tuner sets it
+    with pytest.raises(ValueError, match=r"`epoch_budget` must be at least 6.*got 5"):
+        oracle.check_epoch_budget()
+
+
+def test_diverged_trials_fail_with_their_epoch_and_do_not_stop_the_search():
+    # Half the learning-rate range diverges (NaN from the first epoch): far more
+    # than 3 failures in a row, which must not stop the search.
+    objective = get_objective("lr_only", seed=0, diverge_above=1e-3)
+    oracle = make_oracle(
+        RoundOracle, objective, max_epochs=3, max_consecutive_failed_trials=3, seed=0
+    )
+    result = run_oracle(oracle, objective)
+    diverged = [t for t in oracle.trials.values() if t.status == "FAILED"]
+    assert len(diverged) > 3
+    for trial in diverged:
+        assert trial.message == "diverged at epoch 1"
+        assert trial.hyperparameters.values["learning_rate"] > 1e-3
+    best = oracle.get_best_trials(len(oracle.trials))
+    assert best and all(t.status == "COMPLETED" for t in best)
+    assert result.best_score is not None
+
+
+def test_a_trial_that_becomes_nan_later_fails_at_that_epoch(tmp_path):
+    oracle = RoundOracle(
+        objective="val_accuracy", max_epochs=3, min_epochs=3, epoch_budget=20, seed=0
+    )
+    oracle._set_project_dir(str(tmp_path), "nan")
+    oracle.update_space(get_objective("lr_only").hyperparameters())
+    trial = oracle.create_trial("t")
+    for step, score in enumerate([0.5, 0.6, float("nan")]):
+        oracle.update_trial(trial.trial_id, {"val_accuracy": score}, step=step)
+    trial.status = "COMPLETED"  # a tuner that did not look
+    oracle.end_trial(trial)
+    ended = oracle.trials[trial.trial_id]
+    assert (ended.status, ended.message) == ("FAILED", "diverged at epoch 3")
+    assert oracle.get_best_trials(1) == []
+    # A NaN loss counts as well, with a finite objective.
+    second = oracle.create_trial("t")
+    oracle.update_trial(
+        second.trial_id, {"val_accuracy": 0.5, "loss": float("inf")}, step=0
+    )
+    second.status = "COMPLETED"
+    oracle.end_trial(second)
+    assert oracle.trials[second.trial_id].message == "diverged at epoch 1"
+
+
+def test_diverged_trials_are_left_out_of_the_consecutive_failures():
+    oracle = RoundOracle(objective="val_accuracy", max_consecutive_failed_trials=2)
+    outcomes = ["FAILED", "diverged", "diverged", "diverged", "FAILED"]
+    with pytest.raises(RuntimeError, match="Number of consecutive failures"):
+        for index, outcome in enumerate(outcomes):
+            trial = Trial(kt.HyperParameters(), trial_id=str(index), status="FAILED")
+            if outcome == "diverged":
+                trial.message = "diverged at epoch 2"
+            oracle.trials[trial.trial_id] = trial
+            oracle.end_order.append(trial.trial_id)
+            oracle._check_consecutive_failures()
+    assert len(oracle.end_order) == 5  # raised at the second real failure only
+
+
+def test_best_trials_are_completed_ones_only(tmp_path):
+    objective = get_objective("lr_only", seed=0, diverge_above=1e-9)
+    oracle = make_oracle(RoundOracle, objective, max_epochs=1, max_trials=3, seed=0)
+    run_oracle(oracle, objective, directory=tmp_path)
+    assert [t.status for t in oracle.trials.values()] == ["FAILED"] * 3
+    # Keras Tuner would pad the list with failed trials.
+    assert oracle.get_best_trials(2) == []
+
+
+def test_every_trial_records_its_wall_time(tmp_path, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr("kt_ext.oracles._rounds.time.monotonic", lambda: clock[0])
+    settings = {"max_epochs": 1, "epoch_budget": 20, "max_retries_per_trial": 1}
+    oracle = RoundOracle(objective="val_accuracy", seed=0, **settings)
+    oracle._set_project_dir(str(tmp_path), "timed")
+    oracle.update_space(get_objective("lr_only").hyperparameters())
+    for status, seconds in [("COMPLETED", 2.5), ("FAILED", 1.0), ("INVALID", 4.0)]:
+        trial = oracle.create_trial("t")
+        clock[0] += seconds
+        if status == "COMPLETED":
+            oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5}, step=0)
+        trial.status = status
+        oracle.end_trial(trial)
+    retried = oracle.create_trial("t")  # the INVALID one, again
+    clock[0] += 3.0
+    retried.status = "FAILED"
+    oracle.end_trial(retried)
+    walls = {
+        trial_id: trial.metrics.get_last_value("kt_ext/wall_time")
+        for trial_id, trial in oracle.trials.items()
+    }
+    # A retried trial's wall time adds up its runs.
+    assert sorted(walls.values()) == [1.0, 2.5, 7.0]
+    again = RoundOracle(objective="val_accuracy", seed=0, **settings)
+    again._set_project_dir(str(tmp_path), "timed")
+    again.reload()
+    assert {
+        trial_id: trial.metrics.get_last_value("kt_ext/wall_time")
+        for trial_id, trial in again.trials.items()
+    } == walls

@@ -57,6 +57,8 @@ def test_trials_train_their_epochs_and_continue_from_their_parent(tmp_path):
     ]
     assert recorded_fits == expected
     assert oracle.epochs_used <= 12
+    # Every trial's wall-clock seconds are in its metrics, for the analysis.
+    assert all(t.metrics.get_last_value("kt_ext/wall_time") > 0 for t in trials)
     child = next(t for t in trials if "tuner/trial_id" in t.hyperparameters.values)
     parent = oracle.trials[child.hyperparameters.values["tuner/trial_id"]]
     assert (
@@ -234,3 +236,127 @@ def test_a_failing_search_leaves_no_process_wide_state_behind(tmp_path):
         assert gc.get_freeze_count() > 0.9 * frozen
     finally:
         gc.unfreeze()
+
+
+def _rows(count: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(count, 4)).astype("float32")
+    return x, (x[:, 0] > 0).astype("float32")
+
+
+def test_nan_or_inf_in_the_data_fails_before_any_trial(tmp_path):
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, seed=0)
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    x, y = _rows()
+    holed = x.copy()
+    holed[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"`x` must not contain NaN or infinity"):
+        tuner.search(holed, y, validation_data=(x, y))
+    infinite = y.copy()
+    infinite[5] = np.inf
+    with pytest.raises(ValueError, match=r"`y` must not contain NaN"):
+        tuner.search(x, infinite, validation_data=(x, y))
+    with pytest.raises(ValueError, match=r"`validation_data\[1\]` must not contain"):
+        tuner.search(x, y, validation_data=(x, infinite))
+    assert not oracle.trials
+
+
+#: Epochs (0-based) that trials began, across the deep copies of callbacks.
+epochs_begun: list[int] = []
+
+
+class DivergeAt(keras.callbacks.Callback):
+    """Makes one epoch's ``key`` NaN in the logs, as a diverging model's are."""
+
+    def __init__(self, epoch: int, key: str) -> None:
+        super().__init__()
+        self.epoch, self.key = epoch, key
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epochs_begun.append(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            logs[self.key] = float("nan")
+
+
+@pytest.mark.parametrize("key", ["loss", "val_accuracy"])
+def test_a_diverged_trial_stops_fails_and_is_never_best(tmp_path, key):
+    oracle = RoundOracle(
+        objective="val_accuracy",
+        min_epochs=3,
+        max_epochs=3,
+        max_trials=2,
+        max_consecutive_failed_trials=1,  # diverged trials do not count
+        seed=0,
+    )
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    x, y = _rows()
+    epochs_begun.clear()
+    tuner.search(x, y, validation_data=(x, y), callbacks=[DivergeAt(1, key)], verbose=0)
+    trials = list(oracle.trials.values())
+    assert [(t.status, t.message) for t in trials] == [
+        ("FAILED", "diverged at epoch 2")
+    ] * 2
+    assert epochs_begun == [0, 1] * 2  # no epoch after the one that diverged
+    assert all(t.metrics.exists("kt_ext/wall_time") for t in trials)
+    with pytest.raises(RuntimeError, match=r"no best one: of 2 trials, 2 diverged"):
+        tuner.get_best_hyperparameters()
+    with pytest.raises(RuntimeError, match="No trial has completed"):
+        tuner.get_best_models()
+
+
+def test_best_of_a_search_that_has_not_run_is_a_clear_error(tmp_path):
+    oracle = RoundOracle(objective="val_accuracy", max_epochs=1, seed=0)
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    with pytest.raises(RuntimeError, match=r"no trial has run yet.*search\(\)"):
+        tuner.get_best_hyperparameters(num_trials=1)[0]
+
+
+def test_a_budget_that_cannot_pay_for_one_trial_is_refused_early(tmp_path):
+    import kt_ext
+
+    # Before: nothing ran, silently.
+    with pytest.raises(ValueError, match=r"`epoch_budget` must be at least 3.*got 1"):
+        kt_ext.CoarseToFine(
+            build,
+            objective="val_accuracy",
+            min_epochs=3,
+            max_epochs=9,
+            epoch_budget=1,
+            directory=tmp_path,
+        )
+    # Each trial trains a model per execution: known when the tuner is made.
+    pattern = r"at least 6 .*executions_per_trial=2\), got 5"
+    with pytest.raises(ValueError, match=pattern):
+        kt_ext.RankPruning(
+            build,
+            objective="val_accuracy",
+            min_epochs=3,
+            max_epochs=9,
+            epoch_budget=5,
+            executions_per_trial=2,
+            directory=tmp_path,
+        )
+    assert not (tmp_path / "untitled_project").exists()
+    # What changes the cost later is checked when search() starts.
+    oracle = RoundOracle(objective="val_accuracy", min_epochs=3, epoch_budget=6)
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+    oracle.epoch_budget = 2
+    x, y = _rows()
+    with pytest.raises(ValueError, match=r"`epoch_budget` must be at least 3"):
+        tuner.search(x, y, validation_data=(x, y))
+    assert not oracle.trials
+
+
+def test_a_corrupt_tuner_file_is_named_and_nothing_is_deleted(tmp_path):
+    def make():
+        oracle = RoundOracle(objective="val_accuracy", max_epochs=1, seed=0)
+        return FidelityTuner(oracle, build, directory=tmp_path, project_name="p")
+
+    make().save()
+    (tmp_path / "p" / "tuner0.json").write_text('{"cut')
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(ValueError, match=r"tuner0\.json.*corrupt.*nothing was deleted"):
+        make()
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

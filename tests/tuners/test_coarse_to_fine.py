@@ -39,6 +39,12 @@ def test_mlp_hypermodel_continues_trials_from_their_weights(
     assert all(t.hyperparameters.values["tuner/initial_epoch"] == 1 for t in continued)
     assert all(t.status == "COMPLETED" for t in trials)
     assert tuner.oracle.epochs_used <= 9
+    # A rerun with the same settings resumes; entries that the hypermodel
+    # creates mid-search (batch_size, in fit) are not compared.
+    again = small_coarse_to_fine("mlp", units=(4, 16), batch_size=20)
+    assert again.oracle.epochs_used == tuner.oracle.epochs_used
+    with pytest.raises(ValueError, match=r"`units`: saved .*16.*, given .*32"):
+        small_coarse_to_fine("mlp", units=(4, 32), batch_size=20)
 
 
 def test_hyperband_iterations_points_to_epoch_budget(model_builder):
@@ -91,3 +97,51 @@ def test_schedules_follow_the_searchs_max_epochs_in_continued_trials(
             # "step" drops every third of max_epochs (9), never of the trial's 3.
             want = step_decay(observation.step, 0.02, drop_every=3)
             assert observation.value[0] == pytest.approx(want, rel=1e-5)
+
+
+def _files(folder) -> dict:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_rerun_with_other_settings_is_refused_before_any_training(
+    binary_data, model_builder, tmp_path
+):
+    (x, y), (x_val, y_val) = binary_data
+
+    def make(builder=model_builder, **kwargs):
+        settings = {
+            "objective": "val_accuracy",
+            "max_epochs": 3,
+            "epoch_budget": 3,
+            "seed": 0,
+            **kwargs,
+        }
+        return kt_ext.CoarseToFine(
+            builder, directory=tmp_path, project_name="rerun", **settings
+        )
+
+    make().search(x, y, validation_data=(x_val, y_val), verbose=0)  # finished
+    before = _files(tmp_path)
+    # The reported bug: this switched to val_loss, kept max_epochs=3 from disk,
+    # took the default budget of max_epochs=27 and restarted the search.
+    with pytest.raises(ValueError) as raised:
+        make(objective="val_loss", max_epochs=27, epoch_budget=None)
+    message = str(raised.value)
+    assert "`objective`: saved 'val_accuracy' (max), given 'val_loss' (min)" in message
+    assert "`max_epochs`: saved 3, given 27" in message
+    assert "overwrite=True" in message and "project_name" in message
+    with pytest.raises(ValueError, match="`executions_per_trial`: saved 1, given 2"):
+        make(executions_per_trial=2)
+
+    def wider_builder(hp):
+        hp.Int("units", 32, 1024, step=32)
+        return model_builder(hp)
+
+    with pytest.raises(ValueError, match=r"`units`: saved .*512.*, given .*1024"):
+        make(wider_builder)
+    assert _files(tmp_path) == before  # nothing saved is lost
+    # A larger budget extends the search (the README says so).
+    spent = make().oracle.epochs_used
+    extended = make(epoch_budget=spent + 3)
+    extended.search(x, y, validation_data=(x_val, y_val), verbose=0)
+    assert spent < extended.oracle.epochs_used <= spent + 3

@@ -65,4 +65,34 @@ def test_a_losing_trial_is_stopped_and_ends_completed_with_fewer_epochs(
         steps = [obs.step for obs in trial.metrics.get_history("val_loss")]
         assert max(steps) == epoch < 2
         assert oracle.epochs_trained[trial_id] == epoch + 1
+        assert trial.message == f"stopped early at epoch {epoch + 1}"
     assert oracle.epochs_used < 4 * 3
+    assert all(
+        t.metrics.get_last_value("kt_ext/wall_time") > 0 for t in oracle.trials.values()
+    )
+
+
+def test_prune_trials_is_the_oracles_and_a_rerun_cannot_change_it(
+    model_builder, tmp_path
+):
+    def make(**kwargs):
+        return kt_ext.RankPruning(
+            model_builder,
+            objective="val_accuracy",
+            max_epochs=3,
+            directory=tmp_path,
+            project_name="p",
+            **kwargs,
+        )
+
+    tuner = make()
+    assert tuner.prune_trials and tuner.reports_each_epoch()
+    # One source of truth: the tuner reports as the oracle prunes.
+    tuner.oracle.prune_trials = False
+    assert not tuner.prune_trials and not tuner.reports_each_epoch()
+    tuner.save()
+    # A rerun that changes it would report otherwise than the saved search
+    # pruned: refused, before anything is reloaded.
+    with pytest.raises(ValueError, match="`prune_trials`: saved False, given True"):
+        make()
+    assert not make(prune_trials=False).prune_trials
