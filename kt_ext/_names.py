@@ -1,8 +1,9 @@
 """Names shared across kt_ext; imports nothing heavy (the CLI reads it first).
 
-Keras Tuner's bookkeeping entries, the tasks a hypermodel handles and the
-names of the built-in tuners live here once, so the command line can check its
-arguments before TensorFlow or Keras Tuner is imported.
+Keras Tuner's bookkeeping entries, the tasks a hypermodel handles, the names of
+the built-in tuners and of the bundled data sets live here once, so the command
+line can check its arguments before TensorFlow, Keras Tuner or scikit-learn is
+imported.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ TASKS = ("binary", "multiclass", "regression")
 
 #: Built-in tuners of ``kt_ext.compare``'s registry, the reference first.
 BUILTIN_TUNERS = ("hyperband", "random", "bayesian", "coarse_to_fine", "rank_pruning")
+
+#: ``kt_ext.datasets.NAMES`` (tests/test_cli.py keeps the two the same).
+DATASET_NAMES = (
+    "breast_cancer",
+    "diabetes",
+    "digits",
+    "digits_images",
+    "fashion_mnist",
+    "iris",
+    "telco_churn",
+    "wine",
+)
 
 
 def is_bookkeeping(name: str) -> bool:
