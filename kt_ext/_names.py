@@ -1,10 +1,11 @@
 """Names shared across kt_ext; imports nothing heavy (the CLI reads it first).
 
-Keras Tuner's bookkeeping entries, the tasks a hypermodel handles, the
-names of the built-in tuners, the metric a trial's wall time is recorded in
-and the messages of trials that diverged or stopped early live here once, so
-the command line can check its arguments before TensorFlow or Keras Tuner is
-imported, and the analysis reads what the oracles write.
+Keras Tuner's bookkeeping entries, the tasks a hypermodel handles, the names
+of the built-in tuners and of the bundled data sets, the metric a trial's wall
+time is recorded in and the messages of trials that diverged or stopped early
+live here once, so the command line can check its arguments before
+TensorFlow, Keras Tuner or scikit-learn is imported, and the analysis reads
+what the oracles write.
 """
 
 from __future__ import annotations
@@ -17,6 +18,18 @@ TASKS = ("binary", "multiclass", "regression")
 
 #: Built-in tuners of ``kt_ext.compare``'s registry, the reference first.
 BUILTIN_TUNERS = ("hyperband", "random", "bayesian", "coarse_to_fine", "rank_pruning")
+
+#: ``kt_ext.datasets.NAMES`` (tests/test_cli.py keeps the two the same).
+DATASET_NAMES = (
+    "breast_cancer",
+    "diabetes",
+    "digits",
+    "digits_images",
+    "fashion_mnist",
+    "iris",
+    "telco_churn",
+    "wine",
+)
 
 
 def is_bookkeeping(name: str) -> bool:

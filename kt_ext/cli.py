@@ -1,36 +1,49 @@
 """The ``kt-ext`` command line.
 
-``kt-ext compare`` compares tuners against Hyperband at an equal epoch budget
-over several seeds and writes results.csv, summary.md, anytime.png and
-report.html (needs the ``analysis`` extra). ``kt-ext search`` runs one tuner
-with a kt_ext hypermodel template on a bundled data set, one line of progress
-per trial, then prints the best hyperparameters, the best validation score and
-the test score of the final model (the best configuration retrained on train +
-validation). ``kt-ext report DIR --out FILE.html`` writes a self-contained HTML
-report of a tuner directory (needs the ``analysis`` extra).
+``kt-ext search`` runs one tuner with a kt_ext hypermodel template on a bundled
+data set or on your own CSV file, one line of progress per trial, then prints
+the best hyperparameters, the best validation score and the test score of the
+final model (the best configuration retrained on train + validation). Its
+trials are kept in ``--directory`` (default ``kt_ext_search`` in the current
+folder), and the same command run again resumes them; ``--overwrite`` starts
+over. ``kt-ext compare`` compares tuners against Hyperband at an equal epoch
+budget over several seeds, prints a summary with each tuner's best
+hyperparameters, and writes results.csv, summary.md, anytime.png and
+report.html (needs the ``analysis`` extra). ``kt-ext report DIR --out
+FILE.html`` writes a self-contained HTML report of a tuner directory (needs the
+``analysis`` extra).
+
+Arguments, files and tuner names are checked before TensorFlow, Keras Tuner or
+scikit-learn is imported, so a mistake fails at once. TensorFlow's native log
+lines (absl, CUDA) are kept off the terminal unless ``--verbose``.
 
 Example:
-    $ kt-ext compare --dataset breast_cancer --tuners hyperband,random --seeds 2
     $ kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
-    $ kt-ext report runs/bc --out bc_report.html
+    $ kt-ext search --csv churn.csv --target Churn --drop customerID
+    $ kt-ext compare --dataset breast_cancer --tuners hyperband,random --seeds 2
+    $ kt-ext report kt_ext_search/breast_cancer_hyperband --out bc_report.html
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
-import os
+import gzip
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kt_ext import datasets
-from kt_ext._names import BUILTIN_TUNERS, is_bookkeeping
+from kt_ext._names import BUILTIN_TUNERS, DATASET_NAMES
+from kt_ext._quiet import quiet_terminal
 
-# Registered in kt_ext.compare; named in kt_ext._names so `--help` needs no Keras.
+# Registered in kt_ext.compare; named in kt_ext._names so that the checks and
+# `--help` need no Keras.
 TUNER_NAMES = ", ".join(BUILTIN_TUNERS)
+
+#: Where ``kt-ext search`` keeps its trials unless ``--directory`` says.
+DEFAULT_SEARCH_DIRECTORY = "kt_ext_search"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,25 +58,67 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command not in commands:
         parser.print_help()
         return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        return commands[args.command](args)
-    except (ImportError, OSError, ValueError) as error:
-        print(f"kt-ext {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        _check(args)
+    except ValueError as error:
+        return _fail(args.command, error)
+    with quiet_terminal(verbose=args.verbose):
+        try:
+            return commands[args.command](args)
+        except (ImportError, OSError, ValueError) as error:
+            return _fail(args.command, error)
+
+
+def _fail(command: str, error: Exception) -> int:
+    print(f"kt-ext {command}: error: {error}", file=sys.stderr)
+    return 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kt-ext", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's log lines (absl, CUDA), hidden by default",
+    )
+
+    search = commands.add_parser(
+        "search",
+        parents=[common],
+        help="tune a kt_ext hypermodel on a bundled data set or a CSV file",
+    )
+    _add_data(search)
+    search.add_argument("--tuner", default="hyperband", help=f"one of: {TUNER_NAMES}")
+    _add_epochs(search)
+    search.add_argument(
+        "--max-trials",
+        type=_positive_int,
+        default=10,
+        help="trials of max-epochs for random and bayesian (default 10)",
+    )
+    search.add_argument("--seed", type=int, default=1)
+    search.add_argument(
+        "--directory",
+        default=DEFAULT_SEARCH_DIRECTORY,
+        metavar="DIR",
+        help="folder that keeps the trials, one project per data set and tuner; "
+        "the same command run again resumes them "
+        f"(default: {DEFAULT_SEARCH_DIRECTORY} in the current folder)",
+    )
+    search.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start the search over instead of resuming it",
+    )
 
     compare = commands.add_parser(
-        "compare", help="compare tuners against Hyperband at an equal epoch budget"
+        "compare",
+        parents=[common],
+        help="compare tuners against Hyperband at an equal epoch budget",
     )
-    data = compare.add_mutually_exclusive_group()
-    data.add_argument("--dataset", choices=datasets.NAMES, default="breast_cancer")
-    data.add_argument("--csv", metavar="FILE", help="a CSV file (with --target)")
-    compare.add_argument("--target", metavar="COLUMN", help="the CSV's target column")
+    _add_data(compare)
     compare.add_argument(
         "--tuners",
         default="hyperband,coarse_to_fine,rank_pruning",
@@ -76,30 +131,19 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="default: val_accuracy for classification, val_loss for regression",
     )
-    compare.add_argument("--out", default="kt_ext_compare", metavar="DIR")
+    compare.add_argument(
+        "--out",
+        default="kt_ext_compare",
+        metavar="DIR",
+        help="folder for the results, created inside an existing folder "
+        "(default: kt_ext_compare)",
+    )
     compare.add_argument("--no-progress", action="store_true")
 
-    search = commands.add_parser(
-        "search", help="tune a kt_ext hypermodel on a bundled data set"
-    )
-    search.add_argument("--dataset", choices=datasets.NAMES, default="breast_cancer")
-    search.add_argument("--tuner", default="hyperband", help=f"one of: {TUNER_NAMES}")
-    _add_epochs(search)
-    search.add_argument(
-        "--max-trials",
-        type=_positive_int,
-        default=10,
-        help="trials of max-epochs for random and bayesian (default 10)",
-    )
-    search.add_argument("--seed", type=int, default=1)
-    search.add_argument(
-        "--directory",
-        default=None,
-        help="where Keras Tuner keeps its trials (default: a temporary folder)",
-    )
-
     report = commands.add_parser(
-        "report", help="write a self-contained HTML report of a tuner directory"
+        "report",
+        parents=[common],
+        help="write a self-contained HTML report of a tuner directory",
     )
     report.add_argument(
         "directory",
@@ -107,9 +151,30 @@ def _parser() -> argparse.ArgumentParser:
         help="a Keras Tuner project folder (directory/project_name, with oracle.json)",
     )
     report.add_argument(
-        "--out", required=True, metavar="FILE.html", help="the HTML file to write"
+        "--out",
+        required=True,
+        metavar="FILE.html",
+        help="the HTML file to write, in an existing folder",
     )
     return parser
+
+
+def _add_data(command: argparse.ArgumentParser) -> None:
+    data = command.add_mutually_exclusive_group()
+    data.add_argument("--dataset", choices=DATASET_NAMES, default="breast_cancer")
+    data.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="your own data: a CSV file with a header row (needs --target); "
+        "blank cells are missing values, imputed",
+    )
+    command.add_argument("--target", metavar="COLUMN", help="the CSV's target column")
+    command.add_argument(
+        "--drop",
+        metavar="COLUMNS",
+        default="",
+        help="comma-separated CSV columns to leave out, e.g. an identifier",
+    )
 
 
 def _add_epochs(command: argparse.ArgumentParser) -> None:
@@ -128,14 +193,166 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# -- checks: nothing here imports TensorFlow, Keras Tuner or scikit-learn -----
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Raises ``ValueError`` naming the option for anything wrong in ``args``."""
+    if args.command == "report":
+        _check_report_source(args.directory)
+        _check_new_path("--out", args.out, folder=False)
+        return
+    _check_data(args)
+    if args.command == "search":
+        _check_tuners("--tuner", [args.tuner])
+        _check_new_path("--directory", args.directory, folder=True)
+    else:
+        _check_tuners("--tuners", _names(args.tuners))
+        _check_new_path("--out", args.out, folder=True)
+
+
+def _check_data(args: argparse.Namespace) -> None:
+    if not args.csv:
+        for option in ("target", "drop"):
+            if getattr(args, option):
+                raise ValueError(f"`--{option}` needs `--csv`.")
+        if args.dataset == "fashion_mnist":
+            from kt_ext._data_fashion_mnist import _find_fashion_mnist
+
+            try:
+                _find_fashion_mnist(None)
+            except FileNotFoundError as error:
+                raise ValueError(str(error)) from error
+        return
+    path = Path(args.csv)
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "no such file"
+        raise ValueError(f"`--csv` must be a CSV file, got {args.csv!r} ({what}).")
+    if not args.target:
+        raise ValueError("`--csv` needs `--target`, the column to predict.")
+    columns = _csv_header(path)
+    if columns is None:
+        return  # compressed in a way only pandas reads: it checks the columns
+    if args.target not in columns:
+        raise ValueError(
+            f"`--target` must name a column of {args.csv}, got {args.target!r}; "
+            f"columns: {columns}."
+        )
+    for column in _names(args.drop):
+        if column not in columns or column == args.target:
+            raise ValueError(
+                f"`--drop` must name columns of {args.csv} other than the target, "
+                f"got {column!r}; columns: {columns}."
+            )
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The columns of a CSV file's header row (None for .zip, .bz2, .xz ...)."""
+    if path.suffix in (".zip", ".bz2", ".xz", ".zst", ".tar"):
+        return None
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(
+            f"`--csv` must be a readable CSV file, got {str(path)!r}: {error}"
+        ) from error
+    if not header:
+        raise ValueError(f"`--csv` must have a header row, got {str(path)!r} (empty).")
+    return [column.strip() for column in header]
+
+
+def _check_tuners(option: str, names: list[str]) -> None:
+    if not names:
+        raise ValueError(f"`{option}` must name a tuner, from: {TUNER_NAMES}.")
+    for name in names:
+        if name not in BUILTIN_TUNERS:
+            raise ValueError(
+                f"`{option}` has unknown tuner {name!r}; available: {TUNER_NAMES}."
+            )
+    if len(set(names)) != len(names):
+        raise ValueError(f"`{option}` must not repeat a tuner, got {','.join(names)}.")
+
+
+def _check_new_path(option: str, value: str, *, folder: bool) -> None:
+    """A path the command writes: inside an existing folder, of the right kind."""
+    path = Path(value)
+    if path.exists() and path.is_dir() != folder:
+        kind = "a folder" if folder else "a file"
+        raise ValueError(f"`{option}` must be {kind}, got {value!r}.")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise ValueError(
+            f"`{option}` must be inside an existing folder, got {value!r}: "
+            f"{str(parent)!r} does not exist."
+        )
+
+
+def _check_report_source(directory: str) -> None:
+    path = Path(directory)
+    if not (path / "oracle.json").is_file():
+        what = "has no oracle.json" if path.is_dir() else "does not exist"
+        raise ValueError(
+            "`DIR` must be a Keras Tuner project folder (directory/project_name, "
+            f"with oracle.json), got {directory!r}, which {what}."
+        )
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def _data(args: argparse.Namespace, seed: int) -> Any:
+    from kt_ext import datasets
+
+    if args.csv:
+        return _csv_dataset(args.csv, args.target, _names(args.drop), seed)
+    return datasets.load(args.dataset, seed=seed)
+
+
+def _csv_dataset(path: str, target: str, drop: list[str], seed: int) -> Any:
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise ImportError(
+            "`--csv` needs pandas, part of the `analysis` extra: "
+            "pip install 'kt_ext[analysis]'"
+        ) from error
+    from kt_ext import datasets
+
+    # Blank cells (also a lone space, as in Telco churn's TotalCharges) are
+    # missing values, which datasets.split imputes.
+    table = pd.read_csv(path, skipinitialspace=True)
+    table.columns = [str(column).strip() for column in table.columns]
+    if target not in table.columns:
+        raise ValueError(
+            f"`--target` must name a column of {path}, got {target!r}; "
+            f"columns: {list(table.columns)}."
+        )
+    features = table.drop(columns=[target, *drop])
+    for column in features.columns:
+        values = features[column]
+        if not pd.api.types.is_numeric_dtype(values) and values.nunique() == len(
+            values
+        ):
+            print(
+                f"Note: column {column!r} has a different value in every row; if "
+                f"it is an identifier, leave it out with --drop {column}.",
+                flush=True,
+            )
+    split = datasets.split(features, table[target], seed=seed)
+    name = Path(path.removesuffix(".gz")).stem
+    return dataclasses.replace(split, name=name)
+
+
 def _compare(args: argparse.Namespace) -> int:
+    data = _data(args, seed=0)
     from kt_ext.compare import compare
 
-    data: Any = args.dataset
-    if args.csv:
-        data = _csv_dataset(args.csv, args.target)
-    elif args.target:
-        raise ValueError("`--target` needs `--csv`.")
     result = compare(
         data,
         tuners=args.tuners,
@@ -150,25 +367,8 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _csv_dataset(path: str, target: str | None) -> datasets.Dataset:
-    try:
-        import pandas as pd
-    except ImportError as error:
-        raise ImportError(
-            "`--csv` needs pandas, part of the `analysis` extra: "
-            "pip install 'kt_ext[analysis]'"
-        ) from error
-    table = pd.read_csv(path)
-    if target not in table.columns:
-        raise ValueError(
-            f"`--target` must name a column of {path}, got {target!r}; "
-            f"columns: {list(table.columns)}."
-        )
-    split = datasets.split(table.drop(columns=[target]), table[target], seed=0)
-    return dataclasses.replace(split, name=Path(path).stem)
-
-
 def _search(args: argparse.Namespace) -> int:
+    data = _data(args, seed=args.seed)
     from kt_ext.compare import (
         SearchSpec,
         TrialCost,
@@ -178,11 +378,12 @@ def _search(args: argparse.Namespace) -> int:
         template_for,
     )
 
-    data = datasets.load(args.dataset, seed=args.seed)
     hypermodel = template_for(*data.train)
     objective = "val_loss" if data.task == "regression" else "val_accuracy"
     direction = objective_direction(objective)
     stock_trials = args.tuner in ("random", "bayesian")
+    project = Path(args.directory) / f"{data.name}_{args.tuner}"
+    resuming = not args.overwrite and (project / "oracle.json").is_file()
     fits: list[TrialCost] = []
 
     def report_fit(record: TrialCost) -> None:
@@ -190,39 +391,46 @@ def _search(args: argparse.Namespace) -> int:
         _, _, best = anytime_curve(fits, direction)[-1]
         score = "failed" if record.score is None else f"{record.score:.4f}"
         print(
-            f"  trial {len(fits):>4}  {score}  best {best:.4f}  "
+            f"  trial {record.trial_id}  {score}  best {best:.4f}  "
             f"epochs so far {record.cumulative_epochs:>4}  {record.elapsed_s:6.1f} s",
             flush=True,
         )
 
     print(
-        f"Tuning {type(hypermodel).__name__} on {args.dataset} "
+        f"Tuning {type(hypermodel).__name__} on {data.name} "
         f"({len(data.train[0])} train / {len(data.validation[0])} validation rows) "
-        f"with {args.tuner}, objective {objective}.",
+        f"with {args.tuner}, objective {objective}.\n"
+        f"Trials are kept in {project.absolute()}"
+        + (
+            " (resuming them; --overwrite starts over)."
+            if resuming
+            else "; the same command run again resumes them."
+        ),
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="kt_ext_") as scratch:
-        spec = SearchSpec(
-            hypermodel=hypermodel,
-            objective=objective,
-            max_epochs=args.max_epochs,
-            factor=3,
-            seed=args.seed,
-            directory=args.directory or scratch,
-            project_name=f"{args.dataset}_{args.tuner}",
-            epoch_budget=args.max_trials * args.max_epochs if stock_trials else None,
-        )
-        row, _, tuner = run_search(args.tuner, spec, data, on_fit=report_fit)
-    best_trial = tuner.oracle.get_best_trials(1)[0]
+    spec = SearchSpec(
+        hypermodel=hypermodel,
+        objective=objective,
+        max_epochs=args.max_epochs,
+        factor=3,
+        seed=args.seed,
+        directory=args.directory,
+        project_name=project.name,
+        epoch_budget=args.max_trials * args.max_epochs if stock_trials else None,
+        overwrite=args.overwrite,
+    )
+    row, _, _ = run_search(args.tuner, spec, data, on_fit=report_fit)
+    if row["note"]:
+        print(f"kt-ext search: {row['note']}.", file=sys.stderr)
+        return 1
     print("\nBest hyperparameters:")
-    for name, value in best_trial.hyperparameters.values.items():
-        if not is_bookkeeping(name):
-            print(f"  {name:<20} {value}")
-    print(f"Best {objective}: {row['best_val']:.4f} (trial {best_trial.trial_id})")
-    epochs = best_trial.hyperparameters.values.get("tuner/epochs", args.max_epochs)
+    for name, value in row["best_hyperparameters"].items():
+        print(f"  {name:<20} {value}")
+    print(f"Best {objective}: {row['best_val']:.4f} (trial {row['best_trial']})")
     print(
         f"Test {objective.removeprefix('val_')} of the final model (retrained on "
-        f"train + validation for {epochs} epochs): {row['test_score']:.4f}"
+        f"train + validation for {row['retrain_epochs']} epochs): "
+        f"{row['test_score']:.4f}"
     )
     return 0
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import os
 import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
+from kt_ext import datasets
+from kt_ext._names import DATASET_NAMES
+from kt_ext._quiet import is_native_log_line
 from kt_ext.cli import main
 
 
@@ -27,9 +37,10 @@ def test_search_prints_progress_best_values_and_test_score(capsys, tmp_path):
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert len(re.findall(r"^\s+trial\s+\d+", out, flags=re.MULTILINE)) == 2
+    # Trials are named by their id, here as everywhere.
+    assert re.findall(r"^  trial (\d+)  ", out, flags=re.MULTILINE) == ["0", "1"]
     assert "Best hyperparameters:" in out
-    assert re.search(r"Best val_accuracy: \d\.\d{4}", out)
+    assert re.search(r"Best val_accuracy: \d\.\d{4} \(trial [01]\)", out)
     assert re.search(r"Test accuracy of the final model .*: \d\.\d{4}", out)
     assert "tuner/" not in out
 
@@ -70,6 +81,12 @@ def test_compare_on_a_csv_file(capsys, tmp_path):
     assert code == 0
     assert "# Comparison on flowers" in printed
     assert (out / "results.csv").read_text().count("flowers") == 2
+    # Each tuner's best hyperparameters, by trial id.
+    best = printed.split("## Best hyperparameters")[1]
+    assert "hyperband s1" in best and "random s1" in best
+    assert re.search(r"^\| trial +\| \d{4} +\| \d+ ", best, flags=re.M)
+    assert re.search(r"^\| learning_rate +\| \d", best, flags=re.M)
+    assert "tuner/" not in best
 
 
 def test_compare_names_a_missing_target_column(capsys, tmp_path):
@@ -91,4 +108,155 @@ def test_unwritable_output_folder_fails_before_training(capsys, tmp_path):
     blocker.write_text("not a folder")
     code = main(["compare", "--dataset", "iris", "--out", str(blocker / "out")])
     assert code == 2
-    assert "kt-ext compare: error:" in capsys.readouterr().err
+    assert "kt-ext compare: error: `--out` must be inside" in capsys.readouterr().err
+
+
+def test_the_cli_knows_every_bundled_data_set_by_name():
+    assert DATASET_NAMES == datasets.NAMES
+
+
+# -- checks before heavy imports, quiet terminal, search --csv and resume -----
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("tensorflow", "keras", "keras_tuner", "sklearn")
+
+
+def run_python(code_or_args, tmp_path, *, timeout=600):
+    """Runs this checkout's Python in ``tmp_path``, this kt_ext first on the path."""
+    paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    # Decoded by hand: text mode would turn a progress bar's "\r" into "\n".
+    result.stdout, result.stderr = result.stdout.decode(), result.stderr.decode()
+    return result
+
+
+def test_mistakes_fail_before_tensorflow_keras_tuner_or_sklearn_load(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n")
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "oracle.json").write_text("{}")
+    rejected = [
+        (["compare", "--csv", "missing.csv", "--target", "label"], "`--csv`"),
+        (["search", "--csv", "t.csv"], "`--target`"),
+        (["search", "--csv", "t.csv", "--target", "label"], "'label'"),
+        (["search", "--csv", "t.csv", "--target", "b", "--drop", "z"], "`--drop`"),
+        (["search", "--target", "b"], "`--target` needs `--csv`"),
+        (["search", "--tuner", "foo"], "unknown tuner 'foo'"),
+        (["compare", "--tuners", "random,foo"], "unknown tuner 'foo'"),
+        (["compare", "--tuners", "random,random"], "`--tuners`"),
+        (["compare", "--out", "nowhere/out"], "`--out`"),
+        (["compare", "--out", "t.csv"], "`--out`"),
+        (["search", "--directory", "nowhere/runs"], "`--directory`"),
+        (["report", "project", "--out", "nowhere/r.html"], "`--out`"),
+        (["report", "missing", "--out", "r.html"], "oracle.json"),
+    ]
+    code = (
+        "import sys\n"
+        "from kt_ext.cli import main\n"
+        f"for argv in {[argv for argv, _ in rejected]!r}:\n"
+        "    assert main(argv) == 2, argv\n"
+        f"    print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]"] * len(rejected)
+    errors = result.stderr.splitlines()
+    assert len(errors) == len(rejected)
+    for (argv, expected), error in zip(rejected, errors, strict=True):
+        assert error.startswith(f"kt-ext {argv[0]}: error: ") and expected in error
+    assert not (tmp_path / "nowhere").exists()
+
+
+NOISE = (
+    b"WARNING: All log messages before absl::InitializeLog() is called are "
+    b"written to STDERR\n"
+    b"I0000 00:00:1796105053.227191    2002 cudart_stub.cc:31] Could not find "
+    b"cuda drivers on your machine, GPU will not be used.\n"
+)
+
+
+def test_native_log_lines_are_dropped_and_everything_else_kept(tmp_path):
+    code = f"""
+import os, sys, time
+from kt_ext._quiet import native_stderr_filtered
+with native_stderr_filtered():
+    os.write(2, {NOISE!r})
+    print("progress 1/2", end="\\r", file=sys.stderr, flush=True)
+    os.write(2, b"E0000 00:00:17961")  # a native line in two writes
+    time.sleep(0.2)
+    os.write(2, b"05.2   2223 cuda_platform.cc:52] failed call to cuInit\\n")
+    print("I think the data is fine", file=sys.stderr)
+    raise RuntimeError("the user's own error")
+"""
+    result = run_python(code, tmp_path)
+    assert result.returncode == 1
+    assert "cuda" not in result.stderr and "absl" not in result.stderr
+    assert "progress 1/2\rI think the data is fine\n" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.rstrip().endswith("RuntimeError: the user's own error")
+
+
+def test_tensorflow_lines_show_only_with_verbose(tmp_path):
+    argv = ["-m", "kt_ext.cli", "compare", "--dataset", "iris"]
+    argv += ["--objective", "val_mystery", "--out", "out", "--no-progress"]
+    quiet = run_python(argv, tmp_path)
+    verbose = run_python([*argv, "--verbose"], tmp_path)
+    assert quiet.returncode == verbose.returncode == 2
+    error = "kt-ext compare: error: `objective` must be a metric"
+    # TensorFlow is loaded by then; the user's error still gets through.
+    assert quiet.stderr.startswith(error) and quiet.stderr.count("\n") == 1
+    assert error in verbose.stderr
+    if not Path("/dev/nvidiactl").exists():  # CPU only: TensorFlow says so
+        assert "cuda" in verbose.stderr.lower()
+        assert any(
+            is_native_log_line(line.encode()) for line in verbose.stderr.splitlines()
+        )
+
+
+def telco_sample(path):
+    """Telco churn's 11 rows with a blank TotalCharges, and 289 others."""
+    source = resources.files("kt_ext") / "_data" / "telco_churn.csv.gz"
+    with source.open("rb") as raw, gzip.open(raw, "rt", newline="") as text:
+        header, *rows = list(csv.reader(text))
+    blank = [row for row in rows if row[header.index("TotalCharges")] == " "]
+    assert len(blank) == 11
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([header, *blank, *rows[:289]])
+
+
+def test_search_on_a_csv_file_is_quiet_keeps_its_trials_and_resumes(
+    tmp_path, capsys, monkeypatch
+):
+    telco_sample(tmp_path / "churn.csv")
+    argv = ["search", "--csv", "churn.csv", "--target", "Churn", "--drop"]
+    argv += ["customerID", "--tuner", "random", "--max-trials", "1"]
+    argv += ["--max-epochs", "1"]
+    first = run_python(["-m", "kt_ext.cli", *argv], tmp_path)
+    assert first.returncode == 0, first.stderr
+    # No TensorFlow, absl or CUDA line, from the import to the last fit.
+    assert first.stderr == ""
+    project = tmp_path.resolve() / "kt_ext_search" / "churn_random"
+    assert f"Trials are kept in {project}; " in first.stdout
+    assert re.search(r"^  trial 0  0\.\d{4}  best", first.stdout, flags=re.M)
+    assert "Best val_accuracy" in first.stdout and "(trial 0)" in first.stdout
+    assert (project / "oracle.json").is_file()
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 0
+    again = capsys.readouterr().out
+    assert "(resuming them; --overwrite starts over)" in again
+    assert not re.search(r"^  trial ", again, flags=re.M)  # nothing left to run
+    assert "(trial 0)" in again
+    assert main([*argv, "--overwrite"]) == 0
+    fresh = capsys.readouterr().out
+    assert "the same command run again resumes them" in fresh
+    assert re.search(r"^  trial 0  ", fresh, flags=re.M)

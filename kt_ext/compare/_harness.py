@@ -3,7 +3,9 @@
 For each seed, Hyperband runs first and its epochs fix the budget; every other
 tuner trains at most that many epochs. Tuning reads the validation split only;
 each tuner's best configuration is then retrained once on train + validation
-for its best trial's epochs and scored on the test split.
+for its configuration's epochs and scored on the test split. A search in which
+no trial completed gets a row with NaN scores and a ``note``, and is not
+retrained.
 """
 
 from __future__ import annotations
@@ -21,14 +23,22 @@ import keras_tuner as kt
 import numpy as np
 
 from kt_ext import datasets
-from kt_ext._checks import check_distinct, check_int
+from kt_ext._checks import check_distinct, check_finite_data, check_int
 from kt_ext._heap import frozen_heap
+from kt_ext._names import is_bookkeeping
 from kt_ext._quiet import quiet_search
 from kt_ext._seam_oracle import create_objective
 from kt_ext.compare._outputs import write_outputs
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory
 from kt_ext.compare._result import Comparison
+from kt_ext.compare._retrain import (
+    best_trial,
+    configuration_epochs,
+    no_best_note,
+    reports_every_epoch,
+    retrain_and_score,
+)
 from kt_ext.compare._stats import budget_to_match
 from kt_ext.oracles import hyperband_epoch_budget
 
@@ -49,7 +59,9 @@ def compare(
 
     Args:
         data: A bundled data set's name, a :class:`kt_ext.datasets.Dataset`, or
-            ``(x, y)`` arrays (split with :func:`kt_ext.datasets.split`).
+            ``(x, y)`` (split with :func:`kt_ext.datasets.split`, which imputes
+            a DataFrame's missing cells). NaN or infinity in an array is a
+            ``ValueError`` naming the array.
         tuners: Registered tuner names (:func:`available_tuners`); Hyperband,
             the reference, always runs first and is added if missing.
         seeds: Runs each tuner with seeds ``1..seeds``.
@@ -60,11 +72,15 @@ def compare(
         hypermodel: Default: ``MLPHyperModel`` (``CNNHyperModel`` for images)
             sized with ``for_data``.
         out: Folder for ``results.csv``, ``summary.md``, ``anytime.png`` and
-            ``report.html``; ``None`` writes nothing.
-        progress: Show one progress bar over the whole comparison.
+            ``report.html``, created if needed inside an existing folder;
+            ``None`` writes nothing.
+        progress: Show one progress bar over the whole comparison, in epochs.
 
     Returns:
-        The rows and cost logs of every run.
+        The rows and cost logs of every run. A row also holds the best trial's
+        id (``best_trial``), its hyperparameters (``best_hyperparameters``)
+        and the epochs of its retrain (``retrain_epochs``); a tuner and seed
+        with no completed trial has NaN scores and says so in ``note``.
 
     Example:
         >>> result = compare("breast_cancer", tuners=["hyperband", "random"],
@@ -76,17 +92,22 @@ def compare(
     check_int("seeds", seeds, 1)
     check_int("max_epochs", max_epochs, 1)
     check_int("factor", factor, 2)
+    _check_out(out)
     dataset = _as_dataset(data)
     if hypermodel is None:
         hypermodel = template_for(*dataset.train)
     if objective is None:
         objective = "val_loss" if dataset.task == "regression" else "val_accuracy"
     direction = objective_direction(objective)
-    total = hyperband_epoch_budget(max_epochs, factor) * len(names) * seeds
+    # Until Hyperband has run, every run is planned at what Hyperband trains.
+    planned = hyperband_epoch_budget(max_epochs, factor)
 
     rows: list[dict[str, Any]] = []
     logs: dict[tuple[str, int], list[TrialCost]] = {}
-    with _progress_bar(total, progress) as advance, _directory(out) as directory:
+    with (
+        _progress_bar(planned * len(names) * seeds, progress) as bar,
+        _directory(out) as directory,
+    ):
         for seed in range(1, seeds + 1):
             budget = None
             for name in names:
@@ -100,8 +121,12 @@ def compare(
                     project_name=f"{name}_seed{seed}",
                     epoch_budget=budget,
                 )
-                row, log, _ = run_search(name, spec, dataset, on_epoch=advance)
-                budget = budget or row["epochs"]
+                row, log, _ = run_search(name, spec, dataset, on_epoch=bar.advance)
+                # The bar ends full: what a run did not train leaves its total.
+                bar.replan(row["epochs"] - (budget or planned))
+                if budget is None:
+                    budget = row["epochs"]
+                    bar.replan((budget - planned) * (len(names) - 1))
                 row["dataset"] = dataset.name
                 rows.append(row)
                 logs[name, seed] = log
@@ -122,13 +147,18 @@ def run_search(
 ) -> tuple[dict[str, Any], list[TrialCost], kt.Tuner]:
     """Runs one registered tuner, then scores its best configuration on test.
 
-    Tuning reads the validation split only; the best configuration is then
-    retrained once on train + validation for its best trial's epochs and scored
-    on the test split. Keras' and TensorFlow's expected search noise is hidden.
+    Tuning reads the validation split only; the best configuration (the best
+    completed trial with a finite score) is then retrained once on train +
+    validation for its configuration's epochs and scored on the test split. A
+    kt_ext template sizes its learning-rate schedule from ``spec.max_epochs``
+    in every trial and in the retrain, whichever the tuner. Keras' and
+    TensorFlow's expected search noise is hidden.
 
     Returns:
-        The ``results.csv`` row (without ``dataset`` and ``budget_to_match``),
-        the cost log of every fit, and the tuner.
+        The ``results.csv`` row (without ``dataset`` and ``budget_to_match``)
+        plus ``best_hyperparameters``, the cost log of every fit, and the
+        tuner. With no completed trial, ``best_val`` and ``test_score`` are
+        NaN, ``best_trial`` is empty and ``note`` says why.
 
     Example:
         >>> data = datasets.load("iris")
@@ -138,16 +168,22 @@ def run_search(
         >>> row["test_score"]  # doctest: +SKIP
         0.9333
     """
+    from kt_ext.hypermodels import TemplateHyperModel
+
     (x, y), (x_val, y_val) = dataset.train, dataset.validation
+    direction = objective_direction(spec.objective)
+    fit_kwargs: dict[str, Any] = {}
+    if isinstance(spec.hypermodel, TemplateHyperModel):
+        # What kt_ext's tuners pass themselves; stock tuners would size the
+        # schedule from each trial's epochs, and the retrain could not follow.
+        fit_kwargs["schedule_epochs"] = spec.max_epochs
     with quiet_search():
         keras.utils.set_random_seed(spec.seed)
         tuner = get_factory(name)(spec)
         recorder = SearchRecorder(
-            spec.objective,
-            objective_direction(spec.objective),
-            on_epoch=on_epoch,
-            on_fit=on_fit,
+            spec.objective, direction, on_epoch=on_epoch, on_fit=on_fit
         )
+        recorder.follow(tuner)
         # Every tuner, stock or kt_ext, searches with the long-lived heap frozen,
         # so Keras Tuner's per-trial garbage collection costs all of them the same.
         with frozen_heap():
@@ -158,45 +194,52 @@ def run_search(
                 validation_data=(x_val, y_val),
                 callbacks=[recorder],
                 verbose=0,
+                **fit_kwargs,
             )
-        best = tuner.oracle.get_best_trials(1)
-        test_score = math.nan
-        if best:
-            test_score = _final_test_score(tuner, best[0], spec, dataset)
+        row = _best_row(tuner, spec, dataset, direction)
     wall_s = recorder.log[-1].elapsed_s if recorder.log else 0.0
-    best_val = float(best[0].score) if best else math.nan
-    row = {
-        "tuner": name,
-        "seed": spec.seed,
-        "objective": spec.objective,
-        "best_val": best_val,
-        "test_score": test_score,
-        "epochs": recorder.epochs,
-        "trials": len(tuner.oracle.trials),
-        "wall_s": round(wall_s, 2),
-    }
-    return row, recorder.log, tuner
-
-
-def _final_test_score(
-    tuner: kt.Tuner, best: Any, spec: SearchSpec, dataset: datasets.Dataset
-) -> float:
-    """Retrains the best configuration on train + validation; scores it on test."""
-    (x, y), (x_val, y_val), (x_test, y_test) = dataset
-    hp = best.hyperparameters
-    epochs = hp.values.get("tuner/epochs", spec.max_epochs)
-    keras.utils.set_random_seed(spec.seed)
-    model = tuner.hypermodel.build(hp)
-    tuner.hypermodel.fit(
-        hp,
-        model,
-        np.concatenate([x, x_val]),
-        np.concatenate([y, y_val]),
-        epochs=epochs,
-        verbose=0,
+    row.update(
+        epochs=recorder.epochs,
+        trials=len(tuner.oracle.trials),
+        wall_s=round(wall_s, 2),
     )
-    scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
-    return float(scores[spec.objective.removeprefix("val_")])
+    return {"tuner": name, "seed": spec.seed, **row}, recorder.log, tuner
+
+
+def _best_row(
+    tuner: kt.Tuner, spec: SearchSpec, dataset: datasets.Dataset, direction: str
+) -> dict[str, Any]:
+    """The best configuration's columns, retrained and scored on test if any."""
+    best = best_trial(tuner.oracle, direction)
+    row: dict[str, Any] = {"objective": spec.objective}
+    if best is None:
+        return {
+            **row,
+            "best_val": math.nan,
+            "test_score": math.nan,
+            "best_trial": "",
+            "retrain_epochs": None,
+            "note": no_best_note(tuner.oracle),
+            "best_hyperparameters": {},
+        }
+    epochs = configuration_epochs(
+        tuner.oracle.trials,
+        best,
+        absolute_steps=reports_every_epoch(tuner),
+        default=spec.max_epochs,
+    )
+    hp = best.hyperparameters
+    return {
+        **row,
+        "best_val": float(best.score),
+        "test_score": retrain_and_score(tuner.hypermodel, hp, epochs, spec, dataset),
+        "best_trial": best.trial_id,
+        "retrain_epochs": epochs,
+        "note": "",
+        "best_hyperparameters": {
+            name: value for name, value in hp.values.items() if not is_bookkeeping(name)
+        },
+    }
 
 
 def _add_budget_to_match(
@@ -231,8 +274,15 @@ def _as_dataset(data: Any) -> datasets.Dataset:
     if isinstance(data, str):
         return datasets.load(data, seed=0)
     if isinstance(data, datasets.Dataset):
+        for part, (x, y) in zip(("train", "validation", "test"), data, strict=True):
+            check_finite_data(f"data.{part}[0]", x)
+            check_finite_data(f"data.{part}[1]", y)
         return data
     if isinstance(data, tuple) and len(data) == 2:
+        for name, array in zip(("x", "y"), data, strict=True):
+            # A DataFrame's (or Series') missing cells are imputed by split().
+            if not hasattr(array, "iloc"):
+                check_finite_data(name, array)
         return datasets.split(*data, seed=0)
     raise TypeError(
         "`data` must be a data set name, a kt_ext.datasets.Dataset or an (x, y) "
@@ -272,6 +322,20 @@ def objective_direction(objective: str) -> str:
         ) from error
 
 
+def _check_out(out: str | os.PathLike[str] | None) -> None:
+    """``out`` must be a folder, or a new one inside an existing folder."""
+    if out is None:
+        return
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"`out` must be a folder, got {str(out)!r}, a file.")
+    if not path.exists() and not path.absolute().parent.is_dir():
+        raise ValueError(
+            f"`out` must be inside an existing folder, got {str(out)!r}: "
+            f"{str(path.absolute().parent)!r} does not exist."
+        )
+
+
 @contextlib.contextmanager
 def _directory(out: str | os.PathLike[str] | None) -> Iterator[Path]:
     if out is None:
@@ -279,16 +343,32 @@ def _directory(out: str | os.PathLike[str] | None) -> Iterator[Path]:
             yield Path(scratch)
         return
     path = Path(out)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(exist_ok=True)
     yield path
 
 
+class _Progress:
+    """One bar over every epoch of a comparison; totals follow what is known."""
+
+    def __init__(self, bar: Any = None) -> None:
+        self._bar = bar
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def replan(self, change: int) -> None:
+        if self._bar is not None and change:
+            self._bar.total += change
+            self._bar.refresh()
+
+
 @contextlib.contextmanager
-def _progress_bar(total: int, enabled: bool) -> Iterator[Any]:
+def _progress_bar(total: int, enabled: bool) -> Iterator[_Progress]:
     if not enabled:
-        yield None
+        yield _Progress()
         return
     from tqdm.auto import tqdm
 
     with tqdm(total=total, unit="epoch", desc="compare", smoothing=0.05) as bar:
-        yield lambda: bar.update(1)
+        yield _Progress(bar)

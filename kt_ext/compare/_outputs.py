@@ -30,6 +30,9 @@ COLUMNS = (
     "trials",
     "wall_s",
     "budget_to_match",
+    "best_trial",
+    "retrain_epochs",
+    "note",
 )
 
 
@@ -62,6 +65,33 @@ def summary_rows(comparison: Comparison) -> list[dict[str, Any]]:
     return summary
 
 
+def best_configurations(comparison: Comparison) -> dict[str, dict[str, str]]:
+    """Each run's best trial and hyperparameters, one column per tuner and seed.
+
+    Returns ``{row label: {"<tuner> s<seed>": cell}}``: the rows are the
+    trial id, the validation and test scores, the retrain's epochs, then every
+    hyperparameter (empty where a run's best trial has no such entry).
+    """
+    runs = {f"{r['tuner']} s{r['seed']}": r for r in comparison.rows}
+    table: dict[str, dict[str, str]] = {
+        "trial": {key: r.get("best_trial") or "none" for key, r in runs.items()},
+        comparison.objective: {key: _cell(r["best_val"]) for key, r in runs.items()},
+        "test": {key: _cell(r["test_score"]) for key, r in runs.items()},
+        "retrain epochs": {
+            key: _cell(r.get("retrain_epochs")) for key, r in runs.items()
+        },
+    }
+    names = dict.fromkeys(
+        name for r in runs.values() for name in r.get("best_hyperparameters") or {}
+    )
+    for name in names:
+        table[name] = {
+            key: _cell((r.get("best_hyperparameters") or {}).get(name))
+            for key, r in runs.items()
+        }
+    return table
+
+
 def write_outputs(comparison: Comparison, out: Path) -> Path:
     """Writes every output file of ``comparison`` into ``out``; returns ``out``."""
     try:
@@ -77,6 +107,18 @@ def write_outputs(comparison: Comparison, out: Path) -> Path:
         writer.writerows(comparison.rows)
     summary = summary_rows(comparison)
     table = tabulate(summary, headers="keys", tablefmt="github", floatfmt=".4g")
+    best = best_configurations(comparison)
+    best_table = tabulate(
+        [{"": name, **cells} for name, cells in best.items()],
+        headers="keys",
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    notes = "".join(
+        f"- {row['tuner']}, seed {row['seed']}: {row['note']}\n"
+        for row in comparison.rows
+        if row.get("note")
+    )
     (out / "summary.md").write_text(
         f"# Comparison on {comparison.rows[0]['dataset']}\n\n"
         f"Objective `{comparison.objective}` ({comparison.direction}); every tuner "
@@ -87,6 +129,12 @@ def write_outputs(comparison: Comparison, out: Path) -> Path:
         "before its best validation score first reached Hyperband's final one "
         "(inf: never).\n\n"
         f"{table}\n"
+        + (f"\nNotes:\n\n{notes}" if notes else "")
+        + "\n## Best hyperparameters\n\n"
+        "Each tuner's best trial per seed, by validation score; the test score "
+        "is of that configuration retrained on train + validation for "
+        "`retrain epochs`.\n\n"
+        f"{best_table}\n"
     )
     figure = plot_anytime(comparison)
     figure.savefig(out / "anytime.png", dpi=100)
@@ -146,6 +194,13 @@ def _report_html(
             html_image(figure, "best so far", dpi=100),
             "<h2>All runs</h2>",
             table([_ordered(row) for row in comparison.rows]),
+            "<h2>Best hyperparameters</h2>",
+            table(
+                [
+                    {"": name, **cells}
+                    for name, cells in best_configurations(comparison).items()
+                ]
+            ),
         ],
     )
 

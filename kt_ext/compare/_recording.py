@@ -6,7 +6,8 @@ and this one hands out itself, so one recorder sees every trial. It counts the
 epochs actually trained (a trial stopped early counts what it trained) and
 logs one :class:`TrialCost` per ``fit`` (one per trial with
 ``executions_per_trial=1``), scored like Keras Tuner scores a trial: the best
-epoch's value of the objective.
+epoch's value of the objective. :meth:`SearchRecorder.follow` names each fit
+by the id of the trial it belongs to.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from kt_ext._scores import is_better
 
 @dataclasses.dataclass(frozen=True)
 class TrialCost:
-    """One finished fit: its score and what the search had spent by then."""
+    """One finished fit: its score and what the search had spent by then.
+
+    ``trial_id`` is the id of the trial the fit belongs to (``"0004"``), or
+    None when the recorder does not follow a tuner.
+    """
 
     score: float | None
     epochs: int
     cumulative_epochs: int
     elapsed_s: float
+    trial_id: str | None = None
 
 
 class SearchRecorder(keras.callbacks.Callback):
@@ -65,6 +71,21 @@ class SearchRecorder(keras.callbacks.Callback):
         self._started = time.monotonic()
         self._fit_epochs = 0
         self._fit_best: float | None = None
+        self._trial_id: str | None = None
+
+    def follow(self, tuner: Any) -> None:
+        """Names each fit by the trial ``tuner`` runs (its ``on_trial_begin``).
+
+        Keras Tuner hands callbacks no trial, so the tuner's public
+        ``on_trial_begin`` hook is wrapped on this one tuner object.
+        """
+        begin = tuner.on_trial_begin
+
+        def on_trial_begin(trial: Any) -> None:
+            self._trial_id = trial.trial_id
+            begin(trial)
+
+        tuner.on_trial_begin = on_trial_begin
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SearchRecorder:
         return self
@@ -88,6 +109,7 @@ class SearchRecorder(keras.callbacks.Callback):
             epochs=self._fit_epochs,
             cumulative_epochs=self.epochs,
             elapsed_s=time.monotonic() - self._started,
+            trial_id=self._trial_id,
         )
         self.log.append(record)
         if self._on_fit is not None:

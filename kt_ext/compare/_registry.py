@@ -31,6 +31,8 @@ class SearchSpec:
         directory: Keras Tuner's folder.
         project_name: The folder of this tuner and seed inside ``directory``.
         epoch_budget: Epochs to train at most (``None`` for the reference).
+        overwrite: Start afresh (as comparisons do); ``False`` resumes the
+            trials already in ``directory/project_name``.
     """
 
     hypermodel: Any
@@ -41,6 +43,7 @@ class SearchSpec:
     directory: str
     project_name: str
     epoch_budget: int | None = None
+    overwrite: bool = True
 
     def common(self) -> dict[str, Any]:
         """Keyword arguments that every Keras Tuner tuner takes."""
@@ -49,7 +52,7 @@ class SearchSpec:
             "seed": self.seed,
             "directory": self.directory,
             "project_name": self.project_name,
-            "overwrite": True,
+            "overwrite": self.overwrite,
         }
 
     def trials_in_budget(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import math
+import re
 from pathlib import Path
 
 import keras_tuner as kt
@@ -16,15 +17,18 @@ from kt_ext.compare import available_tuners, compare, register_tuner
 from kt_ext.compare._registry import _BUILTINS, _REGISTRY, REFERENCE, SearchSpec
 
 
-def test_equal_budget_outputs_and_test_data_used_once(tmp_path):
+def test_equal_budget_outputs_and_test_data_used_once(tmp_path, capsys):
     result = compare(
         "iris",
         tuners="random",
         seeds=1,
         max_epochs=3,
         out=tmp_path,
-        progress=False,
+        progress=True,
     )
+    # The progress bar ends full, at every epoch the searches trained.
+    done, total = re.findall(r"(\d+)/(\d+) \[", capsys.readouterr().err)[-1]
+    assert int(done) == int(total) == sum(row["epochs"] for row in result.rows)
     rows = {row["tuner"]: row for row in result.rows}
     assert list(rows) == ["hyperband", "random"]  # the reference runs first
     assert rows["random"]["epochs"] <= rows["hyperband"]["epochs"]

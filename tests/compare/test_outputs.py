@@ -49,3 +49,19 @@ def test_outputs_hold_every_run_the_summary_and_a_self_contained_report(tmp_path
     assert "<h1>Comparison on d&lt;x&gt;</h1>" in report and "<x>" not in report
     assert report.count("data:image/png;base64,") == 1 and "http" not in report
     assert "<td>inf</td>" in report and "<td>0.8500 [0.8500, 0.8500]</td>" in report
+
+
+def test_notes_reach_the_summary(tmp_path):
+    result = hand_made()
+    result.rows[1].update(
+        best_val=math.nan, test_score=math.nan, note="no trial completed (x)"
+    )
+    result.rows[0].update(
+        best_trial="0004", retrain_epochs=7, best_hyperparameters={"units": 16}
+    )
+    write_outputs(result, tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "- random, seed 1: no trial completed (x)" in summary
+    best = summary.split("## Best hyperparameters")[1]
+    assert "0004" in best and "| units" in best and "16" in best
+    assert "no trial completed (x)" in (tmp_path / "results.csv").read_text()

@@ -1,0 +1,137 @@
+"""The best configuration of a search, and its one retrain for the test score.
+
+The best trial is the best COMPLETED trial with a finite score (kt_ext's one
+tie rule: the earlier of equal scores). Keras Tuner's ``get_best_trials`` would
+hand back a failed trial when none completed; here there is then no best, and
+nothing is retrained.
+
+A configuration's epochs are those that trained the model its trial was scored
+by: the trial's own epochs up to its best one, plus, for a trial that
+continued another trial's best weights, that trial's configuration epochs.
+Keras Tuner's ``best_step`` counts from the start of the trial's own ``fit``
+when the trial is reported once at its end (``get_best_step`` indexes the
+fit's History), and is Keras' absolute epoch index when the tuner reports
+every epoch (kt_ext's ``RankPruning`` with ``prune_trials``); both are handled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import numpy as np
+from keras_tuner.engine.trial import TrialStatus
+
+from kt_ext import datasets
+from kt_ext._scores import is_better
+from kt_ext.compare._registry import SearchSpec
+
+
+def best_trial(oracle: Any, direction: str) -> Any | None:
+    """The best completed trial with a finite score, or None when none has one."""
+    best = None
+    for trial in oracle.trials.values():
+        best_score = None if best is None else best.score
+        if trial.status == TrialStatus.COMPLETED and is_better(
+            trial.score, best_score, direction
+        ):
+            best = trial
+    return best
+
+
+def no_best_note(oracle: Any) -> str:
+    """Why a search has no best trial, with its trials counted by status."""
+    counts = Counter(str(trial.status) for trial in oracle.trials.values())
+    statuses = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+    return (
+        "no trial completed with a finite score, so nothing was retrained "
+        f"({len(oracle.trials)} trials{': ' + statuses if statuses else ''})"
+    )
+
+
+def reports_every_epoch(tuner: Any) -> bool:
+    """Whether ``tuner`` reports each epoch (``best_step`` is then absolute)."""
+    reports = getattr(tuner, "reports_each_epoch", None)
+    return bool(callable(reports) and reports())
+
+
+def configuration_epochs(
+    trials: Mapping[str, Any],
+    trial: Any,
+    *,
+    absolute_steps: bool,
+    default: int,
+) -> int:
+    """Epochs that trained the model ``trial`` was scored by.
+
+    Args:
+        trials: Every trial of the search by id (``oracle.trials``).
+        trial: A completed trial.
+        absolute_steps: Whether ``best_step`` is Keras' epoch index (the tuner
+            reports every epoch) rather than an index into the trial's fit.
+        default: Epochs of a trial without a ``best_step`` (and without
+            ``tuner/epochs``).
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> def trial(values, best_step):
+        ...     return T(hyperparameters=T(values=values), best_step=best_step)
+        >>> parent = trial({"tuner/epochs": 3, "tuner/initial_epoch": 0}, 1)
+        >>> child = trial({"tuner/epochs": 9, "tuner/initial_epoch": 3,
+        ...                "tuner/trial_id": "0001"}, 4)
+        >>> configuration_epochs({"0001": parent}, child, absolute_steps=False,
+        ...                      default=9)
+        7
+    """
+    total = 0
+    seen: set[int] = set()
+    while True:
+        seen.add(id(trial))
+        values = trial.hyperparameters.values
+        start = int(values.get("tuner/initial_epoch", 0))
+        if trial.best_step is None:
+            trained = int(values.get("tuner/epochs", default)) - start
+        else:
+            trained = int(trial.best_step) + 1 - (start if absolute_steps else 0)
+        total += max(trained, 1)
+        if "tuner/trial_id" not in values:
+            return total
+        parent = trials.get(values["tuner/trial_id"])
+        if parent is None or id(parent) in seen:
+            return total + start  # a lost parent trained the epochs before
+        trial = parent
+
+
+def retrain_and_score(
+    hypermodel: Any,
+    hp: Any,
+    epochs: int,
+    spec: SearchSpec,
+    dataset: datasets.Dataset,
+) -> float:
+    """Retrains ``hp`` on train + validation for ``epochs``; scores it on test.
+
+    A kt_ext template gets ``schedule_epochs=spec.max_epochs``, so its
+    learning-rate schedule follows the path it followed in the search.
+    """
+    from kt_ext.hypermodels import TemplateHyperModel
+
+    (x, y), (x_val, y_val), (x_test, y_test) = dataset
+    kwargs: dict[str, Any] = {}
+    if isinstance(hypermodel, TemplateHyperModel):
+        kwargs["schedule_epochs"] = spec.max_epochs
+    keras.utils.set_random_seed(spec.seed)
+    model = hypermodel.build(hp)
+    hypermodel.fit(
+        hp,
+        model,
+        np.concatenate([x, x_val]),
+        np.concatenate([y, y_val]),
+        epochs=epochs,
+        verbose=0,
+        **kwargs,
+    )
+    scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+    return float(scores[spec.objective.removeprefix("val_")])
