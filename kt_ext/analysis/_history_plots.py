@@ -259,7 +259,7 @@ def plot_pruning_log(log: Sequence[Mapping[str, Any]]) -> Figure:
     ax.set_ylim(-1, 1)
     ax.set_xlabel("round")
     _integer_rounds(ax, [int(record["round"]) for record in log])
-    ax.set_ylabel("Spearman rho with the score")
+    ax.set_ylabel("Spearman rho with how good the score is")
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     figure.suptitle("Pruning log")

@@ -95,6 +95,9 @@ def _render(df: pd.DataFrame) -> str:
         image = html_image(plot_pruning_log(pruning), "pruning log")
         sections += [
             "<h2>Pruning log</h2>",
+            '<p class="note">rho: Spearman rho with how good a score is '
+            "(higher is better, whatever the objective's direction), as the "
+            "oracle decided on it.</p>",
             html_table(_pruning_table(pruning)),
             image,
         ]

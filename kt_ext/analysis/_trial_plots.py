@@ -377,7 +377,8 @@ def plot_correlations(correlations: pd.DataFrame) -> Figure:
     ax.set_xlim(-1, 1)
     ax.set_xlabel(f"Spearman rho with the score (solid: p < {SIGNIFICANCE})")
     if len(levels) == 1:
-        ax.set_title(f"trials that reached {levels[0]:g} epochs", fontsize=9)
+        unit = "epoch" if levels[0] == 1 else "epochs"
+        ax.set_title(f"trials that reached {levels[0]:g} {unit}", fontsize=9)
     if finite.empty:
         ax.text(0, 0, "no correlation could be computed", ha="center")
     return figure
