@@ -32,19 +32,23 @@ from keras_tuner.src import backend as _backend
 from keras_tuner.src import utils as _utils
 from keras_tuner.src.distribute import utils as _dist_utils
 from keras_tuner.src.engine import metrics_tracking as _metrics_tracking
+from keras_tuner.src.engine import oracle as _oracle_module
 from keras_tuner.src.engine.objective import create_objective
 
 __all__ = [
     "UPSTREAM",
+    "Display",
     "MetricHistory",
     "MetricsTracker",
     "OracleSeam",
     "create_objective",
+    "display_of",
     "is_chief_process",
     "project_dir",
     "retry_queue",
     "save_json",
     "serve_oracle",
+    "set_display",
     "set_retry_queue",
     "state_path",
     "trial_file",
@@ -85,8 +89,16 @@ UPSTREAM: dict[str, str] = {
     "keras_tuner.src.engine.metrics_tracking.MetricsTracker": (
         "RoundOracle's rerun of an interrupted trial; analysis reads histories"
     ),
+    "keras_tuner.src.engine.oracle.Display": (
+        "kt_ext.tuners._progress.SearchDisplay (a subclass: its state, its "
+        "bookkeeping in on_trial_begin, the oracle calling on_trial_begin/"
+        "on_trial_end) and display_of/set_display (Oracle._display)"
+    ),
 }
 
+#: Keras Tuner's trial display, which the oracle calls when a trial begins and
+#: ends; kt_ext's tuners replace it with their search progress.
+Display = _oracle_module.Display
 MetricsTracker = _metrics_tracking.MetricsTracker
 MetricHistory = _metrics_tracking.MetricHistory
 save_json = _utils.save_json
@@ -103,6 +115,21 @@ def is_chief_process() -> bool:
 
 
 # -- private attributes of an Oracle, by name -----------------------------------
+
+
+def display_of(oracle: Any) -> Any:
+    """The oracle's trial display (``_display``); None for a remote oracle.
+
+    Example:
+        >>> type(display_of(keras_tuner.Oracle("loss"))).__name__
+        'Display'
+    """
+    return getattr(oracle, "_display", None)
+
+
+def set_display(oracle: keras_tuner.Oracle, display: Any) -> None:
+    """Replaces the display the oracle calls when a trial begins and ends."""
+    oracle._display = display
 
 
 def retry_queue(oracle: keras_tuner.Oracle) -> list[str]:

@@ -40,7 +40,9 @@ _BODIES_1_4 = {
     "engine.base_tuner.BaseTuner._run_and_update_trial": "db6325bc0b414056",
     "engine.base_tuner.BaseTuner._try_run_and_update_trial": "0d84027daa2ad26e",
     "engine.base_tuner.BaseTuner.reload": "eb53ad9a5082cabb",
+    "engine.base_tuner.BaseTuner.search": "39c5cecee4c44974",
     "engine.metrics_tracking.MetricsTracker": "62b3eb60995abb77",
+    "engine.oracle.Display": "7bc4e820f00a3ebd",
     "engine.oracle.Oracle._check_consecutive_failures": "05a1a1dd074dc998",
     "engine.oracle.Oracle._compute_values_hash": "f0450e30e464a86f",
     "engine.oracle.Oracle._save_trial": "073ef15c684890fb",
@@ -54,6 +56,7 @@ _BODIES_1_4 = {
     "engine.tuner.Tuner._try_build": "0e5b29c9636015ce",
     "engine.tuner.Tuner.run_trial": "a62b793008fd54db",
     "engine.tuner_utils.SaveBestEpoch": "4ec2cafb3710ba84",
+    "utils.try_clear": "b1e8c2ad441c023f",
 }
 
 #: The hashes per keras-tuner version.

@@ -20,6 +20,22 @@ if TYPE_CHECKING:
 #: `df.attrs["sampling"]` values of numeric entries.
 NUMERIC_SAMPLINGS = ("linear", "log", "reverse_log")
 
+#: The columns every frame starts with, and their types.
+_BASE_TYPES: dict[str, Any] = {
+    "trial_id": object,
+    "status": object,
+    "score": float,
+    "epochs": float,
+    "epochs_total": float,
+    "epochs_reached": float,
+    "stopped_early": bool,
+    "wall_time": float,
+}
+BASE_COLUMNS = tuple(_BASE_TYPES)
+
+#: How the tuners' message for a trial stopped by pruning begins.
+STOPPED_EARLY_MESSAGE = "stopped early"
+
 
 def trials_dataframe(source: Source) -> pd.DataFrame:
     """One row per trial of a search, sorted by trial id.
@@ -28,25 +44,49 @@ def trials_dataframe(source: Source) -> pd.DataFrame:
 
     - `trial_id`, `status`, `score` (KT's trial score: the objective's best
       value; NaN when there is none);
-    - `epochs`: epochs trained in the trial: `tuner/epochs -
-      tuner/initial_epoch` for a COMPLETED trial that has them (Hyperband-style
-      oracles); otherwise the last step reported for the objective + 1 (exact
-      for tuners that report every epoch; stock KT tuners report only the best
-      epoch, so it is then a lower bound); NaN if nothing was reported;
+    - `epochs`: epochs the trial trained itself (its cost): for kt_ext
+      oracles what they charged (a trial stopped early, only what it
+      trained); else `tuner/epochs - tuner/initial_epoch` for a COMPLETED
+      trial that has them (Hyperband-style oracles); else the last step
+      reported for the objective + 1 (exact for tuners that report every
+      epoch; stock KT tuners report only the best epoch, so it is then a
+      lower bound); NaN if nothing was reported;
+    - `epochs_total`: the epochs the scored model was trained in all, which
+      is what a retrain of the configuration must use: the `epochs_total` of
+      the trial it continues (`tuner/trial_id`, whose best weights it
+      started from) plus its own epochs up to its best epoch. Keras Tuner's
+      `best_step` counts from `tuner/initial_epoch` when the tuner reports
+      every epoch (as `RankPruning` does), and from 0 when it reports once at
+      the end (`CoarseToFine`, Hyperband); both are read right. NaN for a
+      trial without a score;
+    - `epochs_reached`: the epoch count the trial's training reached,
+      `tuner/initial_epoch + epochs` (Hyperband's `tuner/epochs`, or where a
+      trial was stopped early): trials with the same value were scored at
+      equal epochs, which is how `rank_correlations` and the plots compare
+      them;
+    - `stopped_early`: whether pruning stopped the trial before its planned
+      epochs (`trial.message` "stopped early ...", or the rank-pruning
+      oracle's `stopped_at` in older searches);
     - `wall_time`: seconds, the last value of the `kt_ext/wall_time` metric
-      where a tuner logged it, else NaN (KT 1.4.8 keeps no timings);
+      where a tuner logged it, else NaN (KT 1.4.8 itself keeps no timings);
     - `hp_<name>` for every entry of the search space except `tuner/...`
       bookkeeping; NaN where the entry was not active in the trial;
     - `metric_<name>` for every metric logged: its best value in the
       metric's direction (for the objective, the same as `score`), or its last
       value for a metric without a direction.
 
+    A search without trials gives an empty frame with these columns and
+    their types; `best_trials` of a search without a completed trial is
+    empty.
+
     `df.attrs` holds `"source"` (the directory, or the oracle's class name),
     `"objective"` (the metric name; None if it cannot be
     told from a directory, e.g. a multi-metric objective), `"direction"`
     ("min"/"max"), `"sampling"` (entry name -> "linear", "log", "reverse_log",
-    "choice" or "fixed") and the kt_ext oracles' `"narrowing_history"` and
-    `"pruning_log"` (empty lists for other oracles).
+    "choice" or "fixed"), `"choices"` (entry name -> its values in declared
+    order, for choice and fixed entries) and the kt_ext oracles'
+    `"narrowing_history"` and `"pruning_log"` (empty lists for other
+    oracles).
 
     Args:
         source: A `keras_tuner` tuner or oracle, or a tuner directory
@@ -70,21 +110,21 @@ def trials_dataframe(source: Source) -> pd.DataFrame:
     sampling = _sampling(search.hyperparameters)
     metrics = _metric_names(search.trials)
     columns = [
-        "trial_id",
-        "status",
-        "score",
-        "epochs",
-        "wall_time",
+        *BASE_COLUMNS,
         *(f"hp_{name}" for name in sampling),
         *(f"metric_{name}" for name in metrics),
     ]
-    rows = [_row(trial, search, sampling, metrics) for trial in search.trials]
-    df = pd.DataFrame(rows, columns=columns)
+    totals = _EpochsTotal(search)
+    rows = [_row(trial, search, sampling, metrics, totals) for trial in search.trials]
+    df = pd.DataFrame(rows, columns=columns).astype(
+        {**_BASE_TYPES, **{f"metric_{name}": float for name in metrics}}
+    )
     df.attrs.update(
         source=search.label,
         objective=search.objective,
         direction=search.direction,
         sampling=sampling,
+        choices=_choices(search.hyperparameters),
         **search.histories,
     )
     return df
@@ -92,7 +132,8 @@ def trials_dataframe(source: Source) -> pd.DataFrame:
 
 def is_scored(df: pd.DataFrame) -> pd.Series:
     """Which trials are COMPLETED with a finite score (the ones that rank)."""
-    return (df["status"] == TrialStatus.COMPLETED) & np.isfinite(df["score"])
+    score = pd.to_numeric(df["score"], errors="coerce").astype(float)
+    return (df["status"] == TrialStatus.COMPLETED) & np.isfinite(score)
 
 
 def scored_trials(df: pd.DataFrame) -> pd.DataFrame:
@@ -122,6 +163,20 @@ def _sampling(hyperparameters: keras_tuner.HyperParameters) -> dict[str, str]:
     return sampling
 
 
+def _choices(hyperparameters: keras_tuner.HyperParameters) -> dict[str, list[Any]]:
+    choices = {}
+    for entry in hyperparameters.space:
+        if is_bookkeeping(entry.name):
+            continue
+        if isinstance(entry, hp_module.Choice):
+            choices[entry.name] = list(entry.values)
+        elif isinstance(entry, hp_module.Boolean):
+            choices[entry.name] = [False, True]
+        elif isinstance(entry, hp_module.Fixed):
+            choices[entry.name] = [entry.value]
+    return choices
+
+
 def _metric_names(trials: list[Trial]) -> list[str]:
     names = dict.fromkeys(name for trial in trials for name in trial.metrics.metrics)
     names.pop(WALL_TIME_METRIC, None)
@@ -129,16 +184,24 @@ def _metric_names(trials: list[Trial]) -> list[str]:
 
 
 def _row(
-    trial: Trial, search: Search, sampling: dict[str, str], metrics: list[str]
+    trial: Trial,
+    search: Search,
+    sampling: dict[str, str],
+    metrics: list[str],
+    totals: _EpochsTotal,
 ) -> dict[str, Any]:
     values = trial.hyperparameters.values
     tracked = trial.metrics.metrics
     wall_time = tracked.get(WALL_TIME_METRIC)
+    epochs = _epochs(trial, search)
     return {
         "trial_id": trial.trial_id,
         "status": trial.status,
         "score": math.nan if trial.score is None else float(trial.score),
-        "epochs": _epochs(trial, search),
+        "epochs": epochs,
+        "epochs_total": totals(trial.trial_id),
+        "epochs_reached": values.get("tuner/initial_epoch", 0) + epochs,
+        "stopped_early": is_stopped_early(trial, search.stopped_at),
         "wall_time": math.nan if wall_time is None else _last(wall_time),
         **{f"hp_{name}": values.get(name) for name in sampling},
         **{
@@ -159,6 +222,74 @@ def _epochs(trial: Trial, search: Search) -> float:
     if history is None or not history.get_history():
         return math.nan
     return history.get_history()[-1].step + 1 - values.get("tuner/initial_epoch", 0)
+
+
+def is_stopped_early(trial: Trial, stopped_at: dict[str, int]) -> bool:
+    """Whether pruning stopped ``trial`` before its planned epochs.
+
+    kt_ext's tuners end such a trial COMPLETED with the message "stopped early
+    at epoch {e}"; searches saved before they did are told by the
+    rank-pruning oracle's ``stopped_at`` record.
+    """
+    message = trial.message or ""
+    if message.startswith(STOPPED_EARLY_MESSAGE):
+        return True
+    return trial.trial_id in stopped_at and trial.status == TrialStatus.COMPLETED
+
+
+class _EpochsTotal:
+    """`epochs_total` of each trial, following `tuner/trial_id` to its roots."""
+
+    def __init__(self, search: Search) -> None:
+        self._trials = {trial.trial_id: trial for trial in search.trials}
+        self._objective = search.objective
+        self._search = search
+        self._known: dict[str, float] = {}
+
+    def __call__(self, trial_id: str) -> float:
+        if trial_id not in self._known:
+            self._known[trial_id] = math.nan  # a cycle ends in NaN
+            self._known[trial_id] = self._compute(self._trials[trial_id])
+        return self._known[trial_id]
+
+    def _compute(self, trial: Trial) -> float:
+        if trial.status != TrialStatus.COMPLETED or trial.score is None:
+            return math.nan
+        if trial.best_step is None or not math.isfinite(trial.score):
+            return math.nan
+        values = trial.hyperparameters.values
+        start = int(values.get("tuner/initial_epoch", 0))
+        own = int(trial.best_step) + 1
+        if self._steps_are_absolute(trial, start):
+            own -= start
+        parent = values.get("tuner/trial_id")
+        if parent is None:
+            return float(own)
+        inherited = self(parent) if parent in self._trials else math.nan
+        # A parent that is missing or was not scored: assume it trained
+        # `tuner/initial_epoch` epochs, as Hyperband plans.
+        return float(own + (start if math.isnan(inherited) else inherited))
+
+    def _steps_are_absolute(self, trial: Trial, start: int) -> bool:
+        """Whether the trial's steps count from ``tuner/initial_epoch``.
+
+        A tuner that reports every epoch (through ``update_trial``) records
+        Keras' epoch index, which counts on from ``initial_epoch``; Keras
+        Tuner's single report at the end of ``fit`` records the best epoch's
+        position in the History, from 0. Several steps, or a best step past
+        the epochs the trial trained itself, mean the former.
+        """
+        if start == 0:
+            return False
+        tracked = trial.metrics.metrics
+        histories = (
+            [tracked[self._objective]]
+            if self._objective in tracked
+            else [h for name, h in tracked.items() if name != WALL_TIME_METRIC]
+        )
+        if any(len(history.get_history()) > 1 for history in histories):
+            return True
+        return trial.best_step >= _epochs(trial, self._search)
 
 
 def _final(history: MetricHistory) -> float:

@@ -16,6 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from kt_ext.analysis._values import ordered_values, value_label
+
 _NARROWING_KEYS = ("round", "epochs", "trial_ids", "best_score", "space")
 _PRUNING_KEYS = ("round", "name", "rho", "p_value", "action", "before", "after")
 _ACTION_MARKERS = {"narrow": "v", "remove": "X", "freeze": "s"}
@@ -144,7 +146,7 @@ def plot_narrowing_history(history: Sequence[Mapping[str, Any]]) -> Figure:
         ax.remove()
     for ax in axes[:panels]:
         ax.set_xlabel("round")
-        ax.set_xticks(data.rounds)
+        _integer_rounds(ax, data.rounds.tolist())
         ax.grid(alpha=0.3)
     figure.suptitle("Narrowing history")
     return figure
@@ -157,9 +159,10 @@ def _draw_entry_ranges(ax: Axes, rounds: np.ndarray, entry: EntryRanges) -> None
         if entry.sampling == "log":
             ax.set_yscale("log")
         return
-    labels = list(dict.fromkeys(str(v) for values in entry.values for v in values))
+    order = ordered_values([v for values in entry.values for v in values], None)
+    labels = [value_label(value) for value in order]
     for round_, values in zip(rounds, entry.values, strict=True):
-        positions = [labels.index(str(value)) for value in values]
+        positions = [labels.index(value_label(value)) for value in values]
         ax.scatter([round_] * len(positions), positions, marker="s", color="C0")
     ax.set_yticks(range(len(labels)), labels)
 
@@ -255,12 +258,24 @@ def plot_pruning_log(log: Sequence[Mapping[str, Any]]) -> Figure:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylim(-1, 1)
     ax.set_xlabel("round")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("Spearman rho with the score")
+    _integer_rounds(ax, [int(record["round"]) for record in log])
+    ax.set_ylabel("Spearman rho with how good the score is")
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     figure.suptitle("Pruning log")
     return figure
+
+
+def _integer_rounds(ax: Axes, rounds: Sequence[int]) -> None:
+    """Whole-number round ticks, half a round of margin on each side."""
+    if not rounds:
+        return
+    first, last = min(rounds), max(rounds)
+    ax.set_xlim(first - 0.5, last + 0.5)
+    if last - first <= 10:
+        ax.set_xticks(range(first, last + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _check_records(

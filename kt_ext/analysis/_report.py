@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kt_ext.analysis._correlations import rank_correlations
-from kt_ext.analysis._dataframe import best_trials, trials_dataframe
+from kt_ext.analysis._dataframe import best_trials, is_scored, trials_dataframe
 from kt_ext.analysis._history_plots import plot_narrowing_history, plot_pruning_log
 from kt_ext.analysis._html import (
-    format_number,
     html_image,
     html_page,
     html_pairs,
@@ -25,6 +25,7 @@ from kt_ext.analysis._trial_plots import (
     plot_correlations,
     plot_hyperparameters,
 )
+from kt_ext.analysis._values import format_cell, format_spec, value_label
 
 #: Rows of the best-trials table.
 TOP_TRIALS = 10
@@ -34,10 +35,13 @@ def write_report(source: Source, path: str | os.PathLike[str]) -> Path:
     """Write a self-contained HTML report of a search.
 
     One file with no external links, scripts or style sheets (plots are
-    embedded PNG data URIs): a summary (objective, trials by status, epochs,
-    best score and its hyperparameters), the best trials, the rank
-    correlations, the plots, and for kt_ext oracles their narrowing history
-    or pruning log. All values are HTML-escaped.
+    embedded PNG data URIs): a summary (objective, trials by status, trials
+    stopped early, epochs, best score and its hyperparameters), the best
+    trials (with their epochs, total epochs and a stopped-early mark), the
+    rank correlations at equal epochs, the plots, and for kt_ext oracles
+    their narrowing history or pruning log. All values are HTML-escaped and
+    written in one number format. A search without a completed trial gives a
+    report that says so.
 
     Args:
         source: A `keras_tuner` tuner or oracle, or a tuner directory
@@ -66,23 +70,18 @@ def write_report(source: Source, path: str | os.PathLike[str]) -> Path:
 
 def _render(df: pd.DataFrame) -> str:
     title = df.attrs["source"]
-    correlations = rank_correlations(df)
     sections = [
         f"<h1>Search report: {html_text(title)}</h1>",
         "<h2>Summary</h2>",
         _summary(df),
-        f"<h2>Best trials (top {TOP_TRIALS})</h2>",
-        _best_table(df),
-        "<h2>Best score so far</h2>",
-        html_image(plot_best_so_far(df), "best score so far"),
-        "<h2>Rank correlations with the score</h2>",
-        '<p class="note">Spearman rho over COMPLETED trials where the entry '
-        "was active; choices as one indicator per value.</p>",
-        html_table(correlations.assign(value=correlations["value"].map(_cell))),
-        html_image(plot_correlations(correlations), "rank correlations"),
-        "<h2>Score vs hyperparameters</h2>",
-        html_image(plot_hyperparameters(df), "score vs hyperparameters"),
     ]
+    if best_trials(df, 1).empty:
+        sections.append(
+            '<p class="note">No trial has completed with a finite score yet: '
+            "there are no best trials, correlations or plots to show.</p>"
+        )
+    else:
+        sections += _trial_sections(df)
     narrowing, pruning = df.attrs["narrowing_history"], df.attrs["pruning_log"]
     # The plots come first: their data functions reject malformed records.
     if narrowing:
@@ -96,10 +95,43 @@ def _render(df: pd.DataFrame) -> str:
         image = html_image(plot_pruning_log(pruning), "pruning log")
         sections += [
             "<h2>Pruning log</h2>",
-            html_table(pd.DataFrame(pruning).map(_cell)),
+            '<p class="note">rho: Spearman rho with how good a score is '
+            "(higher is better, whatever the objective's direction), as the "
+            "oracle decided on it.</p>",
+            html_table(_pruning_table(pruning)),
             image,
         ]
     return html_page(title, sections)
+
+
+def _trial_sections(df: pd.DataFrame) -> list[str]:
+    correlations = rank_correlations(df)
+    levels = correlations["epochs"].dropna().unique()
+    grouping = (
+        "trials are compared with trials that reached the same number of "
+        "epochs (groups of fewer than 3 are left out)"
+        if len(levels)
+        else "over all scored trials"
+    )
+    return [
+        f"<h2>Best trials (top {TOP_TRIALS})</h2>",
+        '<p class="note">epochs: trained in the trial itself; epochs total: '
+        "the scored model's epochs in all, with those of the trial it "
+        "continues (what a retrain uses).</p>",
+        _best_table(df),
+        "<h2>Best score so far</h2>",
+        html_image(plot_best_so_far(df), "best score so far"),
+        "<h2>Rank correlations with the score</h2>",
+        f'<p class="note">Spearman rho over COMPLETED trials where the entry '
+        f"was active, choices as one indicator per value; {grouping}.</p>",
+        html_table(_formatted(correlations)),
+        html_image(plot_correlations(correlations), "rank correlations"),
+        "<h2>Score vs hyperparameters</h2>",
+        '<p class="note">Colours tell apart the epochs the trials reached.</p>'
+        if len(df[is_scored(df)]["epochs_reached"].dropna().unique()) > 1
+        else "",
+        html_image(plot_hyperparameters(df), "score vs hyperparameters"),
+    ]
 
 
 def _summary(df: pd.DataFrame) -> str:
@@ -109,20 +141,23 @@ def _summary(df: pd.DataFrame) -> str:
     rows = [
         ("Objective", f"{objective} ({df.attrs['direction']})"),
         ("Trials", f"{len(df)} ({statuses})" if len(df) else "0"),
-        ("Epochs trained", format_number(df["epochs"].sum())),
     ]
+    stopped = int(df["stopped_early"].sum())
+    if stopped:
+        rows.append(
+            ("Stopped early", f"{stopped} (they count the epochs they trained)")
+        )
+    rows.append(("Epochs trained", format_cell(float(df["epochs"].sum()))))
     if df["wall_time"].notna().any():
-        rows.append(("Wall time (s)", format_number(df["wall_time"].sum())))
+        rows.append(("Wall time (s)", format_cell(float(df["wall_time"].sum()))))
     best = best_trials(df, 1)
     if best.empty:
-        rows.append(("Best score", "no completed trial with a finite score"))
+        rows.append(("Best score", "none: no trial has completed with a finite score"))
         return html_pairs(rows)
     trial = best.iloc[0]
-    rows.append(
-        ("Best score", f"{format_number(trial['score'])} (trial {trial['trial_id']})")
-    )
+    rows.append(("Best score", _best_score(trial)))
     hyperparameters = [
-        (name, _cell(trial[f"hp_{name}"]))
+        (name, value_label(trial[f"hp_{name}"]))
         for name in df.attrs["sampling"]
         if not pd.isna(trial[f"hp_{name}"])
     ]
@@ -133,10 +168,28 @@ def _summary(df: pd.DataFrame) -> str:
     )
 
 
+def _best_score(trial: pd.Series) -> str:
+    text = f"{format_cell(trial['score'])} (trial {trial['trial_id']}"
+    if not pd.isna(trial["epochs_total"]):
+        text += f", {format_cell(trial['epochs_total'])} epochs in all"
+    if trial["stopped_early"]:
+        text += ", stopped early"
+    return text + ")"
+
+
 def _best_table(df: pd.DataFrame) -> str:
-    columns = ["trial_id", "score", "epochs"]
-    columns += [f"hp_{name}" for name in df.attrs["sampling"]]
-    return html_table(best_trials(df, TOP_TRIALS)[columns])
+    best = best_trials(df, TOP_TRIALS)
+    table = pd.DataFrame(
+        {
+            "trial": best["trial_id"],
+            "score": best["score"],
+            "epochs": best["epochs"],
+            "epochs total": best["epochs_total"],
+            "stopped early": best["stopped_early"].map(lambda s: "yes" if s else ""),
+            **{name: best[f"hp_{name}"] for name in df.attrs["sampling"]},
+        }
+    )
+    return html_table(_formatted(table))
 
 
 def _narrowing_table(history: list[dict[str, Any]]) -> pd.DataFrame:
@@ -146,21 +199,39 @@ def _narrowing_table(history: list[dict[str, Any]]) -> pd.DataFrame:
             "round": record["round"],
             "epochs": record["epochs"],
             "trials": len(record["trial_ids"]),
-            "best_score": _cell(record["best_score"]),
+            "best_score": record["best_score"],
         }
         for name, spec in record["space"].items():
-            if "min" in spec:
-                row[name] = (
-                    f"{format_number(spec['min'])} .. {format_number(spec['max'])}"
-                    f" ({spec['sampling']})"
-                )
-            else:
-                row[name] = ", ".join(str(value) for value in spec["values"])
+            row[name] = format_spec(spec)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return _formatted(pd.DataFrame(rows))
+
+
+def _pruning_table(log: list[dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame(
+        {
+            "round": [record["round"] for record in log],
+            "name": [record["name"] for record in log],
+            "action": [record["action"] for record in log],
+            "rho": [record["rho"] for record in log],
+            "p_value": [record["p_value"] for record in log],
+            "before": [format_spec(record["before"]) for record in log],
+            "after": [format_spec(record["after"]) for record in log],
+        }
+    )
+    return _formatted(table)
+
+
+def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text, numbers in one format (see `format_cell`)."""
+    return frame.map(lambda value: value if isinstance(value, str) else _cell(value))
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return format_number(value)
-    return "" if value is None else str(value)
+    if value is None or isinstance(value, bool | np.bool_):
+        return format_cell(value)
+    if isinstance(value, float | np.floating):
+        return format_cell(float(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return value_label(value)

@@ -45,6 +45,9 @@ class Search:
             oracles without them).
         epochs_trained: Trial id to epochs actually trained, as kt_ext oracles
             record it (`epochs_trained` in their state; empty for others).
+        stopped_at: Trial id to the epoch (0-based) at which rank pruning
+            stopped it (`rank_pruning.stopped_at` in the state; empty for
+            other oracles).
     """
 
     label: str
@@ -54,6 +57,7 @@ class Search:
     trials: list[Trial]
     histories: dict[str, list[dict[str, Any]]]
     epochs_trained: dict[str, int]
+    stopped_at: dict[str, int]
 
 
 def load_search(source: Source) -> Search:
@@ -96,6 +100,7 @@ def _from_oracle(oracle: keras_tuner.Oracle) -> Search:
             key: _history(getattr(oracle, key, state.get(key))) for key in HISTORY_KEYS
         },
         epochs_trained=dict(state.get("epochs_trained", {})),
+        stopped_at=_stopped_at(state),
     )
 
 
@@ -131,7 +136,15 @@ def _from_directory(path: Path) -> Search:
         trials=trials,
         histories={key: _history(state.get(key)) for key in HISTORY_KEYS},
         epochs_trained=dict(state.get("epochs_trained", {})),
+        stopped_at=_stopped_at(state),
     )
+
+
+def _stopped_at(state: dict[str, Any]) -> dict[str, int]:
+    pruning = state.get("rank_pruning")
+    if not isinstance(pruning, dict):
+        return {}
+    return dict(pruning.get("stopped_at") or {})
 
 
 def _no_oracle_message(path: Path) -> str:

@@ -42,6 +42,7 @@ from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.oracles._persistence import check_state_file
 from kt_ext.tuners import _distributed
 from kt_ext.tuners._lean import LeanTrials
+from kt_ext.tuners._progress import install_search_display, search_progress
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -87,6 +88,8 @@ class FidelityTuner(TunerSeam):
         oracle.executions_per_trial = kwargs.get("executions_per_trial", 1)
         self._check_epoch_budget()
         self._diverged: dict[str, int] = {}
+        # The whole search's progress instead of Keras Tuner's trial tables.
+        install_search_display(oracle, type(self).__name__)
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         oracle.executions_per_trial = self.executions_per_trial
         # On a worker, self.oracle is now Keras Tuner's gRPC client, which does
@@ -135,8 +138,8 @@ class FidelityTuner(TunerSeam):
             return
         self._kept_gradients = custom_gradient_names()
         try:
-            with frozen_heap():
-                super().search(*fit_args, **fit_kwargs)
+            with frozen_heap(), search_progress(self.oracle, fit_kwargs) as kwargs:
+                super().search(*fit_args, **kwargs)
         finally:
             self._lean.models.clear()
             forget_custom_gradients(self._kept_gradients)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import keras_tuner
 import pytest
+from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.oracles import HyperbandOracle, RandomSearchOracle
 
 from kt_ext.testing import get_objective, make_oracle, run_oracle
@@ -48,8 +50,8 @@ PRUNING_LOG: list[dict[str, Any]] = [
         "rho": 0.05,
         "p_value": 0.8,
         "action": "freeze",
-        "before": [16, 256],
-        "after": 64,
+        "before": {"min": 16, "max": 256, "sampling": "log"},
+        "after": {"values": [64]},
     },
     {
         "round": 0,
@@ -57,8 +59,8 @@ PRUNING_LOG: list[dict[str, Any]] = [
         "rho": 0.7,
         "p_value": 0.001,
         "action": "narrow",
-        "before": [1e-5, 1e-1],
-        "after": [1e-3, 1e-1],
+        "before": {"min": 1e-5, "max": 1e-1, "sampling": "log"},
+        "after": {"min": 1e-3, "max": 1e-1, "sampling": "log"},
     },
     {
         "round": 1,
@@ -66,8 +68,8 @@ PRUNING_LOG: list[dict[str, Any]] = [
         "rho": -0.5,
         "p_value": 0.04,
         "action": "remove",
-        "before": ["relu", "tanh", "gelu"],
-        "after": ["relu", "gelu"],
+        "before": {"values": ["relu", "tanh", "gelu"]},
+        "after": {"values": ["relu", "gelu"]},
     },
 ]
 
@@ -139,3 +141,31 @@ def interrupted(tmp_path: Path) -> Search:
     trial = oracle.create_trial("tuner0")
     oracle.update_trial(trial.trial_id, {objective.metric: 0.3}, step=0)
     return Search(oracle, tmp_path / objective.name)
+
+
+@pytest.fixture
+def no_completed_trial(tmp_path: Path) -> Callable[[str], Search]:
+    """Makes a search on disk without a completed trial.
+
+    `what`: "no trial" (oracle.json only), "running" (one trial that reported
+    an epoch) or "failed" (two failed trials).
+    """
+
+    def make(what: str) -> Search:
+        objective = get_objective("lr_only", seed=0)
+        oracle = make_oracle(RandomSearchOracle, objective, max_trials=3, seed=1)
+        oracle._set_project_dir(str(tmp_path), "none")
+        oracle.update_space(objective.hyperparameters())
+        if what == "running":
+            trial = oracle.create_trial("tuner0")
+            oracle.update_trial(trial.trial_id, {objective.metric: 0.5}, step=0)
+        elif what == "failed":
+            for _ in range(2):
+                trial = oracle.create_trial("tuner0")
+                trial.status = TrialStatus.FAILED
+                trial.message = "boom"
+                oracle.end_trial(trial)
+        oracle.save()
+        return Search(oracle, tmp_path / "none")
+
+    return make

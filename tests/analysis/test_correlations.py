@@ -28,7 +28,8 @@ def frame(sampling: dict[str, str], **columns: list) -> pd.DataFrame:
 
 def test_only_the_learning_rate_matters(lr_random):
     result = rank_correlations(trials_dataframe(lr_random.directory))
-    assert list(result.columns) == ["name", "value", "rho", "p_value", "n"]
+    assert list(result.columns) == ["epochs", "name", "value", "rho", "p_value", "n"]
+    assert (result["epochs"] == 3).all()  # one group: every trial trained 3
     first = result.iloc[0]
     assert first["name"] == "learning_rate"
     assert first["value"] is None
@@ -48,13 +49,57 @@ def test_only_the_learning_rate_matters(lr_random):
 
 def test_choice_indicators_and_conditional_entries(mlp_hyperband):
     df = trials_dataframe(mlp_hyperband.directory)
-    result = rank_correlations(df)
+    result = rank_correlations(df, by_epochs=False)
+    assert result["epochs"].isna().all()
     scored = df[df["status"] == "COMPLETED"]
     sgd = result[(result["name"] == "optimizer") & (result["value"] == "sgd")]
     expected = stats.spearmanr(scored["hp_optimizer"] == "sgd", scored["score"])
     assert math.isclose(sgd["rho"].iloc[0], expected.statistic)
     reg_strength = result[result["name"] == "reg_strength"].iloc[0]
     assert reg_strength["n"] == scored["hp_reg_strength"].notna().sum() < len(scored)
+
+
+def test_hyperband_trials_are_correlated_at_equal_epochs(mlp_hyperband):
+    df = trials_dataframe(mlp_hyperband.directory)
+    result = rank_correlations(df)
+    # Hyperband's rungs (max_epochs 9, factor 3) with at least 3 trials each.
+    levels = df["epochs_reached"].value_counts()
+    assert list(result["epochs"].unique()) == sorted(
+        levels[levels >= 3].index, reverse=True
+    )
+    for epochs, group in result.groupby("epochs"):
+        trials = df[df["epochs_reached"] == epochs]
+        lr = group[group["name"] == "learning_rate"].iloc[0]
+        expected = stats.spearmanr(trials["hp_learning_rate"], trials["score"])
+        assert lr["n"] == len(trials)
+        assert math.isclose(lr["rho"], expected.statistic)
+
+
+def test_low_fidelity_scores_do_not_pass_for_an_influence():
+    # Within each number of epochs x makes no difference, but the trials that
+    # trained longer (lower loss) happen to have larger x: pooled, x looks
+    # influential; at equal epochs it is not.
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(0, 1, 12), rng.uniform(1, 2, 12)])
+    score = np.concatenate([rng.normal(1.0, 0.05, 12), rng.normal(0.5, 0.05, 12)])
+    df = frame({"x": "linear"}, score=score, x=x)
+    df["epochs_reached"] = [1.0] * 12 + [9.0] * 12
+    pooled = rank_correlations(df, by_epochs=False).iloc[0]
+    assert pooled["rho"] < -0.7 and pooled["p_value"] < 1e-3
+    grouped = rank_correlations(df)
+    assert grouped["epochs"].tolist() == [9.0, 1.0]  # the longest first
+    assert (grouped["p_value"] > 0.05).all()
+    assert (grouped["n"] == 12).all()
+
+
+def test_groups_smaller_than_three_trials_are_left_out():
+    df = frame({"x": "linear"}, score=[0.1, 0.2, 0.3, 0.4, 0.5], x=[1, 2, 3, 4, 5])
+    df["epochs_reached"] = [1.0, 1.0, 1.0, 3.0, 3.0]
+    assert rank_correlations(df)["epochs"].tolist() == [1.0]
+    df["epochs_reached"] = [1.0, 2.0, 3.0, 3.0, 4.0]
+    only = rank_correlations(df)  # none has 3: the largest is kept, as NaN
+    assert only["epochs"].tolist() == [3.0]
+    assert only["rho"].isna().all()
 
 
 def test_known_signs_and_ranking():

@@ -15,7 +15,16 @@ from kt_ext.analysis import WALL_TIME_METRIC, trials_dataframe
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle, RoundOracle
 from kt_ext.testing import get_objective, make_oracle, run_oracle
 
-BASE_COLUMNS = ["trial_id", "status", "score", "epochs", "wall_time"]
+BASE_COLUMNS = [
+    "trial_id",
+    "status",
+    "score",
+    "epochs",
+    "epochs_total",
+    "epochs_reached",
+    "stopped_early",
+    "wall_time",
+]
 
 
 def assert_same_search(live: pd.DataFrame, disk: pd.DataFrame) -> None:
@@ -136,7 +145,7 @@ def test_a_declared_objective_in_oracle_json_wins(lr_random, tmp_path):
     df = trials_dataframe(project)
     assert df.empty
     assert (df.attrs["objective"], df.attrs["direction"]) == ("val_accuracy", "max")
-    assert list(df.columns[:5]) == BASE_COLUMNS
+    assert list(df.columns[: len(BASE_COLUMNS)]) == BASE_COLUMNS
 
 
 def test_missing_directory_is_named(tmp_path):
@@ -232,3 +241,156 @@ def test_a_kt_ext_directory_is_read_with_its_journal(tmp_path, cls):
     assert disk.attrs[
         "narrowing_history" if cls is CoarseToFineOracle else "pruning_log"
     ]
+
+
+# -- epochs_total on real searches ---------------------------------------------
+
+
+def _counting_search(tuner_name, tmp_path):
+    """A tiny kt_ext search whose models count the epochs they were trained.
+
+    Each model holds a non-trainable counter that a callback raises after
+    every epoch, before the tuner keeps the best epoch's weights: a trial's
+    checkpoint (its scored model) then holds the epochs it was trained in
+    all, inherited ones included.
+    """
+    import keras
+
+    import kt_ext
+
+    class Counter(keras.layers.Layer):
+        def build(self, input_shape):
+            self.count = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, name="count"
+            )
+
+        def call(self, inputs):
+            return inputs
+
+    class CountEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            counter = self.model.get_layer("counter")
+            counter.count.assign(counter.count + 1.0)
+
+    def build(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                Counter(name="counter"),
+                keras.layers.Dense(hp.Int("units", 2, 6), activation="relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(
+            keras.optimizers.Adam(hp.Float("lr", 1e-3, 1e-1, sampling="log")),
+            "binary_crossentropy",
+        )
+        return model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    tuner = getattr(kt_ext, tuner_name)(
+        build,
+        objective="val_loss",
+        max_epochs=3,
+        factor=3,
+        epoch_budget=10,
+        seed=1,
+        directory=tmp_path,
+        project_name=tuner_name,
+    )
+    tuner.search(
+        x[:30],
+        y[:30],
+        validation_data=(x[30:], y[30:]),
+        callbacks=[CountEpochs()],
+        verbose=0,
+    )
+    return tuner
+
+
+@pytest.mark.parametrize("tuner_name", ["CoarseToFine", "RankPruning"])
+def test_epochs_total_is_what_the_scored_model_was_trained(tuner_name, tmp_path):
+    # CoarseToFine reports once per trial (Keras Tuner's best_step counts from
+    # 0), RankPruning every epoch (best_step counts on from initial_epoch).
+    tuner = _counting_search(tuner_name, tmp_path)
+    df = trials_dataframe(tmp_path / tuner_name).set_index("trial_id")
+    assert (df["status"] == TrialStatus.COMPLETED).all()
+    continued = [
+        trial
+        for trial in tuner.oracle.trials.values()
+        if "tuner/trial_id" in trial.hyperparameters.values
+    ]
+    assert continued, "the search must continue a trial for this test"
+    for trial in tuner.oracle.trials.values():
+        model = tuner.load_model(trial)
+        trained = float(model.get_layer("counter").count.numpy())
+        assert df.loc[trial.trial_id, "epochs_total"] == trained, trial.trial_id
+    for trial in continued:
+        row = df.loc[trial.trial_id]
+        values = trial.hyperparameters.values
+        assert row["epochs"] == values["tuner/epochs"] - values["tuner/initial_epoch"]
+        assert row["epochs_reached"] == values["tuner/epochs"]
+
+
+# -- trials stopped early ----------------------------------------------------
+
+
+def test_stopped_early_from_the_rank_pruning_state_of_older_searches(tmp_path):
+    # The driver stops trials as RankPruning's tuner does, without a message,
+    # as searches saved before the message existed.
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(
+        RankPruningOracle,
+        objective,
+        max_epochs=9,
+        seed=1,
+        prune_quantile=0.5,
+        min_peers=2,
+    )
+    result = run_oracle(oracle, objective, directory=tmp_path)
+    stopped = {record.trial_id for record in result.trials if record.stopped_early}
+    assert stopped, "the search must stop a trial early for this test"
+    for source in (oracle, tmp_path / objective.name):
+        df = trials_dataframe(source)
+        assert df["stopped_early"].dtype == bool
+        assert set(df.loc[df["stopped_early"], "trial_id"]) == stopped
+        assert (df.loc[df["stopped_early"], "status"] == TrialStatus.COMPLETED).all()
+        for trial_id in stopped:
+            row = df.set_index("trial_id").loc[trial_id]
+            assert row["epochs_reached"] == oracle.stopped_trials[trial_id] + 1
+
+
+def test_stopped_early_from_the_trial_message(tmp_path):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(RandomSearchOracle, objective, max_trials=3, seed=1)
+    run_oracle(oracle, objective, epochs=2, directory=tmp_path)
+    trial = oracle.trials[sorted(oracle.trials)[1]]
+    trial.message = "stopped early at epoch 1"
+    oracle._save_trial(trial)
+    for source in (oracle, tmp_path / objective.name):
+        assert trials_dataframe(source)["stopped_early"].tolist() == [
+            False,
+            True,
+            False,
+        ]
+
+
+# -- searches without a completed trial ---------------------------------------
+
+
+@pytest.mark.parametrize("what", ["no trial", "running", "failed"])
+def test_a_search_without_a_completed_trial_is_a_typed_frame(what, no_completed_trial):
+    from kt_ext.analysis import best_so_far, rank_correlations
+    from kt_ext.analysis._dataframe import best_trials
+
+    oracle, directory = no_completed_trial(what)
+    for source in (oracle, directory):
+        df = trials_dataframe(source)
+        assert list(df.columns[: len(BASE_COLUMNS)]) == BASE_COLUMNS
+        assert len(df) == len(oracle.trials)
+        assert df["score"].dtype == float and df["epochs_total"].isna().all()
+        assert best_trials(df).empty
+        assert np.isnan(best_so_far(df).best).all()
+        assert rank_correlations(df)["rho"].isna().all()

@@ -84,3 +84,21 @@ def test_pruning_series(pruning_log):
 def test_records_missing_a_key_are_rejected(function, records, missing):
     with pytest.raises(ValueError, match=missing):
         function(records)
+
+
+def test_a_single_pruning_decision_has_whole_rounds(pruning_log):
+    ax = plot_pruning_log(pruning_log[:1]).axes[0]
+    assert ax.get_xticks().tolist() == [0]
+    ax = plot_pruning_log(pruning_log).axes[0]
+    assert ax.get_xticks().tolist() == [0, 1]
+
+
+def test_narrowing_choices_are_in_ascending_order(narrowing_history):
+    narrowing_history[0]["space"]["lr"] = {"values": [0.001, 0.01, 0.0001]}
+    narrowing_history[1]["space"]["lr"] = {"values": [0.01, 0.001]}
+    ax = plot_narrowing_history(narrowing_history).axes[-1]
+    assert [label.get_text() for label in ax.get_yticklabels()] == [
+        "0.0001",
+        "0.001",
+        "0.01",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 import sys
 from html.parser import HTMLParser
@@ -67,7 +68,7 @@ def test_report_of_a_finished_search(lr_random, tmp_path):
     assert text.count(PNG) == 3
     best = lr_random.oracle.get_best_trials(1)[0]
     assert f"{best.score:.6g}" in text
-    assert f"(trial {best.trial_id})" in text
+    assert f"(trial {best.trial_id}, 3 epochs in all)" in text
     words = " ".join(page.text)
     for heading in ("Summary", "Best trials", "Rank correlations", "val_accuracy"):
         assert heading in words
@@ -153,3 +154,51 @@ def test_missing_extra_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"pip install 'kt_ext\[analysis\]'"):
         importlib.import_module("kt_ext.analysis")
+
+
+@pytest.mark.parametrize("what", ["no trial", "running", "failed"])
+def test_report_of_a_search_without_a_completed_trial(
+    what, no_completed_trial, tmp_path, capsys
+):
+    _, directory = no_completed_trial(what)
+    out = tmp_path / "r.html"
+    assert main(["report", str(directory), "--out", str(out)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    text = out.read_text()
+    assert "No trial has completed with a finite score yet" in text
+    assert "Best score</th><td>none: no trial has completed" in text
+
+
+def test_report_tables_write_values_in_one_format(with_history, tmp_path):
+    text = write_report(with_history.directory, tmp_path / "r.html").read_text()
+    page = " ".join(Page(text.split("<body>")[1]).text)
+    # Pruning decisions as ranges and lists, as the oracle logs them (dicts).
+    assert "{" not in page and "'values'" not in page
+    assert "0.001 .. 0.1 (log)" in page  # learning_rate, after
+    assert "16 .. 256 (log)" in page  # units, before
+    assert "relu, gelu" in page  # activation, after
+    # Floats with six significant digits at most, whole numbers as such.
+    numbers = re.findall(r"\d+\.\d+", page)
+    assert numbers
+    assert all(len(n.replace(".", "").lstrip("0")) <= 6 for n in numbers), numbers
+    assert not re.search(r"<td>\d+\.0</td>", text)
+
+
+def test_report_marks_trials_stopped_early(tmp_path):
+    from kt_ext.oracles import RankPruningOracle
+    from kt_ext.testing import get_objective
+
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(
+        RankPruningOracle,
+        objective,
+        max_epochs=9,
+        seed=1,
+        prune_quantile=0.5,
+        min_peers=2,
+    )
+    run_oracle(oracle, objective, directory=tmp_path)
+    stopped = len(oracle.stopped_trials)
+    text = write_report(tmp_path / objective.name, tmp_path / "r.html").read_text()
+    assert f"<th>Stopped early</th><td>{stopped} (" in text
+    assert "<th>stopped early</th>" in text

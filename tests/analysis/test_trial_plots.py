@@ -100,3 +100,50 @@ def test_plot_correlations_draws_one_bar_per_finite_rho(lr_random):
     labels = [label.get_text() for label in ax.get_yticklabels()]
     assert labels[0] == "learning_rate"
     assert "activation=relu" in labels
+
+
+def test_choices_are_in_ascending_or_declared_order():
+    df = frame("max")
+    df["status"] = "COMPLETED"
+    df["score"] = [0.1, 0.2, 0.3, 0.4, 0.5]
+    df["hp_lr"] = [0.001, 0.01, 0.0001, 0.001, 0.01]
+    df["hp_act"] = ["tanh", "relu", "tanh", "gelu", "relu"]
+    df.attrs.update(
+        sampling={"lr": "choice", "act": "choice"},
+        choices={"lr": [0.001, 0.01, 0.0001], "act": ["relu", "gelu", "tanh"]},
+    )
+    assert list(hyperparameter_scores(df, "lr").groups) == ["0.0001", "0.001", "0.01"]
+    assert list(hyperparameter_scores(df, "act").groups) == ["relu", "gelu", "tanh"]
+    ax = plot_hyperparameters(df, ["lr"]).axes[0]
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "0.0001",
+        "0.001",
+        "0.01",
+    ]
+
+
+def test_plots_show_the_epochs_behind_each_score(mlp_hyperband):
+    df = trials_dataframe(mlp_hyperband.directory)
+    levels = sorted(df["epochs_reached"].unique())
+    assert len(levels) > 1
+    # The best so far names the epochs of the trial that holds it.
+    curve = best_so_far(df)
+    last_best = df.set_index("trial_id").loc[
+        df.loc[df["score"] == curve.best[-1], "trial_id"].iloc[0]
+    ]
+    assert curve.best_epochs[-1] == last_best["epochs_reached"]
+    texts = [text.get_text() for text in plot_best_so_far(df).axes[0].texts]
+    assert f"{last_best['epochs_reached']:g} ep" in texts
+    # Each point of a panel carries its epochs, and a legend names them.
+    lr = hyperparameter_scores(df, "learning_rate")
+    np.testing.assert_array_equal(lr.epochs, df["epochs_reached"])
+    figure = plot_hyperparameters(df, ["learning_rate", "optimizer"])
+    (legend,) = figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == [f"{e:g}" for e in levels]
+    # Correlation bars name the epochs they were computed at.
+    correlations = rank_correlations(df)
+    labels = [
+        label.get_text()
+        for label in plot_correlations(correlations).axes[0].get_yticklabels()
+    ]
+    assert labels and all(label.endswith(" ep)") for label in labels)
