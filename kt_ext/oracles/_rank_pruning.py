@@ -38,7 +38,9 @@ from keras_tuner.engine import trial as trial_module
 from kt_ext._checks import check_int, check_number
 from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
-from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle
+from kt_ext.oracles._modelled import ModelSampling
+from kt_ext.oracles._rounds import STOPPED, Round, RoundOracle, rung_epochs
+from kt_ext.oracles._sampling import round_percentiles
 
 __all__ = ["RankPruningOracle"]
 
@@ -48,7 +50,14 @@ def _is_active(trial: trial_module.Trial, name: str) -> bool:
     return name in hps.values and hps.is_active(name)
 
 
-class RankPruningOracle(RoundOracle):
+def _inside(hp: hp_module.HyperParameter, entry: dict[str, Any], value: Any) -> bool:
+    """Whether ``value`` is allowed by the current ``entry`` of ``hp``."""
+    if "values" in entry:
+        return value in entry["values"]
+    return entry["min"] <= value <= entry["max"]
+
+
+class RankPruningOracle(ModelSampling, RoundOracle):
     """Rounds of trials; after each, Spearman correlations decide what to cut.
 
     Args:
@@ -174,6 +183,8 @@ class RankPruningOracle(RoundOracle):
         self.prune_quantile = float(prune_quantile)
         self.min_peers = int(min_peers)
         self.pruning_log: list[dict[str, Any]] = []
+        # Most recent completed trials that the correlations are computed over.
+        self.evidence_window = 192
         # Consecutive quiet rounds per entry.
         self._quiet: dict[str, int] = {}
         # Epoch (as str) -> trial id -> the objective reported at that epoch
@@ -187,15 +198,28 @@ class RankPruningOracle(RoundOracle):
     # -- rounds ----------------------------------------------------------------
 
     def _plan_round(self, index: int) -> Round | None:
-        """The base plan, without continuing trials that were stopped early.
+        """The base plan, continuing only trials the current space allows.
 
-        A stopped trial has not reached its ``tuner/epochs``; the epochs its
-        continuation would have trained go to fresh configurations instead.
+        Round 0 spends an equal share of the budget on ``min_epochs`` trials.
+        A trial stopped early has not reached its ``tuner/epochs``, and one
+        whose values a decision has since cut is outside the space: neither is
+        continued, and the epochs its continuation would have trained go to
+        fresh configurations instead.
         """
         planned = super()._plan_round(index)
-        if planned is None or not planned.carry:
+        if planned is None:
             return planned
-        carry = [tid for tid in planned.carry if tid not in self._stopped_at]
+        if index == 0 and self.epoch_budget is not None:
+            rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+            share = self.epoch_budget // (len(rungs) * planned.epochs)
+            planned.new = max(planned.new, share)
+        if not planned.carry:
+            return planned
+        carry = [
+            tid
+            for tid in planned.carry
+            if tid not in self._stopped_at and self._allowed(tid)
+        ]
         dropped = len(planned.carry) - len(carry)
         if dropped:
             previous = self.rounds[index - 1].epochs
@@ -206,23 +230,69 @@ class RankPruningOracle(RoundOracle):
                 planned.new = max(planned.new, 1)
         return planned
 
+    def _allowed(self, trial_id: str) -> bool:
+        """Whether the trial's values lie inside the current space."""
+        trial = self.trials[trial_id]
+        hps = {hp.name: hp for hp in self.hyperparameters.space}
+        return all(
+            _inside(hps[name], entry, trial.hyperparameters.values[name])
+            for name, entry in self.space.items()
+            if name in hps and _is_active(trial, name)
+        )
+
     def _end_round(self, index: int, completed: list[trial_module.Trial]) -> None:
-        """Correlates every open entry with the round's scores and cuts."""
-        sign = 1.0 if self.objective.direction == "max" else -1.0
+        """Correlates every open entry with the scores so far, and cuts.
+
+        The evidence pools the completed trials of this and earlier rounds (at
+        most ``evidence_window``, the most recent first), each scored by its
+        rank percentile within its own round, so that rounds of different
+        epochs count alike; an entry is judged over the trials where it was
+        active and its value lies inside the current space.
+        """
+        pooled = self._pooled(completed)
         hps = {hp.name: hp for hp in self.hyperparameters.space}
         for name in list(self.space):
             hp, entry = hps.get(name), self.space[name]
             if hp is None or len(entry.get("values", (0, 0))) < 2:
                 continue
-            active = [trial for trial in completed if _is_active(trial, name)]
+            active = [
+                (values[name], goodness)
+                for values, goodness in pooled
+                if name in values and _inside(hp, entry, values[name])
+            ]
             if len(active) < self.min_trials:
                 continue
-            values = [trial.hyperparameters.values[name] for trial in active]
-            goodness = [sign * trial.score for trial in active]
+            values = [value for value, _ in active]
+            goodness = [goodness for _, goodness in active]
             if "values" in entry:
                 self._judge_choice(index, name, entry, values, goodness)
             else:
                 self._judge_range(index, hp, entry, values, goodness)
+
+    def _pooled(
+        self, completed: list[trial_module.Trial]
+    ) -> list[tuple[dict[str, Any], float]]:
+        """``(active values, percentile in its round)``, most recent first."""
+        rounds = [completed] + [
+            self._completed(past) for past in reversed(self.rounds[:-1]) if past.ended
+        ]
+        pooled: list[tuple[dict[str, Any], float]] = []
+        for trials in rounds:
+            if len(trials) < 2:
+                continue
+            percentiles = round_percentiles(
+                [trial.score for trial in trials], self.objective.direction
+            )
+            for trial, percentile in zip(trials, percentiles, strict=True):
+                values = {
+                    name: trial.hyperparameters.values[name]
+                    for name in self.space
+                    if _is_active(trial, name)
+                }
+                pooled.append((values, percentile))
+            if len(pooled) >= self.evidence_window:
+                break
+        return pooled[: self.evidence_window]
 
     def _judge_range(
         self,
@@ -302,7 +372,8 @@ class RankPruningOracle(RoundOracle):
         values: list[Any],
         goodness: list[float],
     ) -> None:
-        quiet = rules.is_quiet(
+        # Freezing claims "no effect": only on twice the evidence of a cut.
+        quiet = evidence.n >= 2 * self.min_trials and rules.is_quiet(
             evidence, freeze_rho=self.freeze_rho, freeze_p_value=self.freeze_p_value
         )
         self._quiet[name] = self._quiet.get(name, 0) + 1 if quiet else 0
