@@ -188,10 +188,10 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             Hyperband iteration with the same ``max_epochs`` and ``factor``
             trains.
         max_trials: Trials to run at most.
-        initial_trials: Configurations in round 0; default
-            ``factor**min(3, rungs - 1)`` (27 for ``factor=3`` and
-            ``max_epochs >= 27``, 9 for ``max_epochs=9``), at most what a third
-            of the epoch budget pays for.
+        initial_trials: Configurations in round 0; default: an equal share
+            of the epoch budget per rung, all at ``min_epochs``; with
+            ``max_trials`` only, ``factor**min(3, rungs - 1)`` (27 for
+            ``factor=3`` and ``max_epochs >= 27``).
         final_trials: Fresh configurations per round at ``max_epochs``.
         top_fraction: Share of a round's completed trials that narrow the
             space.

@@ -3,8 +3,10 @@
 Rounds of trials are sampled from the current space with epochs growing by
 ``factor`` (see :class:`~kt_ext.oracles.RoundOracle`). After each round, the
 Spearman rank correlation of every active hyperparameter with the objective is
-computed over the round's completed trials (all trained to the same
-``tuner/epochs``, or stopped early below their peers): numeric entries in Keras
+computed over the completed trials of every round so far (the most recent
+``evidence_window``), each scored by its rank percentile within its own round
+so that rounds of different epochs count alike, and only over trials whose
+value the current space still allows: numeric entries in Keras
 Tuner's unit-cube view (so log ranges are judged in log space), each value of a
 choice as a 0/1 indicator, conditional entries only over the trials where they
 were active. Then:
