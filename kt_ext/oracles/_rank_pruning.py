@@ -88,7 +88,8 @@ class RankPruningOracle(ModelSampling, RoundOracle):
             and the p-value at least ``freeze_p_value``. Default 0.2.
         freeze_p_value: See ``freeze_rho``. Default 0.1.
         freeze_rounds: Consecutive quiet rounds before an entry is frozen.
-            Default 2.
+            Default 4 (freezing is the one cut that evidence of "no effect"
+            from mostly short trials can get wrong).
         min_trials: Completed trials (where the entry is active) needed before
             any decision on an entry. Default 8.
         top_fraction: Share of a round's trials whose span a narrowed range
@@ -138,7 +139,7 @@ class RankPruningOracle(ModelSampling, RoundOracle):
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
         freeze_p_value: float = 0.1,
-        freeze_rounds: int = 2,
+        freeze_rounds: int = 4,
         min_trials: int = 8,
         top_fraction: float = 1 / 3,
         margin: float = 0.1,

@@ -47,7 +47,7 @@ CASES = {
 EXPECTED = {
     "c2f-budget": "dfaecbb3d8092f56",  # 40 trials
     "c2f-trials": "65eab0e3881c50f3",  # 300 trials
-    "rp-budget": "e9d57afe9fcc0b7d",  # 40 trials, 5 stopped early
+    "rp-budget": "068b3a3692b4d68d",  # 40 trials, 4 stopped early
     "rp-trials": "02a6307f4c3d164a",  # 300 trials, 71 stopped early
 }
 
