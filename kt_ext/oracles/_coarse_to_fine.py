@@ -26,6 +26,7 @@ from keras_tuner.engine import trial as trial_module
 from kt_ext._checks import check_int, check_number
 from kt_ext._names import is_bookkeeping
 from kt_ext.oracles import _journal
+from kt_ext.oracles._modelled import ModelSampling
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
@@ -164,7 +165,7 @@ def narrow_space(
     return narrowed
 
 
-class CoarseToFineOracle(RoundOracle):
+class CoarseToFineOracle(ModelSampling, RoundOracle):
     """Narrows every range around the best trials, round after round.
 
     Round 0 samples ``initial_trials`` configurations over the whole space
@@ -187,10 +188,10 @@ class CoarseToFineOracle(RoundOracle):
             Hyperband iteration with the same ``max_epochs`` and ``factor``
             trains.
         max_trials: Trials to run at most.
-        initial_trials: Configurations in round 0; default
-            ``factor**min(3, rungs - 1)`` (27 for ``factor=3`` and
-            ``max_epochs >= 27``, 9 for ``max_epochs=9``), at most what a third
-            of the epoch budget pays for.
+        initial_trials: Configurations in round 0; default: an equal share
+            of the epoch budget per rung, all at ``min_epochs``; with
+            ``max_trials`` only, ``factor**min(3, rungs - 1)`` (27 for
+            ``factor=3`` and ``max_epochs >= 27``).
         final_trials: Fresh configurations per round at ``max_epochs``.
         top_fraction: Share of a round's completed trials that narrow the
             space.
@@ -259,13 +260,14 @@ class CoarseToFineOracle(RoundOracle):
         if initial_trials is None:
             # Derived from the budget, which a rerun may extend: not compared.
             self._unset_settings.add("initial_trials")
+        rungs = len(rung_epochs(self.min_epochs, self.max_epochs, factor))
+        if initial_trials is None and self.epoch_budget is None:
             # Hyperband's widest bracket, for at most 4 rungs: 27 for factor 3
             # and max_epochs >= 27, 9 for max_epochs 9.
-            rungs = len(rung_epochs(self.min_epochs, self.max_epochs, factor))
             initial_trials = max(2, math.ceil(factor ** min(3, rungs - 1)))
-            if self.epoch_budget is not None:
-                cap = self.epoch_budget // (3 * self.min_epochs)
-                initial_trials = max(2, min(initial_trials, cap))
+        elif initial_trials is None:
+            # An equal share of the budget per rung, all on `min_epochs`.
+            initial_trials = max(2, self.epoch_budget // (rungs * self.min_epochs))
         check_int("initial_trials", initial_trials, 2)
         check_int("final_trials", final_trials, 1)
         check_number("top_fraction", top_fraction, low=0.0, high=1.0, open_low=True)
@@ -292,6 +294,12 @@ class CoarseToFineOracle(RoundOracle):
             top = ranked[: top_count(len(ranked), self.top_fraction)]
             carry = [trial.trial_id for trial in top]
             new = max(1, len(carry))
+            if self.epoch_budget is not None:
+                # An equal share of the budget per rung: what continuing the
+                # top leaves of it pays for fresh trials (from the model).
+                share = self.epoch_budget / len(rungs)
+                cost = (epochs - previous.epochs) * len(carry)
+                new = max(0, math.floor((share - cost) / epochs))
         else:
             carry, new = [], self.final_trials
         new = self._affordable_new(new, epochs, carry)

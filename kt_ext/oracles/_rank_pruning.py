@@ -3,8 +3,10 @@
 Rounds of trials are sampled from the current space with epochs growing by
 ``factor`` (see :class:`~kt_ext.oracles.RoundOracle`). After each round, the
 Spearman rank correlation of every active hyperparameter with the objective is
-computed over the round's completed trials (all trained to the same
-``tuner/epochs``, or stopped early below their peers): numeric entries in Keras
+computed over the completed trials of every round so far (the most recent
+``evidence_window``), each scored by its rank percentile within its own round
+so that rounds of different epochs count alike, and only over trials whose
+value the current space still allows: numeric entries in Keras
 Tuner's unit-cube view (so log ranges are judged in log space), each value of a
 choice as a 0/1 indicator, conditional entries only over the trials where they
 were active. Then:
@@ -40,7 +42,9 @@ from kt_ext._checks import check_int, check_number
 from kt_ext._names import stopped_early_message
 from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
-from kt_ext.oracles._rounds import COMPLETED, STOPPED, Round, RoundOracle
+from kt_ext.oracles._modelled import ModelSampling
+from kt_ext.oracles._rounds import COMPLETED, STOPPED, Round, RoundOracle, rung_epochs
+from kt_ext.oracles._sampling import round_percentiles
 
 __all__ = ["RankPruningOracle"]
 
@@ -50,7 +54,14 @@ def _is_active(trial: trial_module.Trial, name: str) -> bool:
     return name in hps.values and hps.is_active(name)
 
 
-class RankPruningOracle(RoundOracle):
+def _inside(hp: hp_module.HyperParameter, entry: dict[str, Any], value: Any) -> bool:
+    """Whether ``value`` is allowed by the current ``entry`` of ``hp``."""
+    if "values" in entry:
+        return value in entry["values"]
+    return entry["min"] <= value <= entry["max"]
+
+
+class RankPruningOracle(ModelSampling, RoundOracle):
     """Rounds of trials; after each, Spearman correlations decide what to cut.
 
     Args:
@@ -79,7 +90,8 @@ class RankPruningOracle(RoundOracle):
             and the p-value at least ``freeze_p_value``. Default 0.2.
         freeze_p_value: See ``freeze_rho``. Default 0.1.
         freeze_rounds: Consecutive quiet rounds before an entry is frozen.
-            Default 2.
+            Default 4 (freezing is the one cut that evidence of "no effect"
+            from mostly short trials can get wrong).
         min_trials: Completed trials (where the entry is active) needed before
             any decision on an entry. Default 8.
         top_fraction: Share of a round's trials whose span a narrowed range
@@ -129,7 +141,7 @@ class RankPruningOracle(RoundOracle):
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
         freeze_p_value: float = 0.1,
-        freeze_rounds: int = 2,
+        freeze_rounds: int = 4,
         min_trials: int = 8,
         top_fraction: float = 1 / 3,
         margin: float = 0.1,
@@ -176,6 +188,8 @@ class RankPruningOracle(RoundOracle):
         self.prune_quantile = float(prune_quantile)
         self.min_peers = int(min_peers)
         self.pruning_log: list[dict[str, Any]] = []
+        # Most recent completed trials that the correlations are computed over.
+        self.evidence_window = 192
         # Consecutive quiet rounds per entry.
         self._quiet: dict[str, int] = {}
         # Epoch (as str) -> trial id -> the objective reported at that epoch
@@ -189,15 +203,28 @@ class RankPruningOracle(RoundOracle):
     # -- rounds ----------------------------------------------------------------
 
     def _plan_round(self, index: int) -> Round | None:
-        """The base plan, without continuing trials that were stopped early.
+        """The base plan, continuing only trials the current space allows.
 
-        A stopped trial has not reached its ``tuner/epochs``; the epochs its
-        continuation would have trained go to fresh configurations instead.
+        Round 0 spends an equal share of the budget on ``min_epochs`` trials.
+        A trial stopped early has not reached its ``tuner/epochs``, and one
+        whose values a decision has since cut is outside the space: neither is
+        continued, and the epochs its continuation would have trained go to
+        fresh configurations instead.
         """
         planned = super()._plan_round(index)
-        if planned is None or not planned.carry:
+        if planned is None:
             return planned
-        carry = [tid for tid in planned.carry if tid not in self._stopped_at]
+        if index == 0 and self.epoch_budget is not None:
+            rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+            share = self.epoch_budget // (len(rungs) * planned.epochs)
+            planned.new = max(planned.new, share)
+        if not planned.carry:
+            return planned
+        carry = [
+            tid
+            for tid in planned.carry
+            if tid not in self._stopped_at and self._allowed(tid)
+        ]
         dropped = len(planned.carry) - len(carry)
         if dropped:
             previous = self.rounds[index - 1].epochs
@@ -208,23 +235,69 @@ class RankPruningOracle(RoundOracle):
                 planned.new = max(planned.new, 1)
         return planned
 
+    def _allowed(self, trial_id: str) -> bool:
+        """Whether the trial's values lie inside the current space."""
+        trial = self.trials[trial_id]
+        hps = {hp.name: hp for hp in self.hyperparameters.space}
+        return all(
+            _inside(hps[name], entry, trial.hyperparameters.values[name])
+            for name, entry in self.space.items()
+            if name in hps and _is_active(trial, name)
+        )
+
     def _end_round(self, index: int, completed: list[trial_module.Trial]) -> None:
-        """Correlates every open entry with the round's scores and cuts."""
-        sign = 1.0 if self.objective.direction == "max" else -1.0
+        """Correlates every open entry with the scores so far, and cuts.
+
+        The evidence pools the completed trials of this and earlier rounds (at
+        most ``evidence_window``, the most recent first), each scored by its
+        rank percentile within its own round, so that rounds of different
+        epochs count alike; an entry is judged over the trials where it was
+        active and its value lies inside the current space.
+        """
+        pooled = self._pooled(completed)
         hps = {hp.name: hp for hp in self.hyperparameters.space}
         for name in list(self.space):
             hp, entry = hps.get(name), self.space[name]
             if hp is None or len(entry.get("values", (0, 0))) < 2:
                 continue
-            active = [trial for trial in completed if _is_active(trial, name)]
+            active = [
+                (values[name], goodness)
+                for values, goodness in pooled
+                if name in values and _inside(hp, entry, values[name])
+            ]
             if len(active) < self.min_trials:
                 continue
-            values = [trial.hyperparameters.values[name] for trial in active]
-            goodness = [sign * trial.score for trial in active]
+            values = [value for value, _ in active]
+            goodness = [goodness for _, goodness in active]
             if "values" in entry:
                 self._judge_choice(index, name, entry, values, goodness)
             else:
                 self._judge_range(index, hp, entry, values, goodness)
+
+    def _pooled(
+        self, completed: list[trial_module.Trial]
+    ) -> list[tuple[dict[str, Any], float]]:
+        """``(active values, percentile in its round)``, most recent first."""
+        rounds = [completed] + [
+            self._completed(past) for past in reversed(self.rounds[:-1]) if past.ended
+        ]
+        pooled: list[tuple[dict[str, Any], float]] = []
+        for trials in rounds:
+            if len(trials) < 2:
+                continue
+            percentiles = round_percentiles(
+                [trial.score for trial in trials], self.objective.direction
+            )
+            for trial, percentile in zip(trials, percentiles, strict=True):
+                values = {
+                    name: trial.hyperparameters.values[name]
+                    for name in self.space
+                    if _is_active(trial, name)
+                }
+                pooled.append((values, percentile))
+            if len(pooled) >= self.evidence_window:
+                break
+        return pooled[: self.evidence_window]
 
     def _judge_range(
         self,
@@ -304,7 +377,8 @@ class RankPruningOracle(RoundOracle):
         values: list[Any],
         goodness: list[float],
     ) -> None:
-        quiet = rules.is_quiet(
+        # Freezing claims "no effect": only on twice the evidence of a cut.
+        quiet = evidence.n >= 2 * self.min_trials and rules.is_quiet(
             evidence, freeze_rho=self.freeze_rho, freeze_p_value=self.freeze_p_value
         )
         self._quiet[name] = self._quiet.get(name, 0) + 1 if quiet else 0

@@ -88,7 +88,7 @@ class RankPruning(FidelityTuner):
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
         freeze_p_value: float = 0.1,
-        freeze_rounds: int = 2,
+        freeze_rounds: int = 4,
         min_trials: int = 8,
         top_fraction: float = 1 / 3,
         margin: float = 0.1,
