@@ -19,7 +19,7 @@ TASKS = ("binary", "multiclass", "regression")
 #: Built-in tuners of ``kt_ext.compare``'s registry, the reference first.
 BUILTIN_TUNERS = ("hyperband", "random", "bayesian", "coarse_to_fine", "rank_pruning")
 
-#: ``kt_ext.datasets.NAMES`` (tests/test_cli.py keeps the two the same).
+#: The bundled data sets, ``kt_ext.datasets.NAMES``.
 DATASET_NAMES = (
     "breast_cancer",
     "diabetes",

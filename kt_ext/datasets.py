@@ -37,7 +37,7 @@ from kt_ext._data_fashion_mnist import (
 from kt_ext._data_inputs import as_features, as_target, resolve_task
 from kt_ext._data_preprocess import encode_targets, transform_table
 from kt_ext._data_rows import SplitOptions, split_off, split_rows
-from kt_ext._names import TASKS
+from kt_ext._names import DATASET_NAMES, TASKS
 
 __all__ = [
     "FASHION_MNIST_ENV",
@@ -49,16 +49,7 @@ __all__ = [
     "split",
 ]
 
-NAMES = (
-    "breast_cancer",
-    "diabetes",
-    "digits",
-    "digits_images",
-    "fashion_mnist",
-    "iris",
-    "telco_churn",
-    "wine",
-)
+NAMES = DATASET_NAMES
 """Names that :func:`load` accepts."""
 
 Split = tuple[np.ndarray, np.ndarray]

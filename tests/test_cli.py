@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from kt_ext import datasets
-from kt_ext._names import DATASET_NAMES
 from kt_ext._quiet import is_native_log_line
 from kt_ext.cli import main
 
@@ -109,10 +107,6 @@ def test_unwritable_output_folder_fails_before_training(capsys, tmp_path):
     code = main(["compare", "--dataset", "iris", "--out", str(blocker / "out")])
     assert code == 2
     assert "kt-ext compare: error: `--out` must be inside" in capsys.readouterr().err
-
-
-def test_the_cli_knows_every_bundled_data_set_by_name():
-    assert DATASET_NAMES == datasets.NAMES
 
 
 # -- checks before heavy imports, quiet terminal, search --csv and resume -----
