@@ -31,7 +31,10 @@ from kt_ext._seam_oracle import (
 )
 from kt_ext.oracles import _journal
 
+# Trial statuses, by their short names, for every room of the oracles.
 RUNNING = trial_module.TrialStatus.RUNNING
+IDLE = trial_module.TrialStatus.IDLE
+STOPPED = trial_module.TrialStatus.STOPPED
 COMPLETED = trial_module.TrialStatus.COMPLETED
 FAILED = trial_module.TrialStatus.FAILED
 

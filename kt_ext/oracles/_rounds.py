@@ -43,6 +43,13 @@ from kt_ext._names import (
     is_diverged,
 )
 from kt_ext._seam_oracle import project_dir, retry_queue, tried_hashes
+from kt_ext.oracles._persistence import (
+    COMPLETED,
+    FAILED,
+    IDLE,
+    RUNNING,
+    STOPPED,
+)
 from kt_ext.oracles._plan import Round, hyperband_epoch_budget, rung_epochs
 from kt_ext.oracles._resume import (
     bound_changes,
@@ -59,12 +66,6 @@ from kt_ext.oracles._space import (
     values_key,
 )
 from kt_ext.oracles._workers import WorkerRelease
-
-RUNNING = trial_module.TrialStatus.RUNNING
-IDLE = trial_module.TrialStatus.IDLE
-STOPPED = trial_module.TrialStatus.STOPPED
-COMPLETED = trial_module.TrialStatus.COMPLETED
-FAILED = trial_module.TrialStatus.FAILED
 
 # Draws of an already-tried configuration before a duplicate is accepted.
 _MAX_COLLISIONS = 20

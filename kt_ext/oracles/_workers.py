@@ -17,9 +17,7 @@ import keras_tuner
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._seam_oracle import retry_queue
-from kt_ext.oracles._persistence import COMPLETED, FAILED, JournaledOracle
-
-STOPPED = trial_module.TrialStatus.STOPPED
+from kt_ext.oracles._persistence import COMPLETED, FAILED, STOPPED, JournaledOracle
 
 
 class WorkerRelease(JournaledOracle):
