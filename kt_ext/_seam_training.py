@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-import sys
 from typing import Any
 
 import keras
@@ -31,7 +30,6 @@ from keras_tuner import errors
 from keras_tuner.engine import trial as trial_module
 from keras_tuner.src import utils as _utils
 from keras_tuner.src.backend import config as _backend_config
-from keras_tuner.src.engine import base_tuner as _base_tuner_module
 from keras_tuner.src.engine import tuner as _tuner_module
 from keras_tuner.src.engine import tuner_utils as _tuner_utils
 
@@ -43,15 +41,10 @@ __all__ = [
     "distribution_strategy",
     "excludes_from_weight_decay",
     "forget_custom_gradients",
-    "hold_trial_end_clearing",
-    "in_keras_tuner_search",
     "is_plain_model",
     "is_preprocessing_layer",
-    "keras_tuner_notebook_flag",
-    "release_trial_end_clearing",
     "sublayers",
     "symbolic_build",
-    "trial_end_clearing_held",
 ]
 
 #: Private functions and names of Keras Tuner, Keras and TensorFlow that
@@ -87,13 +80,6 @@ UPSTREAM: dict[str, str] = {
     "keras_tuner.src.engine.tuner_utils.SaveBestEpoch": (
         "BestEpochWeights (a subclass that overrides _save_model)"
     ),
-    "keras_tuner.src.utils.try_clear": (
-        "hold_trial_end_clearing (replaced while held; IS_NOTEBOOK is read there only)"
-    ),
-    "keras_tuner.src.engine.base_tuner.BaseTuner.search": (
-        "in_keras_tuner_search (its frame marks a trial's fit); "
-        "hold_trial_end_clearing (the trial display clears after fit)"
-    ),
     "keras.src.models.functional.Functional": "is_plain_model (lean trials)",
     "keras.src.layers.preprocessing": "is_preprocessing_layer (model reuse)",
     "keras.Model._distribute_strategy": "distribution_strategy (lean trials)",
@@ -108,96 +94,6 @@ UPSTREAM: dict[str, str] = {
 }
 
 SaveBestEpoch = _tuner_utils.SaveBestEpoch
-
-
-class _TrialEndClearing:
-    """What :func:`hold_trial_end_clearing` changed, to put it back."""
-
-    is_notebook: bool | None = None  # Keras Tuner's flag before the hold
-    try_clear: Any = None  # Keras Tuner's own try_clear
-
-
-def hold_trial_end_clearing() -> None:
-    """Keras Tuner's end-of-trial clearing writes a newline until the trial ends.
-
-    Keras Tuner's trial display clears the output when a trial ends
-    (``utils.try_clear``, its only use of ``utils.IS_NOTEBOOK``). In a notebook
-    that clears the cell, trial summaries included; in plain ``python`` it
-    writes IPython's escape codes whenever IPython is installed, as Keras Tuner
-    then believes it runs in a notebook. While held, the clearing is the newline
-    Keras Tuner writes in a terminal; the next clearing (the end of the trial)
-    or :func:`release_trial_end_clearing` puts ``IS_NOTEBOOK`` and
-    ``try_clear`` back. Holding again while held changes nothing.
-
-    Example:
-        >>> hold_trial_end_clearing()
-        >>> release_trial_end_clearing()
-    """
-    if _TrialEndClearing.is_notebook is not None:
-        return
-    _TrialEndClearing.is_notebook = _utils.IS_NOTEBOOK
-    _TrialEndClearing.try_clear = _utils.try_clear
-    _utils.IS_NOTEBOOK = False
-    _utils.try_clear = _clear_then_release
-
-
-def release_trial_end_clearing() -> None:
-    """Puts Keras Tuner's end-of-trial clearing back as it was (if held).
-
-    Example:
-        >>> release_trial_end_clearing()  # nothing held: nothing to do
-    """
-    if _TrialEndClearing.is_notebook is None:
-        return
-    _utils.IS_NOTEBOOK = _TrialEndClearing.is_notebook
-    _utils.try_clear = _TrialEndClearing.try_clear
-    _TrialEndClearing.is_notebook = None
-    _TrialEndClearing.try_clear = None
-
-
-def trial_end_clearing_held() -> bool:
-    """Whether :func:`hold_trial_end_clearing` is in effect.
-
-    Example:
-        >>> trial_end_clearing_held()
-        False
-    """
-    return _TrialEndClearing.is_notebook is not None
-
-
-def keras_tuner_notebook_flag() -> bool:
-    """Keras Tuner's ``utils.IS_NOTEBOOK``: whether it clears output as in a notebook.
-
-    Example:
-        >>> isinstance(keras_tuner_notebook_flag(), bool)
-        True
-    """
-    return bool(_utils.IS_NOTEBOOK)
-
-
-def _clear_then_release() -> None:
-    clear = _TrialEndClearing.try_clear
-    clear()  # IS_NOTEBOOK is False: Keras Tuner prints a newline
-    release_trial_end_clearing()
-
-
-def in_keras_tuner_search() -> bool:
-    """Whether the caller runs inside Keras Tuner's ``BaseTuner.search`` loop.
-
-    Looks for the frame of ``BaseTuner.search`` on this thread's stack, so a
-    ``fit`` of a trial is told from a ``fit`` of the user's own.
-
-    Example:
-        >>> in_keras_tuner_search()
-        False
-    """
-    code = _base_tuner_module.BaseTuner.search.__code__
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code:
-            return True
-        frame = frame.f_back
-    return False
 
 
 # -- the Tuner's private methods that kt_ext overrides --------------------------

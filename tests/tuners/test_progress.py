@@ -18,8 +18,12 @@ import numpy as np
 import pytest
 
 import kt_ext
-from kt_ext._seam_oracle import Display, display_of
-from kt_ext._seam_training import keras_tuner_notebook_flag, trial_end_clearing_held
+from kt_ext._seam_oracle import (
+    Display,
+    display_of,
+    keras_tuner_notebook_flag,
+    trial_end_clearing_held,
+)
 from kt_ext.callbacks import ClearTrainingOutput, _clear_output
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
 from kt_ext.testing import SyntheticTuner, get_objective, make_oracle
