@@ -125,11 +125,13 @@ class RoundState(WorkerRelease):
         self.space = state["space"]
         self.rounds = [Round(**r) for r in state["rounds"]]
         saved_budget = state.get("epoch_budget")
-        if self.rounds and saved_budget is not None:
-            if self.epoch_budget is None or self.epoch_budget > saved_budget:
-                # A rerun with a larger budget may pay for what the saved
-                # search's last round could not.
-                self.rounds[-1].full = False
+        grew = saved_budget is not None and (
+            self.epoch_budget is None or self.epoch_budget > saved_budget
+        )
+        if self.rounds and grew:
+            # A rerun with a larger budget may pay for what the saved search's
+            # last round could not.
+            self.rounds[-1].full = False
         self.epochs_trained = dict(state["epochs_trained"])
         self._rng = np.random.default_rng()
         self._rng.bit_generator.state = state["rng"]
