@@ -33,6 +33,13 @@ shadow dask's ``distributed``) and asks this process for every score, so the
 objectives exist once. If DEHB (or the whole venv) cannot run, its arms are
 left out and the reason is printed.
 
+The peers' arms do not depend on kt_ext's code: each (bench, task, seed,
+tuner, budget) is kept in ``search_quality_peers_cache.csv`` (not in git),
+keyed also by a digest of ``peers_worker.py``, ``requirements-peers.txt`` and
+this script's ``PEER_PROTOCOL``, so a rerun trains only Hyperband and the
+Keras Tuner arms again (``--no-peer-cache`` reruns the peers too). Hyperband
+and kt_ext rows are never cached.
+
 Timing: the full run (10 seeds, both benches, all 9 arms, one process) took
 41 minutes on a 2-core machine shared with other work (load 5-7): 7 for the
 synthetic bench, 34 for lcbench (about 35 s per pair, spread evenly over the
@@ -101,6 +108,21 @@ OPTIMUM_SAMPLES = 100_000
 ROOT = pathlib.Path(__file__).resolve().parent
 CSV_PATH = ROOT / "search_quality.csv"
 OPTIMA_PATH = ROOT / "search_quality_optima.json"
+PEER_CACHE = ROOT / "search_quality_peers_cache.csv"
+# Bump when what a peer arm is given or returns changes here.
+PEER_PROTOCOL = "1"
+PEER_CACHE_FIELDS = (
+    "bench",
+    "task",
+    "seed",
+    "tuner",
+    "budget",
+    "version",
+    "epochs",
+    "trials",
+    "trace",
+    "seconds",
+)
 REQUIREMENTS = ROOT / "requirements-peers.txt"
 PEER_VENV = ROOT / ".venv-peers"
 WORKER = ROOT / "peers_worker.py"
@@ -357,20 +379,89 @@ def peer_check(python: pathlib.Path) -> tuple[list[str], dict[str, str]]:
     return runnable, why
 
 
+# --- the peers' cache ---------------------------------------------------------
+
+
+def peer_version() -> str:
+    """What a cached peer arm must have been run with: worker, pins, protocol."""
+    digest = hashlib.sha256(PEER_PROTOCOL.encode())
+    for path in (WORKER, REQUIREMENTS):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_key(bench: str, task: str, seed: int, tuner: str, budget: int) -> str:
+    return f"{bench}|{task}|{seed}|{tuner}|{budget}"
+
+
+def read_peer_cache(path: pathlib.Path, version: str) -> dict[str, Arm]:
+    """The cached peer arms of this ``version``, by bench, task, seed, tuner, budget."""
+    if not path.exists():
+        return {}
+    cache = {}
+    with open(path, newline="") as file:
+        for row in csv.DictReader(file):
+            if row["version"] != version:
+                continue
+            key = _cache_key(
+                row["bench"],
+                row["task"],
+                int(row["seed"]),
+                row["tuner"],
+                int(row["budget"]),
+            )
+            trace = [
+                (int(epochs), values) for epochs, values in json.loads(row["trace"])
+            ]
+            cache[key] = Arm(
+                int(row["epochs"]), int(row["trials"]), trace, float(row["seconds"])
+            )
+    return cache
+
+
+def append_peer_cache(path: pathlib.Path, entries: list[dict[str, Any]]) -> None:
+    """Appends freshly run peer arms (rows of ``PEER_CACHE_FIELDS``)."""
+    if not entries:
+        return
+    new = not path.exists()
+    with open(path, "a", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=PEER_CACHE_FIELDS)
+        if new:
+            writer.writeheader()
+        writer.writerows(entries)
+
+
 # --- one pair ------------------------------------------------------------------
 
 
 def run_pair(
-    task: str, seed: int, tuners: list[str], lcbench: str, optimum: float, python: str
-) -> list[dict[str, Any]]:
-    """Every tuner on one (task, seed), at Hyperband's budget; one row each."""
+    task: str,
+    seed: int,
+    tuners: list[str],
+    lcbench: str,
+    optimum: float,
+    python: str,
+    cached: dict[str, Arm],
+    version: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every tuner on one (task, seed), at Hyperband's budget.
+
+    Returns one row per tuner, and the peer arms run now (not taken from
+    ``cached``) as rows for the peers' cache.
+    """
     objective, max_epochs = _objective(task, seed, lcbench)
+    bench = "synthetic" if task in SYNTHETIC else "lcbench"
     arms: dict[str, Arm] = {}
+    fresh: list[dict[str, Any]] = []
     budget = 0
     for tuner in ["Hyperband", *[t for t in tuners if t != "Hyperband"]]:
         start = time.perf_counter()
+        key = _cache_key(bench, task, seed, tuner, budget)
         if tuner in KT_RUNNERS:
             arm = KT_RUNNERS[tuner](objective, seed, budget, max_epochs)
+        elif key in cached:
+            arms[tuner] = cached[key]
+            continue
         else:
             job = {
                 "space": space_description(objective),
@@ -380,6 +471,20 @@ def run_pair(
                 "seed": seed,
             }
             arm = _worker(python).run(tuner, objective, job)
+            fresh.append(
+                {
+                    "bench": bench,
+                    "task": task,
+                    "seed": seed,
+                    "tuner": tuner,
+                    "budget": budget,
+                    "version": version,
+                    "epochs": arm.epochs,
+                    "trials": arm.trials,
+                    "trace": json.dumps(arm.trace, sort_keys=True),
+                    "seconds": round(time.perf_counter() - start, 3),
+                }
+            )
         arm.seconds = time.perf_counter() - start
         arms[tuner] = arm
         budget = budget or arm.epochs
@@ -400,10 +505,9 @@ def run_pair(
         tuner: trace[-1][1] if trace else math.inf for tuner, trace in traces.items()
     }
     target = finals["Hyperband"]
-    bench = "synthetic" if task in SYNTHETIC else "lcbench"
     seconds = sum(arm.seconds for arm in arms.values())
     print(f"  {bench} {task} seed {seed}: {seconds:.0f} s", flush=True)
-    return [
+    rows = [
         {
             "bench": bench,
             "task": task,
@@ -422,6 +526,7 @@ def run_pair(
         }
         for tuner, arm in arms.items()
     ]
+    return rows, fresh
 
 
 # --- the summary -----------------------------------------------------------------
@@ -518,6 +623,11 @@ def main() -> None:
     parser.add_argument("--lcbench", default=str(DEFAULT_LCBENCH))
     parser.add_argument("--csv", default=str(CSV_PATH))
     parser.add_argument(
+        "--no-peer-cache",
+        action="store_true",
+        help=f"rerun the peers instead of reading {PEER_CACHE.name}",
+    )
+    parser.add_argument(
         "--report", action="store_true", help="print the tables of --csv; run nothing"
     )
     args = parser.parse_args()
@@ -550,22 +660,29 @@ def main() -> None:
         tuners = [t for t in tuners if t not in PEER_TUNERS or t in runnable]
 
     benches = list(BENCHES) if args.bench == "all" else [args.bench]
+    version = peer_version()
+    cached = {} if args.no_peer_cache else read_peer_cache(PEER_CACHE, version)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for bench in benches:  # one bench after the other
         tasks = list(BENCHES[bench])
         optimum = optima(tasks, args.lcbench)
         jobs = [
-            (task, seed, tuners, args.lcbench, optimum[task], python)
+            (task, seed, tuners, args.lcbench, optimum[task], python, cached, version)
             for seed in range(args.seeds)
             for task in tasks
         ]
         if args.jobs == 1:
-            pairs = [run_pair(*job) for job in jobs]
+            pairs = []
+            for job in jobs:  # cache each pair's peers as soon as they ran
+                pairs.append(run_pair(*job))
+                append_peer_cache(PEER_CACHE, pairs[-1][1])
         else:
             with ProcessPoolExecutor(args.jobs) as pool:
                 pairs = list(pool.map(run_pair, *zip(*jobs, strict=True)))
-        rows += [row for pair in pairs for row in pair]
+            for _, fresh in pairs:
+                append_peer_cache(PEER_CACHE, fresh)
+        rows += [row for pair, _ in pairs for row in pair]
         print_bench([r for r in rows if r["bench"] == bench], bench, tuners)
         print(f"({time.perf_counter() - started:.0f} s so far)", flush=True)
     if _WORKER is not None:
