@@ -100,7 +100,11 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         prune_trials: Whether to stop losing trials early. The tuner must then
             report every epoch (``kt_ext.RankPruning`` does). Default True.
         prune_quantile: A trial is stopped when at least ``1 - prune_quantile``
-            of its peers beat it at the same epoch. Default 0.25.
+            of its peers beat it at the same epoch. Default 0.1: a raw score
+            at an early epoch favours fast starters, so only the clearly
+            losing tenth is stopped (0.25 stopped slow configurations that end
+            best: synthetic 1.11x -> 1.01x, lcbench 0.53x -> 0.51x Hyperband's
+            median regret, 10 seeds).
         min_peers: Other trials needed at an epoch before any trial is stopped
             there. Default 5.
 
@@ -145,7 +149,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         top_fraction: float = 1 / 3,
         margin: float = 0.1,
         prune_trials: bool = True,
-        prune_quantile: float = 0.25,
+        prune_quantile: float = 0.1,
         min_peers: int = 5,
     ) -> None:
         check_number("rho_threshold", rho_threshold, low=0.0, high=1.0, open_low=True)

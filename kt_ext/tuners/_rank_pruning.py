@@ -93,7 +93,7 @@ class RankPruning(FidelityTuner):
         top_fraction: float = 1 / 3,
         margin: float = 0.1,
         prune_trials: bool = True,
-        prune_quantile: float = 0.25,
+        prune_quantile: float = 0.1,
         min_peers: int = 5,
         **kwargs: Any,
     ) -> None:
