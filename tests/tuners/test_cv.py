@@ -365,3 +365,35 @@ def test_a_fold_that_diverges_makes_the_trial_diverge(tmp_path):
     for trial in tuner.oracle.trials.values():
         assert trial.status == TrialStatus.FAILED
         assert trial.message == "diverged at epoch 1"
+
+
+class StopFold1(keras.callbacks.Callback):
+    """Stops fold 1's training at its first epoch, as EarlyStopping would."""
+
+    copies = 0
+
+    def __deepcopy__(self, memo):
+        copy = StopFold1()
+        copy.fold = StopFold1.copies % 2
+        StopFold1.copies += 1
+        return copy
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fold == 1:
+            self.model.stop_training = True
+
+
+def test_a_fold_whose_callbacks_stop_training_stops_the_trial(tmp_path):
+    StopFold1.copies = 0
+    RecordFolds.made = []
+    x, y = _data()
+    oracle = kt.oracles.RandomSearchOracle(
+        objective=kt.Objective("val_loss", "min"), max_trials=2, seed=0
+    )
+    tuner = FidelityTuner(oracle, build, directory=tmp_path, project_name="rs")
+    tuner.search(
+        x, y, cv=2, epochs=3, callbacks=[StopFold1(), RecordFolds()], verbose=0
+    )
+    for trial_id, folds in _per_trial(tuner, 2).items():
+        assert oracle.trials[trial_id].status == TrialStatus.COMPLETED
+        assert [sorted(fold.logs) for fold in folds] == [[0], [0]]
