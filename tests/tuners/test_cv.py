@@ -439,3 +439,37 @@ def test_an_objective_the_folds_do_not_produce_stops_the_search(tmp_path):
         ValueError, match=r"'val_auc' is not among .* \['accuracy', 'loss', 'val_acc"
     ):
         tuner.search(x, y, cv=2, verbose=0)
+
+
+class WeightsHyperModel(kt.HyperModel):
+    """Records the sample weights each fold's fit gets."""
+
+    seen: ClassVar[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+
+    def build(self, hp):
+        return build(hp)
+
+    def fit(self, hp, model, x, y, validation_data, sample_weight, **kwargs):
+        WeightsHyperModel.seen.append((x[:, 0], sample_weight, validation_data))
+        return model.fit(
+            x, y, validation_data=validation_data, sample_weight=sample_weight, **kwargs
+        )
+
+
+def test_sample_weights_are_split_with_the_rows(tmp_path):
+    WeightsHyperModel.seen = []
+    x, y = _data(60)
+    weights = np.arange(60, dtype="float32")  # row i weighs i
+    tuner = kt_ext.CoarseToFine(
+        WeightsHyperModel(),
+        objective="val_loss",
+        max_epochs=1,
+        max_trials=1,
+        directory=tmp_path,
+        project_name="weights",
+    )
+    tuner.search(x, y, cv=2, sample_weight=weights, verbose=0)
+    assert len(WeightsHyperModel.seen) == 2
+    for ids, train_weights, (x_val, _, val_weights) in WeightsHyperModel.seen:
+        np.testing.assert_allclose(train_weights, np.rint(ids * 1000))
+        np.testing.assert_allclose(val_weights, np.rint(x_val[:, 0] * 1000))
