@@ -9,6 +9,10 @@ of asking again at once, so a distributed chief is not flooded; in Keras
 Tuner's chief/worker mode the chief releases dead workers and exits when the
 search ends, and workers send heartbeats while they train (``_distributed``).
 
+With ``search(x, y, cv=...)`` a trial trains one model per fold, in lockstep,
+and is scored on the mean fold curve (:mod:`kt_ext.tuners._cv`; the folds are
+kept as :mod:`kt_ext.tuners._cv_state` says).
+
 A trial whose loss or objective becomes NaN or infinite stops training at that
 epoch and ends FAILED with the message ``diverged at epoch e``. A rerun with
 ``overwrite=False`` first declares the hypermodel's entries, so that the
@@ -73,6 +77,13 @@ class FidelityTuner(CrossValidation, TunerSeam):
             ``None`` in a subclass that overrides ``run_trial``.
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> oracle = kt.oracles.HyperbandOracle(
+        ...     objective="val_accuracy", max_epochs=9, seed=0)
+        >>> tuner = FidelityTuner(oracle, model_builder)  # doctest: +SKIP
+        >>> tuner.search(x, y, cv=5, verbose=0)  # doctest: +SKIP
     """
 
     # Trials skip work that does not change their results (see `_lean`); False
