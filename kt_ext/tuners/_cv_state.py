@@ -50,6 +50,18 @@ class CrossValidation:
     _folds: FoldAssignment | None = None
     _saved_folds: dict[str, Any] | None = None
 
+    @property
+    def folds(self) -> FoldAssignment | None:
+        """The split of ``search(cv=...)`` (``.splits``: each fold's rows).
+
+        None before ``search()`` and without ``cv``.
+
+        Example:
+            >>> tuner.search(x, y, cv=3)  # doctest: +SKIP
+            >>> train_rows, validation_rows = tuner.folds.splits[0]  # doctest: +SKIP
+        """
+        return self._folds
+
     def set_folds(self, cv: Any, x: Any, y: Any, fit_kwargs: dict[str, Any]) -> None:
         """Finds the search's folds (saved, the chief's, or new); tells the oracle.
 
