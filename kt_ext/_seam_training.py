@@ -36,6 +36,7 @@ from keras_tuner.src.engine import tuner_utils as _tuner_utils
 __all__ = [
     "UPSTREAM",
     "BestEpochWeights",
+    "TrialDiverged",
     "TunerSeam",
     "custom_gradient_names",
     "distribution_strategy",
@@ -243,8 +244,13 @@ class TunerSeam(keras_tuner.Tuner):
         self, trial: trial_module.Trial, *fit_args: Any, **fit_kwargs: Any
     ) -> None:
         # Keras Tuner's, but a trial whose epochs the oracle already holds (see
-        # `reports_each_epoch`) is not reported again, and gets no warning.
-        results = self.run_trial(trial, *fit_args, **fit_kwargs)
+        # `reports_each_epoch`) is not reported again, and gets no warning; and
+        # a diverged trial, which the subclass's `on_trial_end` marks FAILED
+        # with its message, is not printed as a traceback by Keras Tuner.
+        try:
+            results = self.run_trial(trial, *fit_args, **fit_kwargs)
+        except TrialDiverged:
+            return
         objective = self.oracle.objective
         if self.reports_each_epoch() and self.oracle.get_trial(
             trial.trial_id
@@ -256,6 +262,14 @@ class TunerSeam(keras_tuner.Tuner):
             _tuner_utils.convert_to_metrics_dict(results, objective),
             step=_tuner_utils.get_best_step(results, objective),
         )
+
+
+class TrialDiverged(errors.FailedTrialError):
+    """A trial's loss or objective became NaN or infinite, and it stopped.
+
+    An expected end, not an error: the tuner's ``on_trial_end`` must mark the
+    trial FAILED with a message saying where it diverged.
+    """
 
 
 class BestEpochWeights(SaveBestEpoch):
