@@ -38,6 +38,7 @@ from kt_ext._names import diverged_message, fold_metric_base, is_diverged
 from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import (
     BestEpochWeights,
+    TrialDiverged,
     TunerSeam,
     custom_gradient_names,
     forget_custom_gradients,
@@ -406,7 +407,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
             metrics = {key: float(value) for key, value in logs.items()}
             self.oracle.update_trial(trial.trial_id, metrics, step=epoch)
         self._diverged[trial.trial_id] = epoch + 1
-        raise errors.FailedTrialError(diverged_message(epoch + 1))
+        raise TrialDiverged(diverged_message(epoch + 1))
 
     def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Ends a diverged trial FAILED with ``diverged at epoch e``."""

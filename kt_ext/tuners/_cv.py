@@ -219,7 +219,7 @@ def run_folds(
                 *validation,
                 take_rows(sample_weight, test),
             )
-        fold_callbacks = tuner.fold_callbacks(callbacks, trial, index)
+        fold_callbacks = tuner.copy_callbacks(callbacks, trial, index)
         data = (take_rows(x, train), take_rows(y, train))
         folds.append(
             _Fold(
