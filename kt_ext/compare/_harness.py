@@ -39,7 +39,7 @@ from kt_ext.compare._retrain import (
     reports_every_epoch,
     retrain_and_score,
 )
-from kt_ext.compare._stats import budget_to_match
+from kt_ext.compare._stats import budget_to_match, wall_to_match
 from kt_ext.oracles import hyperband_epoch_budget
 
 
@@ -130,7 +130,7 @@ def compare(
                 row["dataset"] = dataset.name
                 rows.append(row)
                 logs[name, seed] = log
-            _add_budget_to_match(rows, logs, seed, direction)
+            _add_matches(rows, logs, seed, direction)
         result = Comparison(rows, logs, objective, direction)
         if out is not None:
             result.out = write_outputs(result, Path(directory))
@@ -155,7 +155,8 @@ def run_search(
     TensorFlow's expected search noise is hidden.
 
     Returns:
-        The ``results.csv`` row (without ``dataset`` and ``budget_to_match``)
+        The ``results.csv`` row (without ``dataset``, ``budget_to_match`` and
+        ``wall_to_match``)
         plus ``best_hyperparameters``, the cost log of every fit, and the
         tuner. With no completed trial, ``best_val`` and ``test_score`` are
         NaN, ``best_trial`` is empty and ``note`` says why.
@@ -242,20 +243,24 @@ def _best_row(
     }
 
 
-def _add_budget_to_match(
+def _add_matches(
     rows: list[dict[str, Any]],
     logs: dict[tuple[str, int], list[TrialCost]],
     seed: int,
     direction: str,
 ) -> None:
+    """Each run's budget- and wall-time-to-match against Hyperband's ``seed``."""
     reference = next(r for r in rows if r["tuner"] == REFERENCE and r["seed"] == seed)
+    reference_log = logs[REFERENCE, seed]
+    reference_s = reference_log[-1].elapsed_s if reference_log else 0.0
     for row in rows:
         if row["seed"] == seed:
+            log = logs[row["tuner"], seed]
             row["budget_to_match"] = budget_to_match(
-                logs[row["tuner"], seed],
-                reference["best_val"],
-                reference["epochs"],
-                direction,
+                log, reference["best_val"], reference["epochs"], direction
+            )
+            row["wall_to_match"] = wall_to_match(
+                log, reference["best_val"], reference_s, direction
             )
 
 

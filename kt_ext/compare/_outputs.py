@@ -30,6 +30,7 @@ COLUMNS = (
     "trials",
     "wall_s",
     "budget_to_match",
+    "wall_to_match",
     "best_trial",
     "retrain_epochs",
     "note",
@@ -58,6 +59,7 @@ def summary_rows(comparison: Comparison) -> list[dict[str, Any]]:
                 "trials": _median([r["trials"] for r in runs]),
                 "wall_s": _median([r["wall_s"] for r in runs]),
                 "budget_to_match": _median([r["budget_to_match"] for r in runs]),
+                "wall_to_match": _median([r["wall_to_match"] for r in runs]),
                 "p_val_vs_hyperband": _p_value(paired, "best_val", tuner),
                 "p_test_vs_hyperband": _p_value(paired, "test_score", tuner),
             }
@@ -126,8 +128,9 @@ def write_outputs(comparison: Comparison, out: Path) -> Path:
         "are `median [q1, q3]` over seeds; p-values come from a paired Wilcoxon "
         "test against Hyperband (n/a with fewer than six non-zero differences); "
         "`budget_to_match` is the fraction of Hyperband's epochs a tuner spent "
-        "before its best validation score first reached Hyperband's final one "
-        "(inf: never).\n\n"
+        "before its best validation score first reached Hyperband's final one, "
+        "and `wall_to_match` the share of Hyperband's wall time (`wall_s`, the "
+        "search without the retrain) it had spent by then (inf: never).\n\n"
         f"{table}\n"
         + (f"\nNotes:\n\n{notes}" if notes else "")
         + "\n## Best hyperparameters\n\n"
