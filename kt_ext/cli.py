@@ -378,7 +378,7 @@ def _search(args: argparse.Namespace) -> int:
         template_for,
     )
 
-    hypermodel = template_for(*data.train)
+    hypermodel = template_for(*data.train, data.task)
     objective = "val_loss" if data.task == "regression" else "val_accuracy"
     direction = objective_direction(objective)
     stock_trials = args.tuner in ("random", "bayesian")

@@ -95,7 +95,7 @@ def compare(
     _check_out(out)
     dataset = _as_dataset(data)
     if hypermodel is None:
-        hypermodel = template_for(*dataset.train)
+        hypermodel = template_for(*dataset.train, dataset.task)
     if objective is None:
         objective = "val_loss" if dataset.task == "regression" else "val_accuracy"
     direction = objective_direction(objective)
@@ -295,16 +295,26 @@ def _as_dataset(data: Any) -> datasets.Dataset:
     )
 
 
-def template_for(x: np.ndarray, y: np.ndarray) -> Any:
+def template_for(x: np.ndarray, y: np.ndarray, task: str | None = None) -> Any:
     """``MLPHyperModel`` (``CNNHyperModel`` for images) sized for ``x`` and ``y``.
+
+    ``task`` (a :class:`kt_ext.datasets.Dataset`'s ``task``) wins over what
+    ``y`` looks like: whole-number regression targets, such as diabetes's,
+    would otherwise be taken for class labels.
 
     Example:
         >>> (x, y), _, _ = datasets.load("iris")
         >>> type(template_for(x, y)).__name__
         'MLPHyperModel'
+        >>> (x, y), _, _ = datasets.load("diabetes")
+        >>> template_for(x, y, "regression").task
+        'regression'
     """
     from kt_ext.hypermodels import CNNHyperModel, MLPHyperModel
 
+    if task == "regression" and x.ndim != 4:
+        outputs = y.shape[1] if y.ndim == 2 else 1
+        return MLPHyperModel(x.shape[1:], "regression", num_outputs=outputs)
     template = CNNHyperModel if x.ndim == 4 else MLPHyperModel
     return template.for_data(x, y)
 

@@ -141,3 +141,17 @@ def test_runs_are_matched_against_hyperbands_final_score_and_time_of_their_seed(
     assert summary["hyperband"]["wall_to_match"] == pytest.approx(0.425)
     assert summary["random"]["wall_to_match"] == math.inf
 
+
+def test_whole_number_regression_targets_get_a_regression_template():
+    from kt_ext import datasets
+    from kt_ext.compare import template_for
+
+    data = datasets.load("diabetes", seed=0)
+    (x, y) = data.train
+    assert (y % 1 == 0).all()  # they look like class labels
+    hypermodel = template_for(x, y, data.task)
+    assert hypermodel.task == "regression"
+    assert hypermodel.build(kt.HyperParameters()).output_shape == (None, 1)
+    assert template_for(*datasets.load("iris", seed=0).train, "multiclass").task == (
+        "multiclass"
+    )
