@@ -215,7 +215,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
             return planned
         if index == 0 and self.epoch_budget is not None:
             rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
-            share = self.epoch_budget // (len(rungs) * planned.epochs)
+            share = int(self.fold_budget // (len(rungs) * planned.epochs))
             planned.new = max(planned.new, share)
         if not planned.carry:
             return planned
