@@ -144,3 +144,43 @@ def test_summary_reports_wilcoxon_only_with_enough_pairs():
     p = float(many[1]["p_val_vs_hyperband"])
     assert 0 < p < 0.05
     assert many[1]["best_val"].startswith("0.8300 [")
+
+
+def test_a_followed_recorder_scores_each_trial_on_the_logs_its_tuner_reports():
+    from types import SimpleNamespace
+
+    from keras_tuner.engine.trial import TrialStatus
+
+    tuner = SimpleNamespace(
+        on_trial_begin=lambda trial: None,
+        on_epoch_end=lambda trial, model, epoch, logs=None: None,
+        on_trial_end=lambda trial: None,
+    )
+    recorder = SearchRecorder("val_accuracy", "max")
+    recorder.follow(tuner)
+
+    def cross_validated_trial(trial_id, folds, status):
+        # Two folds' fits in lockstep; the tuner sees their mean each epoch.
+        trial = SimpleNamespace(trial_id=trial_id, status=status)
+        tuner.on_trial_begin(trial)
+        for _ in folds:
+            recorder.on_train_begin()
+        for epoch, scores in enumerate(zip(*folds, strict=True)):
+            for score in scores:
+                recorder.on_epoch_end(epoch, {"val_accuracy": score})
+            mean = sum(scores) / len(scores)
+            tuner.on_epoch_end(trial, None, epoch, logs={"val_accuracy": mean})
+        for _ in folds:
+            recorder.on_train_end()
+        tuner.on_trial_end(trial)
+
+    cross_validated_trial("0", ([0.9, 0.6], [0.5, 0.8]), TrialStatus.COMPLETED)
+    cross_validated_trial("1", ([1.0], [0.9]), TrialStatus.FAILED)
+    assert [(r.trial_id, r.epochs, r.cumulative_epochs) for r in recorder.log] == [
+        ("0", 4, 4),
+        ("1", 2, 6),
+    ]
+    # The mean curve's best (0.7 both epochs), not one fold's 0.9; a failed
+    # trial has no score.
+    assert recorder.log[0].score == pytest.approx(0.7)
+    assert recorder.log[1].score is None
