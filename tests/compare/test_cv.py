@@ -104,3 +104,14 @@ def test_bad_cv_fails_before_any_training(iris, tmp_path, monkeypatch):
     assert not list((tmp_path / "s").glob("trial_*"))
     # The built-in stock strategies run on kt_ext's tuner base.
     assert isinstance(get_factory("random")(spec), FidelityTuner)
+
+
+def test_whole_number_regression_targets_are_split_by_kfold_not_stratified(tmp_path):
+    # diabetes's targets (25..346) look like classes, some with one member.
+    data = datasets.load("diabetes", seed=0)
+    hypermodel = template_for(*data.train, data.task)
+    spec = SearchSpec(hypermodel, "val_loss", 1, 3, 1, str(tmp_path), "d", cv=3)
+    row, _, tuner = run_search("hyperband", spec, data)
+    assert row["note"] == "" and math.isfinite(row["fold_std"])
+    folds = tuner.get_state()["cv"]["folds"]
+    assert len(folds) == 3
