@@ -12,6 +12,12 @@ can run: the stock strategies then run Keras Tuner's own oracles
 (``HyperbandOracle``, ``RandomSearchOracle``, ``BayesianOptimizationOracle``)
 on :class:`kt_ext.tuners.FidelityTuner`, so every tuner trains on the same
 folds and pays every fold's epochs from the same budget.
+
+Keras Tuner's oracles draw their n-th random value from ``random.Random(seed +
+n)``, so seeds 1, 2 and 3 draw one sequence shifted by one, and their searches
+soon merge (29 of the first 30 random configurations are the same for seeds 1
+and 2). The stock strategies therefore get :func:`stock_seed`, which starts
+each seed a million draws from the next; the rows keep the seed as given.
 """
 
 from __future__ import annotations
@@ -71,9 +77,13 @@ class SearchSpec:
         trial = self.max_epochs * (self.cv or 1)
         return max(1, (self.epoch_budget or trial) // trial)
 
+    def stock_args(self) -> dict[str, Any]:
+        """:meth:`common` for Keras Tuner's own tuners, with :func:`stock_seed`."""
+        return {**self.common(), "seed": stock_seed(self.seed)}
+
     def oracle_args(self) -> dict[str, Any]:
-        """What a Keras Tuner oracle takes of :meth:`common`."""
-        return {"objective": self.objective, "seed": self.seed}
+        """What a Keras Tuner oracle takes: the objective and :func:`stock_seed`."""
+        return {"objective": self.objective, "seed": stock_seed(self.seed)}
 
     def tuner_args(self) -> dict[str, Any]:
         """What a tuner built around an oracle takes of :meth:`common`."""
@@ -82,6 +92,23 @@ class SearchSpec:
 
 
 TunerFactory = Callable[[SearchSpec], kt.Tuner]
+
+# Far more random draws than one search makes.
+_STOCK_SEED_SPACING = 1_000_003
+
+
+def stock_seed(seed: int) -> int:
+    """The seed a Keras Tuner oracle gets for a comparison's ``seed``.
+
+    Seeds ``s`` and ``s + 1`` start their oracles' draws about a million
+    draws apart (never at 0, which Keras Tuner takes for "no seed").
+
+    Example:
+        >>> stock_seed(1), stock_seed(2)
+        (1000004, 2000007)
+    """
+    return 1 + seed * _STOCK_SEED_SPACING
+
 
 REFERENCE = "hyperband"
 _REGISTRY: dict[str, TunerFactory] = {}
@@ -136,7 +163,7 @@ def _hyperband(spec: SearchSpec) -> kt.Tuner:
         spec.hypermodel,
         max_epochs=spec.max_epochs,
         factor=spec.factor,
-        **spec.common(),
+        **spec.stock_args(),
     )
 
 
@@ -147,7 +174,7 @@ def _random(spec: SearchSpec) -> kt.Tuner:
         )
         return _fidelity_tuner(oracle, spec)
     return kt.RandomSearch(
-        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.common()
+        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.stock_args()
     )
 
 
@@ -158,7 +185,7 @@ def _bayesian(spec: SearchSpec) -> kt.Tuner:
         )
         return _fidelity_tuner(oracle, spec)
     return kt.BayesianOptimization(
-        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.common()
+        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.stock_args()
     )
 
 

@@ -155,3 +155,35 @@ def test_whole_number_regression_targets_get_a_regression_template():
     assert template_for(*datasets.load("iris", seed=0).train, "multiclass").task == (
         "multiclass"
     )
+
+
+def test_keras_tuners_oracles_draw_other_configurations_for_each_seed(tmp_path):
+    # Keras Tuner draws value n of seed s from random.Random(s + n): seeds 1 and
+    # 2 would share almost every configuration.
+    import json
+
+    from kt_ext import datasets
+    from kt_ext.compare import template_for
+
+    hypermodel = template_for(*datasets.load("iris", seed=0).train)
+    draws = []
+    for seed in (1, 2):
+        spec = SearchSpec(
+            hypermodel,
+            "val_accuracy",
+            1,
+            3,
+            seed,
+            str(tmp_path),
+            f"r{seed}",
+            epoch_budget=30,
+        )
+        oracle = _REGISTRY["random"](spec).oracle
+        draws.append(
+            {
+                json.dumps(oracle.create_trial(f"t{i}").hyperparameters.values)
+                for i in range(20)
+            }
+        )
+    assert len(draws[0]) == len(draws[1]) == 20
+    assert len(draws[0] & draws[1]) <= 1
