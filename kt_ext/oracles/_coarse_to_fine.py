@@ -183,7 +183,8 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
         max_epochs: Epochs of the longest trial.
         min_epochs: Epochs of the first round's trials.
         factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all (times ``executions_per_trial``);
+        epoch_budget: Epochs to train in all (times ``executions_per_trial``
+            and the folds of ``cv``, see :meth:`RoundOracle.set_folds`);
             default when neither this nor ``max_trials`` is given: what one
             Hyperband iteration with the same ``max_epochs`` and ``factor``
             trains.
