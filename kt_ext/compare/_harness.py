@@ -204,9 +204,7 @@ def run_search(
         if spec.cv:
             # The folds of train + validation replace the validation split.
             x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
-            fit_kwargs["cv"] = _folds(
-                _checked_cv_tuner(name, tuner, spec.cv), spec, dataset
-            )
+            fit_kwargs["cv"] = _checked_cv_tuner(name, tuner, spec.cv)
         else:
             fit_kwargs["validation_data"] = (x_val, y_val)
         # Every tuner, stock or kt_ext, searches with the long-lived heap frozen,
@@ -228,19 +226,6 @@ def run_search(
         wall_s=round(wall_s, 2),
     )
     return {"tuner": name, "seed": spec.seed, **row}, recorder.log, tuner
-
-
-def _folds(cv: int, spec: SearchSpec, dataset: datasets.Dataset) -> Any:
-    """``cv`` as ``search`` takes it: a seeded ``KFold`` for regression data.
-
-    An int would stratify whole-number regression targets (diabetes's) as
-    classes; the data set knows its task.
-    """
-    if dataset.task != "regression":
-        return cv
-    from sklearn.model_selection import KFold
-
-    return KFold(cv, shuffle=True, random_state=spec.seed)
 
 
 def _checked_cv_tuner(name: str, tuner: kt.Tuner, cv: int) -> int:
