@@ -16,6 +16,7 @@ every epoch (kt_ext's ``RankPruning`` with ``prune_trials``); both are handled.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +40,32 @@ def best_trial(oracle: Any, direction: str) -> Any | None:
         ):
             best = trial
     return best
+
+
+def fold_std(trial: Any, objective: str) -> float:
+    """The objective's standard deviation over folds at ``trial``'s best epoch.
+
+    Read from the ``<objective>_std`` metric that a cross-validated trial
+    reports; NaN when the trial has none (a search without ``cv``).
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> trial = kt.engine.trial.Trial(kt.HyperParameters())
+        >>> trial.metrics.register("val_loss_std")
+        >>> trial.metrics.update("val_loss_std", 0.02, step=3)
+        True
+        >>> trial.best_step = 3
+        >>> fold_std(trial, "val_loss")
+        0.02
+    """
+    name = f"{objective}_std"
+    if not trial.metrics.exists(name):
+        return math.nan
+    history = trial.metrics.get_history(name)
+    at_best = [
+        observation for observation in history if observation.step == trial.best_step
+    ]
+    return float((at_best or history)[-1].mean())
 
 
 def no_best_note(oracle: Any) -> str:
