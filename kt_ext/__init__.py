@@ -36,7 +36,11 @@ _SUBMODULES = (
 )
 
 # Public names defined in a submodule, imported on first use.
-_NAMES = {"CoarseToFine": "kt_ext.tuners", "RankPruning": "kt_ext.tuners"}
+_NAMES = {
+    "CoarseToFine": "kt_ext.tuners",
+    "RankPruning": "kt_ext.tuners",
+    "SearchCV": "kt_ext._search_cv",
+}
 
 __all__ = ["__version__", *_NAMES, *_SUBMODULES]
 
