@@ -256,8 +256,8 @@ class SearchCV(BaseEstimator):
         n_classes = len(self.classes_)
         raw = raw.reshape(len(raw), -1)
         if n_classes == 2 and raw.shape[1] == 1:
-            positive = np.clip(raw[:, 0], 0.0, 1.0)
-            return np.column_stack([1.0 - positive, positive])
+            positive = np.clip(raw[:, 0], 0, 1)
+            return np.column_stack([1 - positive, positive])
         if raw.shape[1] != n_classes:
             raise ValueError(
                 f"The model outputs {raw.shape[1]} values per sample, but `y` had "
@@ -275,7 +275,7 @@ class SearchCV(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype="numeric", reset=False)
         output = self.best_model_.predict(np.asarray(X, dtype=np.float32), verbose=0)
-        return np.asarray(output, dtype=np.float64)
+        return np.asarray(output)  # the model's precision (float32)
 
     def _is_regression(self) -> bool:
         return self._estimator_type_or_none() == "regressor"
