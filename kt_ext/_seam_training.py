@@ -36,6 +36,7 @@ from keras_tuner.src.engine import tuner_utils as _tuner_utils
 __all__ = [
     "UPSTREAM",
     "BestEpochWeights",
+    "SaveBestEpoch",
     "TunerSeam",
     "custom_gradient_names",
     "distribution_strategy",
@@ -158,6 +159,35 @@ class TunerSeam(keras_tuner.Tuner):
         """The tuner's own state file, ``<tuner_id>.json`` (``tuner0.json``)."""
         return self._get_tuner_fname()
 
+    def build_model(
+        self, hp: keras_tuner.HyperParameters, weights: str | None = None
+    ) -> Any:
+        """Builds and checks a trial's model, as Keras Tuner does before ``fit``.
+
+        A continued trial starts from ``weights`` (a checkpoint file) when
+        given, else from its parent's checkpoint.
+        """
+        self._weights_to_load = weights
+        try:
+            return self._try_build(hp)
+        finally:
+            self._weights_to_load = None
+
+    def save_build_config(self, trial_id: str, model: Any) -> None:
+        """Saves the model's build configuration, as Keras Tuner does per trial."""
+        if _backend_config.multi_backend():
+            _utils.save_json(
+                self._get_build_config_fname(trial_id), model.get_build_config()
+            )
+
+    def fold_callbacks(
+        self, callbacks: list[Any], trial: trial_module.Trial, fold: int
+    ) -> list[Any]:
+        """Copies of ``callbacks`` for one fold, as for one execution of a trial."""
+        copied = self._deepcopy_callbacks(callbacks)
+        self._configure_tensorboard_dir(copied, trial, fold)
+        return copied
+
     def declare_space(self) -> None:
         """Declares the hypermodel's entries to the oracle, as a new search does.
 
@@ -189,11 +219,7 @@ class TunerSeam(keras_tuner.Tuner):
         hp = trial.hyperparameters
         model = self._try_build(hp)
         results = self.fit_model(hp, model, *args, **kwargs)
-        if _backend_config.multi_backend():
-            _utils.save_json(
-                self._get_build_config_fname(trial.trial_id),
-                model.get_build_config(),
-            )
+        self.save_build_config(trial.trial_id, model)
         _tuner_utils.validate_trial_results(
             results, self.oracle.objective, "HyperModel.fit()"
         )
@@ -230,7 +256,8 @@ class TunerSeam(keras_tuner.Tuner):
                 model.build_from_config(
                     _utils.load_json(self._get_build_config_fname(parent))
                 )
-            model.load_weights(self._get_checkpoint_fname(parent))
+            weights = getattr(self, "_weights_to_load", None)
+            model.load_weights(weights or self._get_checkpoint_fname(parent))
         return model
 
     def _try_run_and_update_trial(

@@ -29,11 +29,13 @@ from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
 from kt_ext._checks import check_finite_data
+from kt_ext._folds import FoldAssignment
 from kt_ext._heap import frozen_heap
 from kt_ext._names import diverged_message, is_diverged
 from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import (
     BestEpochWeights,
+    SaveBestEpoch,
     TunerSeam,
     custom_gradient_names,
     forget_custom_gradients,
@@ -41,6 +43,8 @@ from kt_ext._seam_training import (
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.oracles._persistence import check_state_file
 from kt_ext.tuners import _distributed
+from kt_ext.tuners._cv import run_folds
+from kt_ext.tuners._cv_state import chief_folds, resolve_folds
 from kt_ext.tuners._lean import LeanTrials
 from kt_ext.tuners._progress import install_search_display, search_progress
 
@@ -88,6 +92,9 @@ class FidelityTuner(TunerSeam):
         oracle.executions_per_trial = kwargs.get("executions_per_trial", 1)
         self._check_epoch_budget()
         self._diverged: dict[str, int] = {}
+        # The folds of search(cv=...), and those a reloaded search saved.
+        self._folds: FoldAssignment | None = None
+        self._saved_folds: dict[str, Any] | None = None
         # The whole search's progress instead of Keras Tuner's trial tables.
         install_search_display(oracle, type(self).__name__)
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
@@ -103,18 +110,47 @@ class FidelityTuner(TunerSeam):
         self._kept_gradients: frozenset[str] | None = None
         self._lean = LeanTrials()
 
-    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+    def search(self, *fit_args: Any, cv: Any = None, **fit_kwargs: Any) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
 
         In the chief process of Keras Tuner's distributed mode
         (``KERASTUNER_TUNER_ID=chief``) it serves the oracle instead, until
         the search has ended.
 
+        With ``cv``, every trial trains one model per fold of ``x, y`` and is
+        scored on the mean of the folds' learning curves (see
+        :mod:`kt_ext.tuners._cv`): ``cv=k`` is a shuffled ``StratifiedKFold``
+        for classification and ``KFold`` for regression, seeded with the
+        tuner's ``seed``; a scikit-learn splitter is used as given. The
+        trial's metrics add ``<metric>_std`` and ``<metric>_fold<i>``; every
+        fold's epochs count against ``epoch_budget`` (a default budget grows
+        by the number of folds). The split is made once and saved with the
+        search (resumed runs and distributed workers use it).
+        ``get_best_models`` gives each trial's fold-0 model; refit the best
+        hyperparameters on all the data for a final model.
+
+        Args:
+            *fit_args: ``x``, ``y``, as ``model.fit`` takes them.
+            cv: None, an int of at least 2 (the number of folds), or a
+                scikit-learn splitter (``split``, ``get_n_splits``).
+            **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
+                ``validation_data`` nor ``validation_split``.
+
         Raises:
             ValueError: Before any training: ``x`` or ``y`` is empty, they
                 differ in length (also for ``validation_data``), or one of
                 them holds NaN or infinity (the message names the array); or
-                ``epoch_budget`` cannot pay for one trial of the first round.
+                ``epoch_budget`` cannot pay for one trial of the first round;
+                or ``cv`` is below 2, comes with validation data or
+                ``executions_per_trial > 1``, has more folds than the
+                smallest class has members, differs from the saved search's
+                ``cv``, or the saved split has another number of rows.
+            TypeError: ``cv`` is neither an int nor a splitter.
+
+        Example:
+            >>> tuner.search(x, y, cv=3, epochs=10, verbose=0)  # doctest: +SKIP
+            >>> tuner.oracle.get_best_trials()[0].metrics.get_last_value(
+            ...     "val_accuracy_std")  # doctest: +SKIP
         """
         x = fit_args[0] if fit_args else fit_kwargs.get("x")
         y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
@@ -128,6 +164,7 @@ class FidelityTuner(TunerSeam):
                     *validation[:2], "validation_data[0]", "validation_data[1]"
                 )
             check_finite_data("validation_data", validation)
+        self._set_folds(cv, x, y, fit_kwargs)
         self._check_epoch_budget()
         if is_chief_process():
             # Keras Tuner's chief would wait forever for a dead worker.
@@ -144,6 +181,44 @@ class FidelityTuner(TunerSeam):
             self._lean.models.clear()
             forget_custom_gradients(self._kept_gradients)
             self._kept_gradients = None
+
+    def _set_folds(self, cv: Any, x: Any, y: Any, fit_kwargs: dict[str, Any]) -> None:
+        """Finds the search's folds (saved, the chief's, or new); tells the oracle."""
+        oracle = self._local_oracle
+        saved = getattr(oracle, "fold_assignment", None) or self._saved_folds
+        if saved is None and cv is not None and self.is_worker():
+            saved = chief_folds(self.project_dir)
+        folds = resolve_folds(
+            cv,
+            x,
+            y,
+            fit_kwargs,
+            saved=saved,
+            resumed=bool(getattr(oracle, "trials", None)) and not self.is_worker(),
+            seed=getattr(oracle, "seed", None),
+            executions_per_trial=self.executions_per_trial,
+            project=self.project_dir,
+        )
+        self._folds = folds
+        count = 1 if folds is None else folds.folds
+        state = None if folds is None else folds.to_json()
+        self._saved_folds = state
+        if hasattr(oracle, "set_folds"):
+            oracle.set_folds(count, state)
+        else:
+            oracle.cv_folds = count
+        # Every fold's model is kept for reuse (lean trials).
+        self._lean.models.capacity = LeanTrials.CAPACITY * count
+
+    def get_state(self) -> dict[str, Any]:
+        """The tuner's state: with ``cv``, the search's folds (for any oracle)."""
+        state = super().get_state()
+        state["cv"] = self._saved_folds
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        self._saved_folds = state.get("cv")
 
     def _check_epoch_budget(self) -> None:
         """Raises if the budget cannot pay for one trial of the first round."""
@@ -223,7 +298,19 @@ class FidelityTuner(TunerSeam):
         if "tuner/epochs" in values:
             kwargs["epochs"] = values["tuner/epochs"]
             kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
+        if self._folds is not None:
+            return run_folds(self, trial, self._folds, args, kwargs)
         return super().run_trial(trial, *args, **kwargs)
+
+    def fold_checkpoint(self, path: str) -> Any:
+        """The callback that keeps one fold's best epoch, in ``path``."""
+        if not self._lean_trials:
+            return SaveBestEpoch(objective=self.oracle.objective, filepath=path)
+        return BestEpochWeights(objective=self.oracle.objective, filepath=path)
+
+    def keeps_checkpoints(self, trial: keras_tuner.engine.trial.Trial) -> bool:
+        """Whether a cross-validated trial writes its folds' kept checkpoints."""
+        return self._lean_trials and not self._finished_elsewhere(trial)
 
     def new_checkpoint(self, trial: keras_tuner.engine.trial.Trial) -> Any:
         """Lean trials keep the best epoch in memory and write it once."""
@@ -259,12 +346,41 @@ class FidelityTuner(TunerSeam):
         A kt_ext template sizes its learning-rate schedule from the search's
         ``max_epochs``, whatever epochs this trial trains.
         """
+        return self._fit(hp, model, args, kwargs)
+
+    def fit_fold(
+        self,
+        hp: keras_tuner.HyperParameters,
+        model: Any,
+        fold: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Trains fold ``fold``'s model of a cross-validated trial, as
+        :meth:`fit_model` trains a trial's (lean trials keep a model per fold).
+        """
+        return self._fit(hp, model, args, kwargs, slot=fold)
+
+    def _fit(
+        self,
+        hp: keras_tuner.HyperParameters,
+        model: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        slot: int | None = None,
+    ) -> Any:
         if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:
             kwargs["schedule_epochs"] = self._max_epochs
         if not self._lean_trials:
             return super().fit_model(hp, model, *args, **kwargs)
         return self._lean.fit(
-            self.hypermodel.fit, hp, model, args, kwargs, plain_fit=self.fits_as_given()
+            self.hypermodel.fit,
+            hp,
+            model,
+            args,
+            kwargs,
+            plain_fit=self.fits_as_given(),
+            slot=slot,
         )
 
     def fits_as_given(self) -> bool:

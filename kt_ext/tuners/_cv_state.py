@@ -1,0 +1,115 @@
+"""Where a cross-validated search keeps its folds, and how a run finds them.
+
+``search(x, y, cv=...)`` splits the rows once, when the search first starts
+(:class:`~kt_ext._folds.FoldAssignment`). The split is saved with the search:
+in the oracle's state for kt_ext's oracles (``RoundOracle.set_folds``) and,
+for every oracle (Keras Tuner's own too), in the tuner's state file
+(``tuner0.json``, ``chief.json`` in distributed mode). A resumed run reads it
+back and a distributed worker reads the chief's: neither splits again. A run
+that gives another ``cv`` than the saved search, or data with another number
+of rows, is refused before any training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from kt_ext._folds import FoldAssignment, check_cv, describe_cv, num_rows
+from kt_ext.oracles._resume import Change, resume_error
+
+__all__ = ["chief_folds", "resolve_folds"]
+
+# The chief writes its state before it serves; a worker waits this long for it.
+_CHIEF_WAIT_S = 60.0
+_CHIEF_POLL_S = 0.2
+
+
+def resolve_folds(
+    cv: Any,
+    x: Any,
+    y: Any,
+    fit_kwargs: dict[str, Any],
+    *,
+    saved: dict[str, Any] | None,
+    resumed: bool,
+    seed: int | None,
+    executions_per_trial: int,
+    project: str,
+) -> FoldAssignment | None:
+    """The folds a search runs on: the saved ones, or a new split.
+
+    Args:
+        cv: ``search()``'s ``cv`` (None: no cross-validation).
+        x: The inputs.
+        y: The targets.
+        fit_kwargs: ``search()``'s other keyword arguments.
+        saved: The saved search's :class:`FoldAssignment` as JSON, or None.
+        resumed: Whether the saved search has trials already.
+        seed: The seed an int ``cv`` shuffles with (the oracle's).
+        executions_per_trial: The tuner's; ``cv`` needs 1.
+        project: The project directory, for the error of a changed ``cv``.
+
+    Raises:
+        TypeError, ValueError: Bad ``cv`` (see :func:`kt_ext._folds.check_cv`
+            and :func:`kt_ext._folds.fold_indices`); ``cv`` with
+            ``executions_per_trial > 1``; a ``cv`` other than the saved
+            search's; ``x`` with another number of rows than was split.
+
+    Example:
+        >>> folds = resolve_folds(2, np.zeros((4, 1)), np.array([0, 1, 0, 1]), {},
+        ...     saved=None, resumed=False, seed=0, executions_per_trial=1,
+        ...     project="p")  # doctest: +SKIP
+        >>> folds.folds  # doctest: +SKIP
+        2
+    """
+    if cv is None:
+        if saved is not None:
+            raise resume_error(project, [Change("cv", saved["cv"], "None")])
+        return None
+    check_cv(cv, fit_kwargs)
+    if executions_per_trial != 1:
+        raise ValueError(
+            "`cv` trains one model per fold; it cannot be combined with "
+            f"executions_per_trial={executions_per_trial!r} (got cv={cv!r})."
+        )
+    if saved is not None:
+        if saved["cv"] != describe_cv(cv):
+            raise resume_error(project, [Change("cv", saved["cv"], describe_cv(cv))])
+        folds = FoldAssignment.from_json(saved)
+        folds.check_rows(x)
+        return folds
+    if resumed:
+        raise resume_error(project, [Change("cv", "None", describe_cv(cv))])
+    if y is not None and num_rows(y) != num_rows(x):
+        raise ValueError(
+            f"`x` and `y` must have the same length, got {num_rows(x)} and "
+            f"{num_rows(y)}."
+        )
+    return FoldAssignment.split(cv, x, y, seed)
+
+
+def chief_folds(
+    project_dir: str, timeout: float = _CHIEF_WAIT_S
+) -> dict[str, Any] | None:
+    """The folds the chief saved (``chief.json``), waiting up to ``timeout`` s.
+
+    A distributed worker runs the chief's split: the chief writes it to its
+    state file in the shared project directory before it serves trials.
+    None if the chief saved no folds (a search without ``cv``) in time.
+    """
+    path = os.path.join(project_dir, "chief.json")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(path) as file:
+                state = json.load(file)
+            if "cv" in state:
+                return state["cv"]
+        except (OSError, ValueError):
+            pass  # not written yet, or being written
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(_CHIEF_POLL_S)
