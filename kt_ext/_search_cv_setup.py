@@ -14,6 +14,7 @@ from typing import Any
 import keras_tuner as kt
 
 from kt_ext._checks import check_int, check_one_of
+from kt_ext._folds import check_cv
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.oracles import hyperband_epoch_budget
 
@@ -63,27 +64,6 @@ def check_arguments(estimator: Any) -> None:
     verbose = estimator.verbose
     if not isinstance(verbose, int) or verbose < 0:
         raise ValueError(f"`verbose` must be an int >= 0 (or a bool), got {verbose!r}.")
-
-
-def check_cv(cv: Any) -> None:
-    """Raises unless ``cv`` is an int >= 2 or a scikit-learn splitter.
-
-    Example:
-        >>> check_cv("3")
-        Traceback (most recent call last):
-        ...
-        TypeError: `cv` must be an int >= 2 or a scikit-learn splitter (with \
-split and get_n_splits), got '3'.
-    """
-    if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
-        return
-    if isinstance(cv, bool) or not isinstance(cv, int):
-        raise TypeError(
-            "`cv` must be an int >= 2 or a scikit-learn splitter (with split and "
-            f"get_n_splits), got {cv!r}."
-        )
-    if cv < 2:
-        raise ValueError(f"`cv` must be >= 2, got {cv!r}.")
 
 
 def check_template(hypermodel: Any, n_features: int, task: str, n_classes: int) -> None:
