@@ -7,12 +7,14 @@ import os
 import shutil
 from typing import Any
 
+import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import ClassifierTags, RegressorTags, Tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from kt_ext._checks import is_int
 from kt_ext._quiet import quiet_search
 from kt_ext._search_cv_results import search_results
 from kt_ext._search_cv_setup import (
@@ -22,7 +24,8 @@ from kt_ext._search_cv_setup import (
     fresh_directory,
 )
 from kt_ext._tasks import infer_task
-from kt_ext.hypermodels import TemplateHyperModel
+from kt_ext.compare._retrain import reports_every_epoch, retrain
+from kt_ext.hypermodels import MLPHyperModel, TemplateHyperModel
 
 
 def _classifies(estimator: SearchCV) -> bool:
@@ -183,16 +186,13 @@ class SearchCV(BaseEstimator):
         return self
 
     def _search(self, x: np.ndarray, y: np.ndarray, task: str, path: str) -> None:
-        from kt_ext.compare._retrain import reports_every_epoch, retrain
-        from kt_ext.hypermodels import MLPHyperModel
-
         hypermodel = self.hypermodel
         if hypermodel is None:
             hypermodel = MLPHyperModel.for_data(x, y)
         objective = self.objective
         if objective is None:
             objective = "val_loss" if task == "regression" else "val_accuracy"
-        folds = self.cv if isinstance(self.cv, int) else self.cv.get_n_splits(x, y)
+        folds = int(self.cv) if is_int(self.cv) else self.cv.get_n_splits(x, y)
         tuner = build_tuner(
             self.tuner,
             hypermodel,
@@ -204,8 +204,6 @@ class SearchCV(BaseEstimator):
             path=path,
         )
         if self.seed is not None:
-            import keras
-
             keras.utils.set_random_seed(self.seed)
         fit_kwargs: dict[str, Any] = {"cv": self.cv, "verbose": self.verbose}
         if self.tuner == "random":
@@ -237,7 +235,7 @@ class SearchCV(BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (classification) or targets (regression) for ``X``."""
-        if self._estimator_type_or_none() == "regressor":
+        if self._is_regression():
             raw = self._raw_output(X)
             raw = raw.reshape(len(raw), -1)
             return raw[:, 0] if raw.shape[1] == 1 else raw
@@ -274,7 +272,10 @@ class SearchCV(BaseEstimator):
     def _raw_output(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, dtype="numeric", reset=False)
-        output = self.best_model_.predict(np.asarray(X, dtype=np.float32), verbose=0)
+        with quiet_search():  # many small models: TensorFlow's retracing notes
+            output = self.best_model_.predict(
+                np.asarray(X, dtype=np.float32), verbose=0
+            )
         return np.asarray(output)  # the model's precision (float32)
 
     def _is_regression(self) -> bool:

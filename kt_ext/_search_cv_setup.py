@@ -103,6 +103,7 @@ def fresh_directory(directory: str | os.PathLike | None) -> str:
         >>> path = fresh_directory(None)
         >>> os.listdir(path)
         []
+        >>> os.rmdir(path)
     """
     if directory is None:
         return tempfile.mkdtemp(prefix="kt_ext_search_cv_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 import os
 
@@ -14,6 +15,7 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.model_selection import KFold
 
 import kt_ext
+from kt_ext import _search_cv_results, _search_cv_setup
 from kt_ext._search_cv_results import param_columns, search_results
 from kt_ext._search_cv_setup import build_tuner, fresh_directory
 from kt_ext.hypermodels import MLPHyperModel
@@ -262,6 +264,17 @@ def test_param_columns_are_masked_where_an_entry_was_not_active():
     assert columns["param_momentum"].dtype == np.float64
 
 
-def test_a_splitter_is_a_valid_cv(monkeypatch):
-    monkeypatch.setattr(kt_ext.SearchCV, "_search", lambda *args: None)
+def test_a_splitter_or_a_numpy_int_is_a_valid_cv(monkeypatch):
+    folds = []
+    monkeypatch.setattr(
+        kt_ext.SearchCV, "_search", lambda self, *rest: folds.append(self.cv)
+    )
     kt_ext.SearchCV(cv=KFold(3)).fit(X, Y)
+    kt_ext.SearchCV(cv=np.int64(3)).fit(X, Y)
+    assert isinstance(folds[0], KFold) and folds[1] == 3
+
+
+@pytest.mark.parametrize("module", [_search_cv_results, _search_cv_setup])
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted and not result.failed
