@@ -147,19 +147,26 @@ def take_rows(data: Any, rows: np.ndarray) -> Any:
 def class_labels(y: Any) -> np.ndarray | None:
     """The class of each row if ``y`` is a classification target, else None.
 
-    One-hot rows count as their argmax; a continuous or multi-output target
-    is not classification.
+    As scikit-learn's ``type_of_target`` tells, with two Keras habits: one-hot
+    rows count as their argmax, and a float target with more than two values
+    is regression even when its values are whole numbers (scikit-learn would
+    call it multiclass; Keras class labels are ints, or 0/1 floats). A
+    continuous or multi-output target is not classification.
 
     Example:
         >>> class_labels(np.eye(3)[[0, 2, 1, 2]])
         array([0, 2, 1, 2])
         >>> class_labels(np.array([0.5, 1.7])) is None
         True
+        >>> class_labels(np.array([25.0, 151.0, 75.0])) is None  # diabetes
+        True
     """
     values = np.asarray(y)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     kind = type_of_target(values)
+    if kind == "multiclass" and values.dtype.kind == "f":
+        return None
     if kind in _CLASSIFICATION:
         return values
     if kind == "multilabel-indicator" and np.all(values.sum(axis=1) == 1):
@@ -216,7 +223,8 @@ def fold_indices(
             raise ValueError(
                 f"`cv` has more folds than the smallest class has members: "
                 f"class {classes[counts.argmin()].item()!r} has {counts.min()} rows, "
-                f"got cv={cv!r}."
+                f"got cv={cv!r}. (For a regression target of whole numbers, "
+                "pass it as floats, or cv=KFold(k, shuffle=True).)"
             )
     target = labels if labels is not None else y
     placeholder = np.zeros((rows, 1))
@@ -248,7 +256,7 @@ class FoldAssignment:
         splits: Each fold's ``(train_rows, validation_rows)``.
 
     Example:
-        >>> folds = FoldAssignment.split(3, np.zeros((9, 1)), np.arange(9.0), seed=0)
+        >>> folds = FoldAssignment.split(3, np.zeros((9, 1)), np.arange(9) % 3, seed=0)
         >>> FoldAssignment.from_json(folds.to_json()) == folds
         True
     """

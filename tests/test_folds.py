@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import re
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import GroupKFold, KFold, ShuffleSplit, StratifiedKFold
 
+from kt_ext import _folds
 from kt_ext._folds import (
     FoldAssignment,
     check_cv,
@@ -97,6 +99,10 @@ def test_continuous_targets_use_kfold():
     x = np.zeros((9, 1))
     y = np.linspace(0.0, 1.0, 9)
     assert class_labels(y) is None
+    # Whole-number floats (diabetes' target) are regression, int labels not.
+    assert class_labels(np.arange(9.0) * 10) is None
+    assert class_labels(np.arange(9) % 3) is not None
+    assert class_labels(np.array([0.0, 1.0, 1.0])) is not None
     folds = fold_indices(3, x, y, seed=0)
     expected = list(KFold(3, shuffle=True, random_state=0).split(x))
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, expected, strict=True))
@@ -145,3 +151,8 @@ def test_rows_are_taken_from_arrays_frames_lists_and_dicts():
     assert num_rows({"a": np.zeros((4, 2))}) == 4
     with pytest.raises(TypeError, match="`cv` needs `x` and `y` as arrays"):
         num_rows(iter([1, 2]))
+
+
+def test_the_docstring_examples_hold():
+    result = doctest.testmod(_folds, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted and not result.failed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 import keras_tuner
@@ -12,7 +11,7 @@ import pandas as pd
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._names import WALL_TIME_METRIC, is_bookkeeping
+from kt_ext._names import WALL_TIME_METRIC, fold_metric_base, is_bookkeeping
 from kt_ext.analysis._source import Search, Source, load_search
 
 if TYPE_CHECKING:
@@ -212,10 +211,6 @@ def _row(
     }
 
 
-# `<metric>_std` and `<metric>_fold<i>` of a cross-validated search.
-_FOLD_SUFFIX = re.compile(r"^(?P<base>.+)_(?:std|fold\d+)$")
-
-
 def _metric(tracked: dict[str, MetricHistory], name: str) -> float:
     """A metric's column value; a fold's or the folds' spread at the best epoch.
 
@@ -226,8 +221,8 @@ def _metric(tracked: dict[str, MetricHistory], name: str) -> float:
     history = tracked.get(name)
     if history is None:
         return math.nan
-    match = _FOLD_SUFFIX.match(name)
-    base = tracked.get(match["base"]) if match else None
+    base_name = fold_metric_base(name)
+    base = tracked.get(base_name) if base_name else None
     step = _best_step(base) if base is not None else None
     if step is None:
         return _final(history)

@@ -29,13 +29,11 @@ from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
 from kt_ext._checks import check_finite_data
-from kt_ext._folds import FoldAssignment
 from kt_ext._heap import frozen_heap
-from kt_ext._names import diverged_message, is_diverged
+from kt_ext._names import diverged_message, fold_metric_base, is_diverged
 from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import (
     BestEpochWeights,
-    SaveBestEpoch,
     TunerSeam,
     custom_gradient_names,
     forget_custom_gradients,
@@ -44,7 +42,7 @@ from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.oracles._persistence import check_state_file
 from kt_ext.tuners import _distributed
 from kt_ext.tuners._cv import run_folds
-from kt_ext.tuners._cv_state import chief_folds, resolve_folds
+from kt_ext.tuners._cv_state import CrossValidation
 from kt_ext.tuners._lean import LeanTrials
 from kt_ext.tuners._progress import install_search_display, search_progress
 
@@ -65,7 +63,7 @@ def reject_hyperband_only(tuner_name: str, kwargs: dict[str, Any]) -> None:
             )
 
 
-class FidelityTuner(TunerSeam):
+class FidelityTuner(CrossValidation, TunerSeam):
     """A ``keras_tuner.Tuner`` for oracles that schedule epochs per trial.
 
     Args:
@@ -92,9 +90,6 @@ class FidelityTuner(TunerSeam):
         oracle.executions_per_trial = kwargs.get("executions_per_trial", 1)
         self._check_epoch_budget()
         self._diverged: dict[str, int] = {}
-        # The folds of search(cv=...), and those a reloaded search saved.
-        self._folds: FoldAssignment | None = None
-        self._saved_folds: dict[str, Any] | None = None
         # The whole search's progress instead of Keras Tuner's trial tables.
         install_search_display(oracle, type(self).__name__)
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
@@ -164,7 +159,7 @@ class FidelityTuner(TunerSeam):
                     *validation[:2], "validation_data[0]", "validation_data[1]"
                 )
             check_finite_data("validation_data", validation)
-        self._set_folds(cv, x, y, fit_kwargs)
+        self.set_folds(cv, x, y, fit_kwargs)
         self._check_epoch_budget()
         if is_chief_process():
             # Keras Tuner's chief would wait forever for a dead worker.
@@ -181,44 +176,6 @@ class FidelityTuner(TunerSeam):
             self._lean.models.clear()
             forget_custom_gradients(self._kept_gradients)
             self._kept_gradients = None
-
-    def _set_folds(self, cv: Any, x: Any, y: Any, fit_kwargs: dict[str, Any]) -> None:
-        """Finds the search's folds (saved, the chief's, or new); tells the oracle."""
-        oracle = self._local_oracle
-        saved = getattr(oracle, "fold_assignment", None) or self._saved_folds
-        if saved is None and cv is not None and self.is_worker():
-            saved = chief_folds(self.project_dir)
-        folds = resolve_folds(
-            cv,
-            x,
-            y,
-            fit_kwargs,
-            saved=saved,
-            resumed=bool(getattr(oracle, "trials", None)) and not self.is_worker(),
-            seed=getattr(oracle, "seed", None),
-            executions_per_trial=self.executions_per_trial,
-            project=self.project_dir,
-        )
-        self._folds = folds
-        count = 1 if folds is None else folds.folds
-        state = None if folds is None else folds.to_json()
-        self._saved_folds = state
-        if hasattr(oracle, "set_folds"):
-            oracle.set_folds(count, state)
-        else:
-            oracle.cv_folds = count
-        # Every fold's model is kept for reuse (lean trials).
-        self._lean.models.capacity = LeanTrials.CAPACITY * count
-
-    def get_state(self) -> dict[str, Any]:
-        """The tuner's state: with ``cv``, the search's folds (for any oracle)."""
-        state = super().get_state()
-        state["cv"] = self._saved_folds
-        return state
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)
-        self._saved_folds = state.get("cv")
 
     def _check_epoch_budget(self) -> None:
         """Raises if the budget cannot pay for one trial of the first round."""
@@ -301,16 +258,6 @@ class FidelityTuner(TunerSeam):
         if self._folds is not None:
             return run_folds(self, trial, self._folds, args, kwargs)
         return super().run_trial(trial, *args, **kwargs)
-
-    def fold_checkpoint(self, path: str) -> Any:
-        """The callback that keeps one fold's best epoch, in ``path``."""
-        if not self._lean_trials:
-            return SaveBestEpoch(objective=self.oracle.objective, filepath=path)
-        return BestEpochWeights(objective=self.oracle.objective, filepath=path)
-
-    def keeps_checkpoints(self, trial: keras_tuner.engine.trial.Trial) -> bool:
-        """Whether a cross-validated trial writes its folds' kept checkpoints."""
-        return self._lean_trials and not self._finished_elsewhere(trial)
 
     def new_checkpoint(self, trial: keras_tuner.engine.trial.Trial) -> Any:
         """Lean trials keep the best epoch in memory and write it once."""
@@ -415,9 +362,14 @@ class FidelityTuner(TunerSeam):
         super().on_epoch_end(trial, model, epoch, logs=logs)
         objective = self.oracle.objective
         if self._logs_hold_objective and logs and not objective.has_value(logs):
+            produced = sorted(
+                name
+                for name in logs
+                if self._folds is None or not fold_metric_base(name)
+            )
             raise errors.FatalValueError(
                 f"The objective {objective.name!r} is not among the metrics the "
-                f"model produces: {sorted(logs)}. Pass one of these as `objective`, "
+                f"model produces: {produced}. Pass one of these as `objective`, "
                 "or add the metric in compile() (and validation data for val_*)."
             )
         if logs:

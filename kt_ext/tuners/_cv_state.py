@@ -18,9 +18,78 @@ import time
 from typing import Any
 
 from kt_ext._folds import FoldAssignment, check_cv, describe_cv, num_rows
+from kt_ext._seam_training import BestEpochWeights, SaveBestEpoch
 from kt_ext.oracles._resume import Change, resume_error
+from kt_ext.tuners._lean import LeanTrials
 
-__all__ = ["chief_folds", "resolve_folds"]
+__all__ = ["CrossValidation", "chief_folds", "resolve_folds"]
+
+
+class CrossValidation:
+    """What :class:`~kt_ext.tuners.FidelityTuner` keeps of a search's folds.
+
+    A mixin: it reads the tuner's ``_local_oracle``, ``_lean`` and
+    ``_lean_trials``, and Keras Tuner's ``get_state``/``set_state`` chain.
+
+    Attributes:
+        _folds: The folds of ``search(cv=...)``, or None without ``cv``.
+        _saved_folds: The same as JSON (what the tuner's state file keeps).
+    """
+
+    _folds: FoldAssignment | None = None
+    _saved_folds: dict[str, Any] | None = None
+
+    def set_folds(self, cv: Any, x: Any, y: Any, fit_kwargs: dict[str, Any]) -> None:
+        """Finds the search's folds (saved, the chief's, or new); tells the oracle.
+
+        Raises:
+            TypeError, ValueError: As :func:`resolve_folds`.
+        """
+        oracle = self._local_oracle
+        saved = getattr(oracle, "fold_assignment", None) or self._saved_folds
+        if saved is None and cv is not None and self.is_worker():
+            saved = chief_folds(self.project_dir)
+        folds = resolve_folds(
+            cv,
+            x,
+            y,
+            fit_kwargs,
+            saved=saved,
+            resumed=bool(getattr(oracle, "trials", None)) and not self.is_worker(),
+            seed=getattr(oracle, "seed", None),
+            executions_per_trial=self.executions_per_trial,
+            project=self.project_dir,
+        )
+        self._folds = folds
+        count = 1 if folds is None else folds.folds
+        self._saved_folds = None if folds is None else folds.to_json()
+        if hasattr(oracle, "set_folds"):
+            oracle.set_folds(count, self._saved_folds)
+        else:
+            oracle.cv_folds = count  # Keras Tuner's oracles: for the display
+        # Every fold's model is kept for reuse (lean trials).
+        self._lean.models.capacity = LeanTrials.CAPACITY * count
+
+    def get_state(self) -> dict[str, Any]:
+        """The tuner's state: with ``cv``, the search's folds (for any oracle)."""
+        state = super().get_state()
+        state["cv"] = self._saved_folds
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        self._saved_folds = state.get("cv")
+
+    def fold_checkpoint(self, path: str) -> Any:
+        """The callback that keeps one fold's best epoch, in ``path``."""
+        if not self._lean_trials:
+            return SaveBestEpoch(objective=self.oracle.objective, filepath=path)
+        return BestEpochWeights(objective=self.oracle.objective, filepath=path)
+
+    def keeps_checkpoints(self, trial: Any) -> bool:
+        """Whether a cross-validated trial writes its folds' kept checkpoints."""
+        return self._lean_trials and not self._finished_elsewhere(trial)
+
 
 # The chief writes its state before it serves; a worker waits this long for it.
 _CHIEF_WAIT_S = 60.0

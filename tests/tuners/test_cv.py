@@ -21,10 +21,10 @@ from kt_ext.tuners._cv import fold_checkpoint_path
 
 
 def _data(rows: int = 120) -> tuple[np.ndarray, np.ndarray]:
-    """Column 0 is the row's number (so a fit can tell which rows it got)."""
+    """Column 0 is the row's number / 1000 (so a fit can tell which rows it got)."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(rows, 4)).astype("float32")
-    x[:, 0] = np.arange(rows)
+    x[:, 0] = np.arange(rows) / 1000
     y = (x[:, 1] + 0.3 * rng.normal(size=rows) > 0).astype("int32")
     return x, y
 
@@ -33,7 +33,6 @@ def build(hp: kt.HyperParameters) -> keras.Model:
     model = keras.Sequential(
         [
             keras.Input((4,)),
-            keras.layers.Rescaling([0.01, 1.0, 1.0, 1.0]),
             keras.layers.Dense(hp.Int("units", 2, 4)),
             keras.layers.Dense(1, activation="sigmoid"),
         ]
@@ -139,6 +138,9 @@ def test_the_mean_curve_is_reported_and_each_fold_continues_its_own_weights(
                 np.array_equal(a, b) for a, b in zip(fold.start, other, strict=True)
             )
     assert continued
+    if lean:
+        # Lean trials reuse each fold's traced model in that fold only.
+        assert tuner._lean.models.adopted > 0
     # Every fold's epochs are charged: k * e per trial.
     trained = sum(
         t.hyperparameters.values["tuner/epochs"]
@@ -170,8 +172,8 @@ class RowsHyperModel(kt.HyperModel):
         RowsHyperModel.fits.append(
             (
                 hp.values.get("tuner/trial_id"),
-                set(x[:, 0].astype(int).tolist()),
-                set(validation_data[0][:, 0].astype(int).tolist()),
+                set(np.rint(x[:, 0] * 1000).astype(int).tolist()),
+                set(np.rint(validation_data[0][:, 0] * 1000).astype(int).tolist()),
             )
         )
         return model.fit(x, y, validation_data=validation_data, **kwargs)
@@ -397,3 +399,43 @@ def test_a_fold_whose_callbacks_stop_training_stops_the_trial(tmp_path):
     for trial_id, folds in _per_trial(tuner, 2).items():
         assert oracle.trials[trial_id].status == TrialStatus.COMPLETED
         assert [sorted(fold.logs) for fold in folds] == [[0], [0]]
+
+
+def test_a_regression_target_is_split_with_kfold_and_searched(tmp_path):
+    x, _ = _data(60)
+    y = (x[:, 1] * 2.0 + 0.1).astype("float32")
+
+    def regression(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(hp.Int("units", 1, 3)),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile("adam", "mse")
+        return model
+
+    tuner = kt_ext.CoarseToFine(
+        regression,
+        objective="val_loss",
+        max_epochs=1,
+        max_trials=2,
+        seed=0,
+        directory=tmp_path,
+        project_name="reg",
+    )
+    tuner.search(x, y, cv=3, verbose=0)
+    tests = [test for _, test in tuner._folds.splits]
+    assert sorted(np.concatenate(tests).tolist()) == list(range(60))
+    assert [len(test) for test in tests] == [20, 20, 20]
+    assert all(t.metrics.exists("val_loss_fold2") for t in tuner.oracle.trials.values())
+
+
+def test_an_objective_the_folds_do_not_produce_stops_the_search(tmp_path):
+    x, y = _data(60)
+    tuner = _tuner(tmp_path, objective=kt.Objective("val_auc", "max"))
+    with pytest.raises(
+        ValueError, match=r"'val_auc' is not among .* \['accuracy', 'loss', 'val_acc"
+    ):
+        tuner.search(x, y, cv=2, verbose=0)
