@@ -15,6 +15,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kt_ext._checks import is_int
+from kt_ext._folds import class_labels
 from kt_ext._quiet import quiet_search
 from kt_ext._search_cv_results import search_results
 from kt_ext._search_cv_setup import (
@@ -23,7 +24,6 @@ from kt_ext._search_cv_setup import (
     check_template,
     fresh_directory,
 )
-from kt_ext._tasks import infer_task
 from kt_ext.compare._retrain import reports_every_epoch, retrain
 from kt_ext.hypermodels import MLPHyperModel, TemplateHyperModel
 
@@ -43,21 +43,24 @@ class SearchCV(BaseEstimator):
     inherited from the trials it continued plus its own up to its best
     epoch), and ``predict`` uses that model.
 
-    Whether it is a classifier or a regressor is decided by the data: targets
-    that are labels (ints, strings, bools, or floats that are all whole)
-    make it a classifier (``predict_proba``; ``score`` is accuracy, as in
-    ``ClassifierMixin``), continuous targets a regressor (``score`` is R², as
-    in ``RegressorMixin``). A kt_ext template as ``hypermodel`` decides it by
-    its ``task``, already before ``fit``; otherwise scikit-learn's
+    Whether it is a classifier or a regressor is decided by the data, as
+    ``cv=k`` decides between stratified and plain k-fold: labels (ints,
+    strings, bools, 0/1 floats) make it a classifier (``predict_proba``;
+    ``score`` is accuracy, as in ``ClassifierMixin``), floats with more than
+    two values a regressor, whole numbers too (``score`` is R², as in
+    ``RegressorMixin``); cast float class labels to int. A regression
+    template as ``hypermodel`` makes int targets a regression too. A kt_ext
+    template's ``task`` is known before ``fit``; otherwise scikit-learn's
     ``is_classifier`` is False until ``fit`` has seen the data (so
     ``cross_val_score`` splits with ``KFold``; pass it
     ``cv=StratifiedKFold(...)`` to stratify).
 
     Args:
         hypermodel: A kt_ext template, a ``keras_tuner.HyperModel`` or a
-            ``model_builder(hp)`` function. ``None``: each ``fit`` builds
-            ``MLPHyperModel.for_data(X, y)``, so the estimator fits after any
-            transformer that changes the number of columns. A model of a
+            ``model_builder(hp)`` function. ``None``: each ``fit`` builds an
+            ``MLPHyperModel`` for the columns of ``X`` and the task of ``y``
+            (as ``MLPHyperModel.for_data(X, y)`` does), so the estimator fits
+            after any transformer that changes the number of columns. A model of a
             classification must output one sigmoid unit (two classes) or one
             softmax unit per class, for labels encoded as ``0..n_classes-1``
             in the order of ``classes_``.
@@ -162,10 +165,10 @@ class SearchCV(BaseEstimator):
         """
         check_arguments(self)
         X, y = validate_data(self, X, y, dtype="numeric")
-        task, _ = infer_task(y)
+        task = _task(y)
         template = isinstance(self.hypermodel, TemplateHyperModel)
         if template and self.hypermodel.task == "regression":
-            task = "regression"  # whole-number targets, too
+            task = "regression"  # integer targets, too
         if task == "regression":
             self.__dict__.pop("classes_", None)
             targets = np.asarray(y, dtype=np.float32)
@@ -188,7 +191,8 @@ class SearchCV(BaseEstimator):
     def _search(self, x: np.ndarray, y: np.ndarray, task: str, path: str) -> None:
         hypermodel = self.hypermodel
         if hypermodel is None:
-            hypermodel = MLPHyperModel.for_data(x, y)
+            classes = len(self.classes_) if task == "multiclass" else None
+            hypermodel = MLPHyperModel(x.shape[1:], task, num_classes=classes)
         objective = self.objective
         if objective is None:
             objective = "val_loss" if task == "regression" else "val_accuracy"
@@ -299,3 +303,24 @@ class SearchCV(BaseEstimator):
         elif tags.estimator_type == "regressor":
             tags.regressor_tags = RegressorTags()
         return tags
+
+
+def _task(y: np.ndarray) -> str:
+    """``binary``, ``multiclass`` or ``regression``, by ``cv=k``'s rule.
+
+    Labels (ints, strings, bools, 0/1 floats) are classes; floats with more
+    than two values are regression, whole numbers too (as ``cv=k`` splits
+    them with ``KFold``).
+
+    Raises:
+        ValueError: ``y`` holds a single class.
+    """
+    labels = class_labels(y)
+    if labels is None:
+        return "regression"
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise ValueError(
+            f"`y` must hold at least two classes, got one class: {classes.tolist()!r}."
+        )
+    return "binary" if len(classes) == 2 else "multiclass"

@@ -37,7 +37,7 @@ def infer_task(y: Any) -> tuple[str, int]:
     classes = np.unique(flat)
     if len(classes) < 2:
         raise ValueError(
-            f"`y` must hold at least two classes, got one class: {classes.tolist()!r}."
+            f"`y` must hold at least two classes, got only {classes.tolist()!r}."
         )
     if len(classes) == 2:
         return "binary", 1

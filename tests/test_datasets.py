@@ -381,7 +381,7 @@ def test_data_dir_is_only_for_fashion_mnist(tmp_path):
             np.ones((10, 2)),
             [1] * 10,
             {},
-            "`y` must hold at least two classes, got one class: \\[1\\]",
+            "`y` must hold at least two classes, got only \\[1\\]",
         ),
         (
             np.ones((12, 2)),

@@ -32,9 +32,10 @@ def cancer():
 
 @pytest.fixture(scope="module")
 def diabetes():
+    """80 rows; whole-number float targets (as diabetes's own), a regression."""
     x, y = load_diabetes(return_X_y=True)
     x, y = x[:80], y[:80]
-    return StandardScaler().fit_transform(x), (y - y.mean()) / y.std()
+    return StandardScaler().fit_transform(x), np.round((y - y.mean()) / y.std() * 4)
 
 
 class SpyMLP(MLPHyperModel):
@@ -134,8 +135,8 @@ def test_classification_predicts_labels_probabilities_and_scores_accuracy(
 
 def test_a_minimised_objective_is_reported_negated(diabetes, tmp_path):
     x, y = diabetes
+    assert np.all(y == np.round(y))
     search = kt_ext.SearchCV(
-        MLPHyperModel.for_data(x, y, overrides=SMALL),
         tuner="random",
         cv=2,
         max_epochs=2,
@@ -150,6 +151,7 @@ def test_a_minimised_objective_is_reported_negated(diabetes, tmp_path):
     assert search.best_score_ == -losses.min() < 0
     assert search.score(x, y) == pytest.approx(r2_score(y, search.predict(x)))
     assert not hasattr(search, "predict_proba") and not hasattr(search, "classes_")
+    assert search.best_model_.output_shape == (None, 1)  # the default MLP regresses
 
 
 def test_every_fit_searches_afresh_in_a_new_folder(cancer, tmp_path, monkeypatch):

@@ -110,6 +110,31 @@ def test_the_estimator_type_comes_from_a_templates_task_else_from_fit(monkeypatc
     assert not is_classifier(clone(regressor))  # a clone has seen no data
 
 
+@pytest.mark.parametrize(
+    ("y", "task"),
+    [
+        (np.array(["no", "yes"] * 10), "binary"),
+        (np.arange(20) % 3, "multiclass"),
+        ((np.arange(20) % 2).astype(float), "binary"),  # 0/1 floats
+        (np.arange(20) * 25.0, "regression"),  # whole floats, as diabetes's
+        (np.linspace(0, 1, 20), "regression"),
+    ],
+)
+def test_the_task_follows_the_rule_of_cv(y, task, monkeypatch):
+    built = []
+    monkeypatch.setattr(
+        kt_ext.SearchCV, "_search", lambda self, x, y, task, path: built.append(task)
+    )
+    search = kt_ext.SearchCV().fit(X, y)
+    assert built == [task]
+    assert is_regressor(search) == (task == "regression")
+
+
+def test_a_single_class_is_refused_before_training():
+    with pytest.raises(ValueError, match="at least two classes, got one class"):
+        kt_ext.SearchCV(NeverBuilt()).fit(X, np.ones(20, dtype=int))
+
+
 def test_labels_are_encoded_in_the_order_of_classes(monkeypatch):
     seen = {}
     monkeypatch.setattr(
