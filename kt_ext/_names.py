@@ -74,6 +74,17 @@ def stopped_early_message(epoch: int) -> str:
     return f"{STOPPED_EARLY} {epoch}"
 
 
+def epochs_text(epochs: float) -> str:
+    """A number of epochs in words, singular for one.
+
+    Example:
+        >>> epochs_text(1), epochs_text(3.0)
+        ('1 epoch', '3 epochs')
+    """
+    count = int(epochs) if float(epochs).is_integer() else epochs
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
+
+
 def is_diverged(message: str | None) -> bool:
     """Whether a trial's ``message`` says that it diverged.
 

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kt_ext._names import BUILTIN_TUNERS, DATASET_NAMES
+from kt_ext._names import BUILTIN_TUNERS, DATASET_NAMES, epochs_text
 from kt_ext._quiet import quiet_terminal
 
 # Registered in kt_ext.compare; named in kt_ext._names so that the checks and
@@ -429,7 +429,7 @@ def _search(args: argparse.Namespace) -> int:
     print(f"Best {objective}: {row['best_val']:.4f} (trial {row['best_trial']})")
     print(
         f"Test {objective.removeprefix('val_')} of the final model (retrained on "
-        f"train + validation for {row['retrain_epochs']} epochs): "
+        f"train + validation for {epochs_text(row['retrain_epochs'])}): "
         f"{row['test_score']:.4f}"
     )
     return 0

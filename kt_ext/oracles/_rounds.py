@@ -337,10 +337,13 @@ class RoundOracle(RoundState, WorkerRelease):
     def get_best_trials(self, num_trials: int = 1) -> list[trial_module.Trial]:
         """The best completed trials with a finite score, best first.
 
-        Unlike Keras Tuner, the list is not padded with failed or running
-        trials: it may be shorter than ``num_trials``, or empty.
+        Ranked on the score each trial reached, never on a prediction: a
+        learning-curve extrapolation (what :meth:`_ranked` may use to choose
+        which trials continue) is a guess, and a recommendation must be what
+        was measured. Unlike Keras Tuner, the list is not padded with failed
+        or running trials: it may be shorter than ``num_trials``, or empty.
         """
-        return self._ranked(list(self.trials))[:num_trials]
+        return self._by_score(list(self.trials))[:num_trials]
 
     def update_space(self, hyperparameters: keras_tuner.HyperParameters) -> None:
         """Adds new entries as Keras Tuner does (the tuner declares its space)."""
@@ -447,7 +450,12 @@ class RoundOracle(RoundState, WorkerRelease):
         ]
 
     def _ranked(self, trial_ids: list[str]) -> list[trial_module.Trial]:
-        """Completed trials with a finite score, best first."""
+        """Completed trials with a finite score, best first (subclasses may
+        rank on a prediction instead)."""
+        return self._by_score(trial_ids)
+
+    def _by_score(self, trial_ids: list[str]) -> list[trial_module.Trial]:
+        """Completed trials with a finite score, best score first."""
         completed = self._completed(Round(0, [], 0, trial_ids=trial_ids))
         return sorted(
             completed,
