@@ -61,9 +61,8 @@ def check_arguments(estimator: Any) -> None:
     directory = estimator.directory
     if not (directory is None or isinstance(directory, str | os.PathLike)):
         raise TypeError(f"`directory` must be None or a path, got {directory!r}.")
-    verbose = estimator.verbose
-    if not isinstance(verbose, int) or verbose < 0:
-        raise ValueError(f"`verbose` must be an int >= 0 (or a bool), got {verbose!r}.")
+    if not isinstance(estimator.verbose, bool):
+        check_int("verbose", estimator.verbose, 0)
 
 
 def check_template(hypermodel: Any, n_features: int, task: str, n_classes: int) -> None:

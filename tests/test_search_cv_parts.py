@@ -55,6 +55,7 @@ Y = np.arange(20) % 2
         ({"objective": ["val_loss", 1]}, TypeError, "`objective`"),
         ({"directory": 3}, TypeError, "`directory`"),
         ({"verbose": -1}, ValueError, "`verbose`"),
+        ({"verbose": "1"}, TypeError, "`verbose`"),
     ],
 )
 def test_bad_arguments_raise_naming_them_before_training(arguments, error, named):
