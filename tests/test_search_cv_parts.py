@@ -304,3 +304,8 @@ def test_a_splitter_or_a_numpy_int_is_a_valid_cv(monkeypatch):
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed
+
+
+def test_searchcv_is_public_and_imported_on_first_use():
+    assert "SearchCV" in kt_ext.__all__
+    assert kt_ext.SearchCV.__module__ == "kt_ext._search_cv"
