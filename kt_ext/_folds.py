@@ -12,6 +12,8 @@ and never splits again. Nothing here imports Keras.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -285,6 +287,17 @@ class FoldAssignment:
                 f"folds (cv={self.cv}), got {rows}. Pass the same data to resume "
                 "it, or start a new search (overwrite=True or a new project_name)."
             )
+
+    def digest(self) -> str:
+        """A short hash of the split: equal exactly for equal assignments.
+
+        Example:
+            >>> folds = FoldAssignment.split(2, np.zeros((4, 1)), None, seed=0)
+            >>> len(folds.digest())
+            16
+        """
+        text = json.dumps(self.to_json(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON; a fold's training rows are left out when they are the rest."""

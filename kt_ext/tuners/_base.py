@@ -9,6 +9,10 @@ of asking again at once, so a distributed chief is not flooded; in Keras
 Tuner's chief/worker mode the chief releases dead workers and exits when the
 search ends, and workers send heartbeats while they train (``_distributed``).
 
+With ``search(x, y, cv=...)`` a trial trains one model per fold, in lockstep,
+and is scored on the mean fold curve (:mod:`kt_ext.tuners._cv`; the folds are
+kept as :mod:`kt_ext.tuners._cv_state` says).
+
 A trial whose loss or objective becomes NaN or infinite stops training at that
 epoch and ends FAILED with the message ``diverged at epoch e``. A rerun with
 ``overwrite=False`` first declares the hypermodel's entries, so that the
@@ -34,6 +38,7 @@ from kt_ext._names import diverged_message, fold_metric_base, is_diverged
 from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import (
     BestEpochWeights,
+    TrialDiverged,
     TunerSeam,
     custom_gradient_names,
     forget_custom_gradients,
@@ -73,6 +78,13 @@ class FidelityTuner(CrossValidation, TunerSeam):
             ``None`` in a subclass that overrides ``run_trial``.
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> oracle = kt.oracles.HyperbandOracle(
+        ...     objective="val_accuracy", max_epochs=9, seed=0)
+        >>> tuner = FidelityTuner(oracle, model_builder)  # doctest: +SKIP
+        >>> tuner.search(x, y, cv=5, verbose=0)  # doctest: +SKIP
     """
 
     # Trials skip work that does not change their results (see `_lean`); False
@@ -395,7 +407,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
             metrics = {key: float(value) for key, value in logs.items()}
             self.oracle.update_trial(trial.trial_id, metrics, step=epoch)
         self._diverged[trial.trial_id] = epoch + 1
-        raise errors.FailedTrialError(diverged_message(epoch + 1))
+        raise TrialDiverged(diverged_message(epoch + 1))
 
     def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Ends a diverged trial FAILED with ``diverged at epoch e``."""

@@ -210,13 +210,16 @@ def run_folds(
             tuner.save_build_config(trial.trial_id, model)
         path = fold_checkpoint_path(tuner.checkpoint_path(trial.trial_id), index)
         checkpoints.append(tuner.fold_checkpoint(path))
-        fit_kwargs = {
-            **kwargs,
-            "validation_data": (take_rows(x, test), take_rows(y, test)),
-        }
+        validation = (take_rows(x, test), take_rows(y, test))
+        fit_kwargs = {**kwargs, "validation_data": validation}
         if sample_weight is not None:
+            # Weighted validation too, as Keras's validation_split has it.
             fit_kwargs["sample_weight"] = take_rows(sample_weight, train)
-        fold_callbacks = tuner.fold_callbacks(callbacks, trial, index)
+            fit_kwargs["validation_data"] = (
+                *validation,
+                take_rows(sample_weight, test),
+            )
+        fold_callbacks = tuner.copy_callbacks(callbacks, trial, index)
         data = (take_rows(x, train), take_rows(y, train))
         folds.append(
             _Fold(
@@ -246,11 +249,9 @@ def run_folds(
             "With `cv`, the hypermodel's fit() must train with model.fit and pass "
             "it the callbacks it is given: no epoch ended in any fold."
         )
-    if tuner.keeps_checkpoints(trial):
+    if tuner.keeps_checkpoints(trial):  # lean trials: written once, now
         for checkpoint in checkpoints:
-            write = getattr(checkpoint, "write", None)
-            if write is not None:
-                write()
+            checkpoint.write()
     return [history]
 
 

@@ -12,17 +12,28 @@ of rows, is refused before any training.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from typing import Any
 
 from kt_ext._folds import FoldAssignment, check_cv, describe_cv, num_rows
+from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import BestEpochWeights, SaveBestEpoch
 from kt_ext.oracles._resume import Change, resume_error
 from kt_ext.tuners._lean import LeanTrials
 
-__all__ = ["CrossValidation", "chief_folds", "resolve_folds"]
+__all__ = [
+    "CV_ENTRY",
+    "CrossValidation",
+    "chief_digest",
+    "chief_folds",
+    "resolve_folds",
+]
+
+#: The chief's bookkeeping entry holding its split's digest, for workers.
+CV_ENTRY = "tuner/cv"
 
 
 class CrossValidation:
@@ -39,6 +50,18 @@ class CrossValidation:
     _folds: FoldAssignment | None = None
     _saved_folds: dict[str, Any] | None = None
 
+    @property
+    def folds(self) -> FoldAssignment | None:
+        """The split of ``search(cv=...)`` (``.splits``: each fold's rows).
+
+        None before ``search()`` and without ``cv``.
+
+        Example:
+            >>> tuner.search(x, y, cv=3)  # doctest: +SKIP
+            >>> train_rows, validation_rows = tuner.folds.splits[0]  # doctest: +SKIP
+        """
+        return self._folds
+
     def set_folds(self, cv: Any, x: Any, y: Any, fit_kwargs: dict[str, Any]) -> None:
         """Finds the search's folds (saved, the chief's, or new); tells the oracle.
 
@@ -47,8 +70,8 @@ class CrossValidation:
         """
         oracle = self._local_oracle
         saved = getattr(oracle, "fold_assignment", None) or self._saved_folds
-        if saved is None and cv is not None and self.is_worker():
-            saved = chief_folds(self.project_dir)
+        if self.is_worker():
+            saved = chief_folds(self.project_dir, chief_digest(self.oracle), cv)
         folds = resolve_folds(
             cv,
             x,
@@ -67,6 +90,9 @@ class CrossValidation:
             oracle.set_folds(count, self._saved_folds)
         else:
             oracle.cv_folds = count  # Keras Tuner's oracles: for the display
+        if folds is not None and is_chief_process():
+            # Workers check the split they read against the live chief's.
+            oracle.hyperparameters.Fixed(CV_ENTRY, folds.digest())
         # Every fold's model is kept for reuse (lean trials).
         self._lean.models.capacity = LeanTrials.CAPACITY * count
 
@@ -160,25 +186,59 @@ def resolve_folds(
     return FoldAssignment.split(cv, x, y, seed)
 
 
-def chief_folds(
-    project_dir: str, timeout: float = _CHIEF_WAIT_S
-) -> dict[str, Any] | None:
-    """The folds the chief saved (``chief.json``), waiting up to ``timeout`` s.
+def chief_digest(oracle: Any) -> str | None:
+    """The digest of the live chief's split (its ``tuner/cv`` entry), or None."""
+    for hp in oracle.get_space().space:
+        if hp.name == CV_ENTRY:
+            return hp.value
+    return None
 
-    A distributed worker runs the chief's split: the chief writes it to its
-    state file in the shared project directory before it serves trials.
-    None if the chief saved no folds (a search without ``cv``) in time.
+
+def chief_folds(
+    project_dir: str, digest: str | None, cv: Any, timeout: float = _CHIEF_WAIT_S
+) -> dict[str, Any] | None:
+    """The chief's folds, as it saved them in ``chief.json``, for a worker.
+
+    The chief writes its split to its state file in the shared project
+    directory, and its digest to its search space, before it serves trials;
+    a worker waits up to ``timeout`` seconds for the file to hold the split
+    of that digest (an older search's file does not count).
+
+    Args:
+        project_dir: The shared project directory.
+        digest: :meth:`FoldAssignment.digest` of the live chief's split
+            (:func:`chief_digest`); None when the chief searches without cv.
+        cv: The worker's own ``cv``.
+
+    Raises:
+        ValueError: The worker has ``cv`` and the chief not, or the other way
+            round; or the chief's split was not readable in time.
     """
+    if digest is None:
+        if cv is not None:
+            raise ValueError(
+                f"`cv` must be what the chief searches with: the chief has no "
+                f"cv, got cv={cv!r}."
+            )
+        return None
+    if cv is None:
+        raise ValueError(
+            "`cv` must be what the chief searches with: the chief searches "
+            "with cv, got cv=None."
+        )
     path = os.path.join(project_dir, "chief.json")
     deadline = time.monotonic() + timeout
     while True:
-        try:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            # Not written yet, being written, or another search's.
             with open(path) as file:
-                state = json.load(file)
-            if "cv" in state:
-                return state["cv"]
-        except (OSError, ValueError):
-            pass  # not written yet, or being written
+                state = json.load(file)["cv"]
+            if FoldAssignment.from_json(state).digest() == digest:
+                return state
         if time.monotonic() > deadline:
-            return None
+            raise ValueError(
+                f"The chief's split of the rows into folds (digest {digest}) "
+                f"was not found in {path!r} within {timeout:.0f} s: workers "
+                "need the chief's directory on a shared file system."
+            )
         time.sleep(_CHIEF_POLL_S)

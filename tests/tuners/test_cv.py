@@ -193,7 +193,7 @@ def test_no_fold_ever_trains_on_its_validation_rows(tmp_path):
         project_name="rows",
     )
     tuner.search(x, y, cv=3, verbose=0)
-    splits = tuner._folds.splits
+    splits = tuner.folds.splits
     assert len(RowsHyperModel.fits) == 3 * len(tuner.oracle.trials)
     for index, (_, train, test) in enumerate(RowsHyperModel.fits):
         fold = index % 3  # each trial fits its folds in order
@@ -251,7 +251,7 @@ def test_the_split_is_saved_and_a_rerun_reuses_it(tmp_path, monkeypatch):
     x, y = _data()
     first = _tuner(tmp_path, max_trials=2, epoch_budget=None, max_epochs=1)
     first.search(x, y, cv=KFold(2, shuffle=True, random_state=3), verbose=0)
-    saved = first._folds
+    saved = first.folds
     state = json.loads((tmp_path / "cv" / "oracle.json").read_text())
     assert state["cv"] == saved.to_json() and state["cv_folds"] == 2
 
@@ -264,7 +264,7 @@ def test_the_split_is_saved_and_a_rerun_reuses_it(tmp_path, monkeypatch):
         tmp_path, max_trials=4, epoch_budget=None, max_epochs=1, overwrite=False
     )
     again.search(x, y, cv=KFold(2, shuffle=True, random_state=3), verbose=0)
-    assert again._folds == saved
+    assert again.folds == saved
     assert len(again.oracle.trials) == 4
     for cv, data, match in [
         (KFold(3), (x, y), r"`cv`: saved KFold\(n_splits=2.*given KFold\(n_splits=3"),
@@ -337,7 +337,7 @@ def test_keras_tuners_hyperband_runs_on_the_same_cross_validated_objective(tmp_p
         assert trial.score == pytest.approx(np.mean(folds))
     # The split is in the tuner's state (Keras Tuner's oracle has no room for it).
     state = json.loads((tmp_path / "hb" / "tuner0.json").read_text())
-    assert state["cv"] == tuner._folds.to_json()
+    assert state["cv"] == tuner.folds.to_json()
     frame = trials_dataframe(tuner)
     for column in ("metric_val_accuracy_std", "metric_val_accuracy_fold1"):
         assert column in frame.columns and frame[column].notna().all()
@@ -426,7 +426,7 @@ def test_a_regression_target_is_split_with_kfold_and_searched(tmp_path):
         project_name="reg",
     )
     tuner.search(x, y, cv=3, verbose=0)
-    tests = [test for _, test in tuner._folds.splits]
+    tests = [test for _, test in tuner.folds.splits]
     assert sorted(np.concatenate(tests).tolist()) == list(range(60))
     assert [len(test) for test in tests] == [20, 20, 20]
     assert all(t.metrics.exists("val_loss_fold2") for t in tuner.oracle.trials.values())
@@ -439,3 +439,37 @@ def test_an_objective_the_folds_do_not_produce_stops_the_search(tmp_path):
         ValueError, match=r"'val_auc' is not among .* \['accuracy', 'loss', 'val_acc"
     ):
         tuner.search(x, y, cv=2, verbose=0)
+
+
+class WeightsHyperModel(kt.HyperModel):
+    """Records the sample weights each fold's fit gets."""
+
+    seen: ClassVar[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+
+    def build(self, hp):
+        return build(hp)
+
+    def fit(self, hp, model, x, y, validation_data, sample_weight, **kwargs):
+        WeightsHyperModel.seen.append((x[:, 0], sample_weight, validation_data))
+        return model.fit(
+            x, y, validation_data=validation_data, sample_weight=sample_weight, **kwargs
+        )
+
+
+def test_sample_weights_are_split_with_the_rows(tmp_path):
+    WeightsHyperModel.seen = []
+    x, y = _data(60)
+    weights = np.arange(60, dtype="float32")  # row i weighs i
+    tuner = kt_ext.CoarseToFine(
+        WeightsHyperModel(),
+        objective="val_loss",
+        max_epochs=1,
+        max_trials=1,
+        directory=tmp_path,
+        project_name="weights",
+    )
+    tuner.search(x, y, cv=2, sample_weight=weights, verbose=0)
+    assert len(WeightsHyperModel.seen) == 2
+    for ids, train_weights, (x_val, _, val_weights) in WeightsHyperModel.seen:
+        np.testing.assert_allclose(train_weights, np.rint(ids * 1000))
+        np.testing.assert_allclose(val_weights, np.rint(x_val[:, 0] * 1000))

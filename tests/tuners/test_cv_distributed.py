@@ -49,7 +49,7 @@ PROCESS = textwrap.dedent(
                    directory=directory, project_name="search", worker_timeout=30)
     tuner.search(x, y, cv=2, batch_size=30, verbose=0)
     with open(os.path.join(directory, f"folds-{tuner_id}.json"), "w") as out:
-        json.dump(tuner._folds.to_json(), out)
+        json.dump(tuner.folds.to_json(), out)
     if tuner_id == "chief":
         oracle = tuner.oracle
         summary = {
