@@ -4,9 +4,8 @@ The tutorial's model: two Dense layers of ``neurons`` units and one of 8, each
 followed by Dropout, a sigmoid output and binary cross-entropy, with
 ``neurons`` in {8, 16, 32, 64, 128} and the optimizer in {SGD, RMSprop,
 Adadelta, Adam, Nadam}, cross-validated on 5 folds. Here it runs on the telco
-churn table that ships with kt_ext (mixed text and numeric columns: a
-``ColumnTransformer`` one-hot encodes and scales them inside each pipeline,
-so no fold's validation rows leak into the encoding):
+churn table that ships with kt_ext (mixed text and numeric columns, which a
+``ColumnTransformer`` one-hot encodes and scales in front of each search):
 
 1. ``kt_ext.SearchCV`` with the model as a ``model_builder(hp)``: a
    coarse-to-fine search on the mean fold curve, given the epochs the grid
@@ -17,6 +16,10 @@ so no fold's validation rows leak into the encoding):
 
 Both see the same training rows and the same folds; each refits its best
 configuration on them, and the test rows score both once, at the end.
+(``GridSearchCV`` fits the pipeline's scaler and imputer again in each fold;
+``SearchCV``, the last step of its pipeline, gets rows that were scaled and
+imputed with all the training rows, as any scikit-learn ``*CV`` estimator at
+the end of a pipeline does.)
 
     python examples/sklearn_search_cv.py            # the tutorial's size
     python examples/sklearn_search_cv.py --rows 2000 --max-epochs 3
@@ -25,6 +28,8 @@ configuration on them, and the test rows score both once, at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import tempfile
 import time
@@ -34,6 +39,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
@@ -56,9 +62,7 @@ parser.add_argument("--neurons", type=int, nargs="+", default=NEURONS)
 parser.add_argument("--optimizers", nargs="+", default=OPTIMIZERS)
 parser.add_argument("--directory", help="SearchCV's folder (default: temporary)")
 args = parser.parse_args()
-# Quiet: SKLearnClassifier.predict shows a progress bar per call, and many
-# small models make TensorFlow warn that it retraces.
-keras.utils.disable_interactive_logging()
+# Many small models make TensorFlow warn that it retraces.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
@@ -75,19 +79,28 @@ def load_telco_churn(rows: int) -> tuple[pd.DataFrame, np.ndarray]:
     return table.drop(columns="customerID"), y
 
 
-def preprocessing(x: pd.DataFrame) -> ColumnTransformer:
+def preprocessing(x: pd.DataFrame) -> tuple[ColumnTransformer, int]:
+    """The encoder of ``x``'s columns, and how many features it makes.
+
+    The text columns' categories are the table's (its schema, not a
+    statistic), so every fold's encoding has the same width.
+    """
     text = [column for column in x if column not in NUMERIC]
-    return ColumnTransformer(
+    categories = [sorted(x[column].unique()) for column in text]
+    encoder = ColumnTransformer(
         [
             ("numeric", make_pipeline(SimpleImputer(), StandardScaler()), NUMERIC),
-            ("text", OneHotEncoder(handle_unknown="ignore"), text),
+            ("text", OneHotEncoder(categories=categories), text),
         ]
     )
+    return encoder, len(NUMERIC) + sum(len(values) for values in categories)
 
 
-def tutorial_model(neurons: int, optimizer: str, outputs: int = 1) -> keras.Model:
-    """The tutorial's model; its input size is set by the first batch it sees."""
-    model = keras.Sequential()
+def tutorial_model(
+    neurons: int, optimizer: str, inputs: int, outputs: int = 1
+) -> keras.Model:
+    """The tutorial's model, on ``inputs`` features."""
+    model = keras.Sequential([keras.Input((inputs,))])
     for units in (neurons, neurons, 8):
         model.add(keras.layers.Dense(units, activation="relu"))
         model.add(keras.layers.Dropout(0.2))
@@ -98,16 +111,19 @@ def tutorial_model(neurons: int, optimizer: str, outputs: int = 1) -> keras.Mode
 
 def model_builder(hp: kt.HyperParameters) -> keras.Model:
     return tutorial_model(
-        hp.Choice("neurons", args.neurons), hp.Choice("optimizer", args.optimizers)
+        hp.Choice("neurons", args.neurons),
+        hp.Choice("optimizer", args.optimizers),
+        features,
     )
 
 
 def wrapped_model(X, y, neurons: int, optimizer: str) -> keras.Model:
     """For SKLearnClassifier, which one-hot encodes the labels (y has 2 columns)."""
-    return tutorial_model(neurons, optimizer, outputs=y.shape[1])
+    return tutorial_model(neurons, optimizer, X.shape[1], outputs=y.shape[1])
 
 
 x, y = load_telco_churn(args.rows)
+encoder, features = preprocessing(x)
 x_train, x_test, y_train, y_test = train_test_split(
     x, y, test_size=0.2, stratify=y, random_state=0
 )
@@ -122,7 +138,7 @@ print(
 
 started = time.perf_counter()
 search = make_pipeline(
-    preprocessing(x),
+    clone(encoder),
     kt_ext.SearchCV(
         model_builder,
         cv=folds,
@@ -146,22 +162,25 @@ results = {
 started = time.perf_counter()
 classifier = keras.wrappers.SKLearnClassifier(model=wrapped_model)
 gridsearch = GridSearchCV(
-    make_pipeline(preprocessing(x), classifier),
+    make_pipeline(clone(encoder), classifier),
     {"sklearnclassifier__model_kwargs": grid},
     cv=folds,
 )
-# Fit arguments go through fit(): SKLearnClassifier's clone drops fit_kwargs.
-gridsearch.fit(
-    x_train,
-    y_train,
-    sklearnclassifier__epochs=args.max_epochs,
-    sklearnclassifier__verbose=0,
-)
+# SKLearnClassifier.predict shows a progress bar on every call: hidden here.
+with contextlib.redirect_stdout(io.StringIO()):
+    # Fit arguments go through fit(): SKLearnClassifier's clone drops fit_kwargs.
+    gridsearch.fit(
+        x_train,
+        y_train,
+        sklearnclassifier__epochs=args.max_epochs,
+        sklearnclassifier__verbose=0,
+    )
+    test_score = gridsearch.score(x_test, y_test)
 results["GridSearchCV"] = (
     gridsearch.best_params_["sklearnclassifier__model_kwargs"],
     gridsearch.best_score_,
     len(grid),
-    gridsearch.score(x_test, y_test),
+    test_score,
     time.perf_counter() - started,
 )
 
