@@ -63,7 +63,9 @@ class SearchCV(BaseEstimator):
             after any transformer that changes the number of columns. A model of a
             classification must output one sigmoid unit (two classes) or one
             softmax unit per class, for labels encoded as ``0..n_classes-1``
-            in the order of ``classes_``.
+            in the order of ``classes_``. A model must declare its input
+            (``keras.Input``): a trial that continues another trial loads its
+            weights into the model before it sees data.
         tuner: ``"coarse_to_fine"``, ``"rank_pruning"``, ``"hyperband"``
             (Keras Tuner's Hyperband oracle) or ``"random"`` (Keras Tuner's
             random search, trials of ``max_epochs``).
