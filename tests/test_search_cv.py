@@ -199,3 +199,25 @@ def test_works_after_a_column_transformer_in_a_pipeline_under_cross_val_score():
     fitted = pipeline.fit(x, y)
     assert fitted[-1].n_features_in_ == 4  # three colours and the size
     assert fitted.predict(x).shape == (80,)
+
+
+@pytest.mark.parametrize(
+    ("tuner", "budget"), [("hyperband", None), ("rank_pruning", 24)]
+)
+def test_the_other_tuners_search_the_same_cross_validated_objective(
+    tuner, budget, cancer
+):
+    x, y = cancer
+    search = kt_ext.SearchCV(
+        MLPHyperModel.for_data(x, y == "benign", overrides=SMALL),
+        tuner=tuner,
+        cv=2,
+        max_epochs=3,
+        epoch_budget=budget,
+        seed=0,
+    ).fit(x, y)
+    results = search.cv_results_
+    assert "split1_test_score" in results and "split2_test_score" not in results
+    assert search.best_score_ == np.nanmax(results["mean_test_score"])
+    assert results["iter"].max() >= 1  # a second round, continued trials
+    assert 0 <= search.score(x, y) <= 1
