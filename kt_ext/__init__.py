@@ -1,11 +1,12 @@
 """kt_ext: hypermodel templates, search strategies, callbacks and analysis for
 Keras Tuner.
 
-Submodules and the tuners ``kt_ext.CoarseToFine`` and ``kt_ext.RankPruning`` are
-imported on first use, so ``import kt_ext`` stays cheap: :mod:`kt_ext.hypermodels`,
-:mod:`kt_ext.callbacks`, :mod:`kt_ext.datasets`, :mod:`kt_ext.oracles`,
-:mod:`kt_ext.tuners`, :mod:`kt_ext.analysis`, :mod:`kt_ext.compare`,
-:mod:`kt_ext.testing`, :mod:`kt_ext.errors`.
+Submodules, the tuners ``kt_ext.CoarseToFine`` and ``kt_ext.RankPruning`` and
+the scikit-learn estimator ``kt_ext.SearchCV`` are imported on first use, so
+``import kt_ext`` stays cheap: :mod:`kt_ext.hypermodels`, :mod:`kt_ext.callbacks`,
+:mod:`kt_ext.datasets`, :mod:`kt_ext.oracles`, :mod:`kt_ext.tuners`,
+:mod:`kt_ext.analysis`, :mod:`kt_ext.compare`, :mod:`kt_ext.testing`,
+:mod:`kt_ext.errors`.
 
 Example:
     >>> import keras_tuner as kt
@@ -36,7 +37,11 @@ _SUBMODULES = (
 )
 
 # Public names defined in a submodule, imported on first use.
-_NAMES = {"CoarseToFine": "kt_ext.tuners", "RankPruning": "kt_ext.tuners"}
+_NAMES = {
+    "CoarseToFine": "kt_ext.tuners",
+    "RankPruning": "kt_ext.tuners",
+    "SearchCV": "kt_ext._search_cv",
+}
 
 __all__ = ["__version__", *_NAMES, *_SUBMODULES]
 

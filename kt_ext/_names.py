@@ -10,6 +10,8 @@ what the oracles write.
 
 from __future__ import annotations
 
+import re
+
 #: Prefix of Keras Tuner's and kt_ext's bookkeeping entries (``tuner/epochs``).
 BOOKKEEPING_PREFIX = "tuner/"
 
@@ -72,6 +74,17 @@ def stopped_early_message(epoch: int) -> str:
     return f"{STOPPED_EARLY} {epoch}"
 
 
+def epochs_text(epochs: float) -> str:
+    """A number of epochs in words, singular for one.
+
+    Example:
+        >>> epochs_text(1), epochs_text(3.0)
+        ('1 epoch', '3 epochs')
+    """
+    count = int(epochs) if float(epochs).is_integer() else epochs
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
+
+
 def is_diverged(message: str | None) -> bool:
     """Whether a trial's ``message`` says that it diverged.
 
@@ -80,3 +93,18 @@ def is_diverged(message: str | None) -> bool:
         (True, False)
     """
     return bool(message) and message.startswith(f"{DIVERGED} ")
+
+
+# `<metric>_std` and `<metric>_fold<i>`: what a cross-validated trial adds.
+_FOLD_METRIC = re.compile(r"^(?P<base>.+)_(?:std|fold\d+)$")
+
+
+def fold_metric_base(name: str) -> str | None:
+    """The metric a cross-validated trial's ``_std``/``_fold<i>`` metric is of.
+
+    Example:
+        >>> fold_metric_base("val_loss_fold2"), fold_metric_base("val_loss")
+        ('val_loss', None)
+    """
+    match = _FOLD_METRIC.match(name)
+    return match["base"] if match else None

@@ -36,6 +36,8 @@ from keras_tuner.src.engine import tuner_utils as _tuner_utils
 __all__ = [
     "UPSTREAM",
     "BestEpochWeights",
+    "SaveBestEpoch",
+    "TrialDiverged",
     "TunerSeam",
     "custom_gradient_names",
     "distribution_strategy",
@@ -158,6 +160,32 @@ class TunerSeam(keras_tuner.Tuner):
         """The tuner's own state file, ``<tuner_id>.json`` (``tuner0.json``)."""
         return self._get_tuner_fname()
 
+    def build_model(
+        self, hp: keras_tuner.HyperParameters, weights: str | None = None
+    ) -> Any:
+        """Builds and checks a trial's model, as Keras Tuner does before ``fit``;
+        a continued trial starts from ``weights`` if given, else its parent's."""
+        self._weights_to_load = weights
+        try:
+            return self._try_build(hp)
+        finally:
+            self._weights_to_load = None
+
+    def save_build_config(self, trial_id: str, model: Any) -> None:
+        """Saves the model's build configuration, as Keras Tuner does per trial."""
+        if _backend_config.multi_backend():
+            _utils.save_json(
+                self._get_build_config_fname(trial_id), model.get_build_config()
+            )
+
+    def copy_callbacks(
+        self, callbacks: list[Any], trial: trial_module.Trial, execution: int
+    ) -> list[Any]:
+        """Copies of ``callbacks`` for one execution (or fold) of a trial."""
+        copied = self._deepcopy_callbacks(callbacks)
+        self._configure_tensorboard_dir(copied, trial, execution)
+        return copied
+
     def declare_space(self) -> None:
         """Declares the hypermodel's entries to the oracle, as a new search does.
 
@@ -174,8 +202,7 @@ class TunerSeam(keras_tuner.Tuner):
         histories = []
         for execution in range(self.executions_per_trial):
             copied_kwargs = copy.copy(kwargs)
-            callbacks = self._deepcopy_callbacks(original_callbacks)
-            self._configure_tensorboard_dir(callbacks, trial, execution)
+            callbacks = self.copy_callbacks(original_callbacks, trial, execution)
             callbacks.append(_tuner_utils.TunerCallback(self, trial))
             callbacks.append(checkpoint)
             copied_kwargs["callbacks"] = callbacks
@@ -189,11 +216,7 @@ class TunerSeam(keras_tuner.Tuner):
         hp = trial.hyperparameters
         model = self._try_build(hp)
         results = self.fit_model(hp, model, *args, **kwargs)
-        if _backend_config.multi_backend():
-            _utils.save_json(
-                self._get_build_config_fname(trial.trial_id),
-                model.get_build_config(),
-            )
+        self.save_build_config(trial.trial_id, model)
         _tuner_utils.validate_trial_results(
             results, self.oracle.objective, "HyperModel.fit()"
         )
@@ -230,7 +253,8 @@ class TunerSeam(keras_tuner.Tuner):
                 model.build_from_config(
                     _utils.load_json(self._get_build_config_fname(parent))
                 )
-            model.load_weights(self._get_checkpoint_fname(parent))
+            weights = getattr(self, "_weights_to_load", None)
+            model.load_weights(weights or self._get_checkpoint_fname(parent))
         return model
 
     def _try_run_and_update_trial(
@@ -243,8 +267,13 @@ class TunerSeam(keras_tuner.Tuner):
         self, trial: trial_module.Trial, *fit_args: Any, **fit_kwargs: Any
     ) -> None:
         # Keras Tuner's, but a trial whose epochs the oracle already holds (see
-        # `reports_each_epoch`) is not reported again, and gets no warning.
-        results = self.run_trial(trial, *fit_args, **fit_kwargs)
+        # `reports_each_epoch`) is not reported again, and gets no warning; and
+        # a diverged trial, which the subclass's `on_trial_end` marks FAILED
+        # with its message, is not printed as a traceback by Keras Tuner.
+        try:
+            results = self.run_trial(trial, *fit_args, **fit_kwargs)
+        except TrialDiverged:
+            return
         objective = self.oracle.objective
         if self.reports_each_epoch() and self.oracle.get_trial(
             trial.trial_id
@@ -256,6 +285,14 @@ class TunerSeam(keras_tuner.Tuner):
             _tuner_utils.convert_to_metrics_dict(results, objective),
             step=_tuner_utils.get_best_step(results, objective),
         )
+
+
+class TrialDiverged(errors.FailedTrialError):
+    """A trial's loss or objective became NaN or infinite, and it stopped.
+
+    An expected end, not an error: the tuner's ``on_trial_end`` must mark the
+    trial FAILED with a message saying where it diverged.
+    """
 
 
 class BestEpochWeights(SaveBestEpoch):

@@ -7,11 +7,12 @@ final model (the best configuration retrained on train + validation). Its
 trials are kept in ``--directory`` (default ``kt_ext_search`` in the current
 folder), and the same command run again resumes them; ``--overwrite`` starts
 over. ``kt-ext compare`` compares tuners against Hyperband at an equal epoch
-budget over several seeds, prints a summary with each tuner's best
-hyperparameters, and writes results.csv, summary.md, anytime.png and
-report.html (needs the ``analysis`` extra). ``kt-ext report DIR --out
-FILE.html`` writes a self-contained HTML report of a tuner directory (needs the
-``analysis`` extra).
+budget over several seeds (with ``--cv K``, on a K-fold cross-validated
+objective), prints a summary with each tuner's best hyperparameters, and
+writes results.csv, summary.md, anytime.png and report.html (needs the
+``analysis`` extra). ``kt-ext report DIR --out FILE.html`` writes a
+self-contained HTML report of a tuner directory (needs the ``analysis``
+extra).
 
 Arguments, files and tuner names are checked before TensorFlow, Keras Tuner or
 scikit-learn is imported, so a mistake fails at once. TensorFlow's native log
@@ -21,6 +22,7 @@ Example:
     $ kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
     $ kt-ext search --csv churn.csv --target Churn --drop customerID
     $ kt-ext compare --dataset breast_cancer --tuners hyperband,random --seeds 2
+    $ kt-ext compare --dataset wine --cv 3 --seeds 3
     $ kt-ext report kt_ext_search/breast_cancer_hyperband --out bc_report.html
 """
 
@@ -35,7 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kt_ext._names import BUILTIN_TUNERS, DATASET_NAMES
+from kt_ext._names import BUILTIN_TUNERS, DATASET_NAMES, epochs_text
 from kt_ext._quiet import quiet_terminal
 
 # Registered in kt_ext.compare; named in kt_ext._names so that the checks and
@@ -132,6 +134,15 @@ def _parser() -> argparse.ArgumentParser:
         help="default: val_accuracy for classification, val_loss for regression",
     )
     compare.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        metavar="K",
+        help="cross-validate every tuner's search with K >= 2 folds of train + "
+        "validation instead of scoring on the validation split; every fold's "
+        "epochs count in the budget (default: no cross-validation)",
+    )
+    compare.add_argument(
         "--out",
         default="kt_ext_compare",
         metavar="DIR",
@@ -208,6 +219,10 @@ def _check(args: argparse.Namespace) -> None:
         _check_new_path("--directory", args.directory, folder=True)
     else:
         _check_tuners("--tuners", _names(args.tuners))
+        if args.cv is not None and args.cv < 2:
+            raise ValueError(
+                f"`--cv` must be an int >= 2 (the number of folds), got {args.cv}."
+            )
         _check_new_path("--out", args.out, folder=True)
 
 
@@ -361,6 +376,7 @@ def _compare(args: argparse.Namespace) -> int:
         objective=args.objective,
         out=args.out,
         progress=not args.no_progress,
+        cv=args.cv,
     )
     print((result.out / "summary.md").read_text())
     print(f"Results, plot and report in {result.out}/")
@@ -378,7 +394,7 @@ def _search(args: argparse.Namespace) -> int:
         template_for,
     )
 
-    hypermodel = template_for(*data.train)
+    hypermodel = template_for(*data.train, data.task)
     objective = "val_loss" if data.task == "regression" else "val_accuracy"
     direction = objective_direction(objective)
     stock_trials = args.tuner in ("random", "bayesian")
@@ -429,7 +445,7 @@ def _search(args: argparse.Namespace) -> int:
     print(f"Best {objective}: {row['best_val']:.4f} (trial {row['best_trial']})")
     print(
         f"Test {objective.removeprefix('val_')} of the final model (retrained on "
-        f"train + validation for {row['retrain_epochs']} epochs): "
+        f"train + validation for {epochs_text(row['retrain_epochs'])}): "
         f"{row['test_score']:.4f}"
     )
     return 0

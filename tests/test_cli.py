@@ -147,6 +147,7 @@ def test_mistakes_fail_before_tensorflow_keras_tuner_or_sklearn_load(tmp_path):
         (["search", "--tuner", "foo"], "unknown tuner 'foo'"),
         (["compare", "--tuners", "random,foo"], "unknown tuner 'foo'"),
         (["compare", "--tuners", "random,random"], "`--tuners`"),
+        (["compare", "--cv", "1"], "`--cv` must be an int >= 2"),
         (["compare", "--out", "nowhere/out"], "`--out`"),
         (["compare", "--out", "t.csv"], "`--out`"),
         (["search", "--directory", "nowhere/runs"], "`--directory`"),

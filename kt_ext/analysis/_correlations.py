@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -15,6 +16,11 @@ COLUMNS = ("epochs", "name", "value", "rho", "p_value", "n")
 
 #: Fewer active trials than this give NaN rho and p-value.
 MIN_TRIALS = 3
+
+#: Up to this many trials the p-value is exact (all n! pairings; 8! = 40,320):
+#: the t approximation of ``scipy.stats.spearmanr`` gives p = 0 for a perfect
+#: rank order of 3 trials, which one in three random orders has.
+EXACT_UP_TO = 8
 
 
 def rank_correlations(df: pd.DataFrame, *, by_epochs: bool = True) -> pd.DataFrame:
@@ -33,7 +39,9 @@ def rank_correlations(df: pd.DataFrame, *, by_epochs: bool = True) -> pd.DataFra
     for the plots' axes). The sign is that of the raw score: with a "min"
     objective, a negative rho means larger values score better. Fewer than 3
     trials, or a constant entry or score, give NaN rho and p-value rather
-    than an error.
+    than an error. With at most 8 trials the p-value is exact (a
+    permutation test over every pairing, ``scipy.stats.permutation_test``);
+    with more, it is ``scipy.stats.spearmanr``'s.
 
     Args:
         df: A frame from `trials_dataframe` (its `attrs["sampling"]` names
@@ -106,4 +114,34 @@ def _spearman(name: str, value: Any, x: pd.Series, y: pd.Series) -> dict[str, An
     if len(x) >= MIN_TRIALS and x.nunique() > 1 and y.nunique() > 1:
         result = stats.spearmanr(x, y)
         rho, p_value = float(result.statistic), float(result.pvalue)
+        if len(x) <= EXACT_UP_TO:
+            p_value = exact_p_value(x.to_numpy(), y.to_numpy())
     return {"name": name, "value": value, "rho": rho, "p_value": p_value, "n": len(x)}
+
+
+def exact_p_value(x: np.ndarray, y: np.ndarray) -> float:
+    """The two-sided p-value of Spearman's rho over every pairing of x and y.
+
+    Example:
+        >>> round(exact_p_value(np.array([1, 2, 3]), np.array([3, 2, 1])), 3)
+        0.333
+    """
+    x_ranks, y_ranks = stats.rankdata(x), stats.rankdata(y)
+
+    def rho(y_ranks: np.ndarray, axis: int = -1) -> np.ndarray:
+        # Pearson's r of the ranks (ties averaged), as spearmanr computes it.
+        dx = x_ranks - x_ranks.mean()
+        dy = y_ranks - y_ranks.mean(axis=axis, keepdims=True)
+        return (dy * dx).sum(axis=axis) / np.sqrt(
+            (dx**2).sum() * (dy**2).sum(axis=axis)
+        )
+
+    result = stats.permutation_test(
+        (y_ranks,),
+        rho,
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=np.inf,
+        alternative="two-sided",
+    )
+    return float(result.pvalue)

@@ -11,7 +11,7 @@ import pandas as pd
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._names import WALL_TIME_METRIC, is_bookkeeping
+from kt_ext._names import WALL_TIME_METRIC, fold_metric_base, is_bookkeeping
 from kt_ext.analysis._source import Search, Source, load_search
 
 if TYPE_CHECKING:
@@ -73,7 +73,10 @@ def trials_dataframe(source: Source) -> pd.DataFrame:
       bookkeeping; NaN where the entry was not active in the trial;
     - `metric_<name>` for every metric logged: its best value in the
       metric's direction (for the objective, the same as `score`), or its last
-      value for a metric without a direction.
+      value for a metric without a direction. A cross-validated search
+      (`search(cv=...)`) logs `<m>` as the mean over folds, and adds
+      `metric_<m>_std` (standard deviation over folds) and `metric_<m>_fold<i>`
+      (fold i), read at the epoch where the mean `<m>` was best.
 
     A search without trials gives an empty frame with these columns and
     their types; `best_trials` of a search without a completed trial is
@@ -204,11 +207,38 @@ def _row(
         "stopped_early": is_stopped_early(trial, search.stopped_at),
         "wall_time": math.nan if wall_time is None else _last(wall_time),
         **{f"hp_{name}": values.get(name) for name in sampling},
-        **{
-            f"metric_{name}": _final(tracked[name]) if name in tracked else math.nan
-            for name in metrics
-        },
+        **{f"metric_{name}": _metric(tracked, name) for name in metrics},
     }
+
+
+def _metric(tracked: dict[str, MetricHistory], name: str) -> float:
+    """A metric's column value; a fold's or the folds' spread at the best epoch.
+
+    With ``cv``, ``<m>_std`` and ``<m>_fold<i>`` are read at the epoch where
+    the mean ``<m>`` was best (for the objective, the scored epoch), so a row
+    shows the folds of its score.
+    """
+    history = tracked.get(name)
+    if history is None:
+        return math.nan
+    base_name = fold_metric_base(name)
+    base = tracked.get(base_name) if base_name else None
+    step = _best_step(base) if base is not None else None
+    if step is None:
+        return _final(history)
+    values = [obs.value for obs in history.get_history() if obs.step == step]
+    return float(np.mean(values[-1])) if values else _final(history)
+
+
+def _best_step(history: MetricHistory) -> int | None:
+    observations = [
+        obs for obs in history.get_history() if math.isfinite(np.mean(obs.value))
+    ]
+    if not observations or history.direction not in ("min", "max"):
+        return None
+    sign = 1.0 if history.direction == "min" else -1.0
+    best = min(observations, key=lambda obs: sign * float(np.mean(obs.value)))
+    return best.step
 
 
 def _epochs(trial: Trial, search: Search) -> float:

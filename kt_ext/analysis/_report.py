@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kt_ext._names import epochs_text
 from kt_ext.analysis._correlations import rank_correlations
 from kt_ext.analysis._dataframe import best_trials, is_scored, trials_dataframe
 from kt_ext.analysis._history_plots import plot_narrowing_history, plot_pruning_log
@@ -29,6 +30,8 @@ from kt_ext.analysis._values import format_cell, format_spec, value_label
 
 #: Rows of the best-trials table.
 TOP_TRIALS = 10
+#: Rows of the correlation table per group of equal epochs, strongest first.
+TOP_CORRELATIONS = 8
 
 
 def write_report(source: Source, path: str | os.PathLike[str]) -> Path:
@@ -106,6 +109,7 @@ def _render(df: pd.DataFrame) -> str:
 
 def _trial_sections(df: pd.DataFrame) -> list[str]:
     correlations = rank_correlations(df)
+    strongest = _strongest(correlations)
     levels = correlations["epochs"].dropna().unique()
     grouping = (
         "trials are compared with trials that reached the same number of "
@@ -123,9 +127,12 @@ def _trial_sections(df: pd.DataFrame) -> list[str]:
         html_image(plot_best_so_far(df), "best score so far"),
         "<h2>Rank correlations with the score</h2>",
         f'<p class="note">Spearman rho over COMPLETED trials where the entry '
-        f"was active, choices as one indicator per value; {grouping}.</p>",
-        html_table(_formatted(correlations)),
-        html_image(plot_correlations(correlations), "rank correlations"),
+        f"was active, choices as one indicator per value; {grouping}; "
+        "p-values are exact for up to 8 trials. The "
+        f"{TOP_CORRELATIONS} strongest per group are shown: "
+        "<code>kt_ext.analysis.rank_correlations</code> gives every row.</p>",
+        html_table(_formatted(strongest)),
+        html_image(plot_correlations(strongest), "rank correlations"),
         "<h2>Score vs hyperparameters</h2>",
         '<p class="note">Colours tell apart the epochs the trials reached.</p>'
         if len(df[is_scored(df)]["epochs_reached"].dropna().unique()) > 1
@@ -171,7 +178,7 @@ def _summary(df: pd.DataFrame) -> str:
 def _best_score(trial: pd.Series) -> str:
     text = f"{format_cell(trial['score'])} (trial {trial['trial_id']}"
     if not pd.isna(trial["epochs_total"]):
-        text += f", {format_cell(trial['epochs_total'])} epochs in all"
+        text += f", {epochs_text(trial['epochs_total'])} in all"
     if trial["stopped_early"]:
         text += ", stopped early"
     return text + ")"
@@ -220,6 +227,12 @@ def _pruning_table(log: list[dict[str, Any]]) -> pd.DataFrame:
         }
     )
     return _formatted(table)
+
+
+def _strongest(correlations: pd.DataFrame) -> pd.DataFrame:
+    """The first rows of each group (they come strongest first), NaN rho left out."""
+    known = correlations[correlations["rho"].notna()]
+    return known.groupby("epochs", sort=False, dropna=False).head(TOP_CORRELATIONS)
 
 
 def _formatted(frame: pd.DataFrame) -> pd.DataFrame:

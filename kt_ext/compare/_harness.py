@@ -1,10 +1,11 @@
 """The honest comparison: equal epoch budgets, several seeds, test data once.
 
 For each seed, Hyperband runs first and its epochs fix the budget; every other
-tuner trains at most that many epochs. Tuning reads the validation split only;
-each tuner's best configuration is then retrained once on train + validation
-for its configuration's epochs and scored on the test split. A search in which
-no trial completed gets a row with NaN scores and a ``note``, and is not
+tuner trains at most that many epochs. Tuning reads the validation split only
+(with ``cv``, the folds of train + validation instead); each tuner's best
+configuration is then retrained once on train + validation for its
+configuration's epochs and scored on the test split. A search in which no
+trial completed gets a row with NaN scores and a ``note``, and is not
 retrained.
 """
 
@@ -35,11 +36,12 @@ from kt_ext.compare._result import Comparison
 from kt_ext.compare._retrain import (
     best_trial,
     configuration_epochs,
+    fold_std,
     no_best_note,
     reports_every_epoch,
     retrain_and_score,
 )
-from kt_ext.compare._stats import budget_to_match
+from kt_ext.compare._stats import budget_to_match, wall_to_match
 from kt_ext.oracles import hyperband_epoch_budget
 
 
@@ -54,6 +56,7 @@ def compare(
     hypermodel: Any = None,
     out: str | os.PathLike[str] | None = "kt_ext_compare",
     progress: bool = True,
+    cv: int | None = None,
 ) -> Comparison:
     """Compares tuners against Hyperband at an equal epoch budget.
 
@@ -75,12 +78,21 @@ def compare(
             ``report.html``, created if needed inside an existing folder;
             ``None`` writes nothing.
         progress: Show one progress bar over the whole comparison, in epochs.
+        cv: Cross-validate every tuner's search with this many folds of
+            train + validation (``tuner.search(cv=...)``) instead of scoring
+            on the validation split; Hyperband and the other stock
+            strategies then run Keras Tuner's own oracles on
+            :class:`kt_ext.tuners.FidelityTuner`. Every fold's epochs count,
+            so the budget is Hyperband's epochs times ``cv``. The test split
+            is still scored once, after the retrain.
 
     Returns:
         The rows and cost logs of every run. A row also holds the best trial's
         id (``best_trial``), its hyperparameters (``best_hyperparameters``)
         and the epochs of its retrain (``retrain_epochs``); a tuner and seed
-        with no completed trial has NaN scores and says so in ``note``.
+        with no completed trial has NaN scores and says so in ``note``. With
+        ``cv``, ``fold_std`` is the objective's standard deviation over
+        folds at the best trial's best epoch.
 
     Example:
         >>> result = compare("breast_cancer", tuners=["hyperband", "random"],
@@ -92,15 +104,17 @@ def compare(
     check_int("seeds", seeds, 1)
     check_int("max_epochs", max_epochs, 1)
     check_int("factor", factor, 2)
+    if cv is not None:
+        check_int("cv", cv, 2)
     _check_out(out)
     dataset = _as_dataset(data)
     if hypermodel is None:
-        hypermodel = template_for(*dataset.train)
+        hypermodel = template_for(*dataset.train, dataset.task)
     if objective is None:
         objective = "val_loss" if dataset.task == "regression" else "val_accuracy"
     direction = objective_direction(objective)
     # Until Hyperband has run, every run is planned at what Hyperband trains.
-    planned = hyperband_epoch_budget(max_epochs, factor)
+    planned = hyperband_epoch_budget(max_epochs, factor) * (cv or 1)
 
     rows: list[dict[str, Any]] = []
     logs: dict[tuple[str, int], list[TrialCost]] = {}
@@ -120,6 +134,7 @@ def compare(
                     directory=str(directory),
                     project_name=f"{name}_seed{seed}",
                     epoch_budget=budget,
+                    cv=cv,
                 )
                 row, log, _ = run_search(name, spec, dataset, on_epoch=bar.advance)
                 # The bar ends full: what a run did not train leaves its total.
@@ -130,8 +145,8 @@ def compare(
                 row["dataset"] = dataset.name
                 rows.append(row)
                 logs[name, seed] = log
-            _add_budget_to_match(rows, logs, seed, direction)
-        result = Comparison(rows, logs, objective, direction)
+            _add_matches(rows, logs, seed, direction)
+        result = Comparison(rows, logs, objective, direction, cv=cv)
         if out is not None:
             result.out = write_outputs(result, Path(directory))
     return result
@@ -147,7 +162,8 @@ def run_search(
 ) -> tuple[dict[str, Any], list[TrialCost], kt.Tuner]:
     """Runs one registered tuner, then scores its best configuration on test.
 
-    Tuning reads the validation split only; the best configuration (the best
+    Tuning reads the validation split only, or with ``spec.cv`` that many
+    folds of train + validation; the best configuration (the best
     completed trial with a finite score) is then retrained once on train +
     validation for its configuration's epochs and scored on the test split. A
     kt_ext template sizes its learning-rate schedule from ``spec.max_epochs``
@@ -155,7 +171,8 @@ def run_search(
     TensorFlow's expected search noise is hidden.
 
     Returns:
-        The ``results.csv`` row (without ``dataset`` and ``budget_to_match``)
+        The ``results.csv`` row (without ``dataset``, ``budget_to_match`` and
+        ``wall_to_match``)
         plus ``best_hyperparameters``, the cost log of every fit, and the
         tuner. With no completed trial, ``best_val`` and ``test_score`` are
         NaN, ``best_trial`` is empty and ``note`` says why.
@@ -184,6 +201,12 @@ def run_search(
             spec.objective, direction, on_epoch=on_epoch, on_fit=on_fit
         )
         recorder.follow(tuner)
+        if spec.cv:
+            # The folds of train + validation replace the validation split.
+            x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
+            fit_kwargs["cv"] = _checked_cv_tuner(name, tuner, spec.cv)
+        else:
+            fit_kwargs["validation_data"] = (x_val, y_val)
         # Every tuner, stock or kt_ext, searches with the long-lived heap frozen,
         # so Keras Tuner's per-trial garbage collection costs all of them the same.
         with frozen_heap():
@@ -191,7 +214,6 @@ def run_search(
                 x,
                 y,
                 epochs=spec.max_epochs,
-                validation_data=(x_val, y_val),
                 callbacks=[recorder],
                 verbose=0,
                 **fit_kwargs,
@@ -206,6 +228,18 @@ def run_search(
     return {"tuner": name, "seed": spec.seed, **row}, recorder.log, tuner
 
 
+def _checked_cv_tuner(name: str, tuner: kt.Tuner, cv: int) -> int:
+    """``cv``, once ``tuner`` is known to run cross-validated searches."""
+    from kt_ext.tuners import FidelityTuner
+
+    if not isinstance(tuner, FidelityTuner):
+        raise TypeError(
+            f"`cv` needs tuners on kt_ext.tuners.FidelityTuner; tuner {name!r} "
+            f"is a {type(tuner).__name__}."
+        )
+    return cv
+
+
 def _best_row(
     tuner: kt.Tuner, spec: SearchSpec, dataset: datasets.Dataset, direction: str
 ) -> dict[str, Any]:
@@ -218,6 +252,7 @@ def _best_row(
             "best_val": math.nan,
             "test_score": math.nan,
             "best_trial": "",
+            "fold_std": math.nan,
             "retrain_epochs": None,
             "note": no_best_note(tuner.oracle),
             "best_hyperparameters": {},
@@ -234,6 +269,7 @@ def _best_row(
         "best_val": float(best.score),
         "test_score": retrain_and_score(tuner.hypermodel, hp, epochs, spec, dataset),
         "best_trial": best.trial_id,
+        "fold_std": fold_std(best, spec.objective),
         "retrain_epochs": epochs,
         "note": "",
         "best_hyperparameters": {
@@ -242,20 +278,24 @@ def _best_row(
     }
 
 
-def _add_budget_to_match(
+def _add_matches(
     rows: list[dict[str, Any]],
     logs: dict[tuple[str, int], list[TrialCost]],
     seed: int,
     direction: str,
 ) -> None:
+    """Each run's budget- and wall-time-to-match against Hyperband's ``seed``."""
     reference = next(r for r in rows if r["tuner"] == REFERENCE and r["seed"] == seed)
+    reference_log = logs[REFERENCE, seed]
+    reference_s = reference_log[-1].elapsed_s if reference_log else 0.0
     for row in rows:
         if row["seed"] == seed:
+            log = logs[row["tuner"], seed]
             row["budget_to_match"] = budget_to_match(
-                logs[row["tuner"], seed],
-                reference["best_val"],
-                reference["epochs"],
-                direction,
+                log, reference["best_val"], reference["epochs"], direction
+            )
+            row["wall_to_match"] = wall_to_match(
+                log, reference["best_val"], reference_s, direction
             )
 
 
@@ -290,16 +330,26 @@ def _as_dataset(data: Any) -> datasets.Dataset:
     )
 
 
-def template_for(x: np.ndarray, y: np.ndarray) -> Any:
+def template_for(x: np.ndarray, y: np.ndarray, task: str | None = None) -> Any:
     """``MLPHyperModel`` (``CNNHyperModel`` for images) sized for ``x`` and ``y``.
+
+    ``task`` (a :class:`kt_ext.datasets.Dataset`'s ``task``) wins over what
+    ``y`` looks like: whole-number regression targets, such as diabetes's,
+    would otherwise be taken for class labels.
 
     Example:
         >>> (x, y), _, _ = datasets.load("iris")
         >>> type(template_for(x, y)).__name__
         'MLPHyperModel'
+        >>> (x, y), _, _ = datasets.load("diabetes")
+        >>> template_for(x, y, "regression").task
+        'regression'
     """
     from kt_ext.hypermodels import CNNHyperModel, MLPHyperModel
 
+    if task == "regression" and x.ndim != 4:
+        outputs = y.shape[1] if y.ndim == 2 else 1
+        return MLPHyperModel(x.shape[1:], "regression", num_outputs=outputs)
     template = CNNHyperModel if x.ndim == 4 else MLPHyperModel
     return template.for_data(x, y)
 

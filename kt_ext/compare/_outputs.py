@@ -30,6 +30,8 @@ COLUMNS = (
     "trials",
     "wall_s",
     "budget_to_match",
+    "wall_to_match",
+    "fold_std",
     "best_trial",
     "retrain_epochs",
     "note",
@@ -40,6 +42,8 @@ def summary_rows(comparison: Comparison) -> list[dict[str, Any]]:
     """Median and interquartile range per tuner, and Wilcoxon p vs Hyperband.
 
     A p-value is ``"n/a"`` with fewer than six non-zero paired differences.
+    A cross-validated comparison adds ``fold_std``, the median over seeds of
+    the best trial's standard deviation over folds.
     """
     rows = comparison.rows
     tuners = list(dict.fromkeys(row["tuner"] for row in rows))
@@ -48,20 +52,25 @@ def summary_rows(comparison: Comparison) -> list[dict[str, Any]]:
     for tuner in tuners:
         runs = [r for r in rows if r["tuner"] == tuner]
         paired = [(r, reference[r["seed"]]) for r in runs if r["seed"] in reference]
-        summary.append(
-            {
-                "tuner": tuner,
-                "runs": len(runs),
-                "best_val": _median_iqr([r["best_val"] for r in runs]),
-                "test_score": _median_iqr([r["test_score"] for r in runs]),
-                "epochs": _median([r["epochs"] for r in runs]),
-                "trials": _median([r["trials"] for r in runs]),
-                "wall_s": _median([r["wall_s"] for r in runs]),
-                "budget_to_match": _median([r["budget_to_match"] for r in runs]),
-                "p_val_vs_hyperband": _p_value(paired, "best_val", tuner),
-                "p_test_vs_hyperband": _p_value(paired, "test_score", tuner),
-            }
-        )
+        row = {
+            "tuner": tuner,
+            "runs": len(runs),
+            "best_val": _median_iqr([r["best_val"] for r in runs]),
+            **(
+                {"fold_std": _median([r.get("fold_std") for r in runs])}
+                if comparison.cv
+                else {}
+            ),
+            "test_score": _median_iqr([r["test_score"] for r in runs]),
+            "epochs": _median([r["epochs"] for r in runs]),
+            "trials": _median([r["trials"] for r in runs]),
+            "wall_s": _median([r["wall_s"] for r in runs]),
+            "budget_to_match": _median([r["budget_to_match"] for r in runs]),
+            "wall_to_match": _median([r["wall_to_match"] for r in runs]),
+            "p_val_vs_hyperband": _p_value(paired, "best_val", tuner),
+            "p_test_vs_hyperband": _p_value(paired, "test_score", tuner),
+        }
+        summary.append(row)
     return summary
 
 
@@ -121,13 +130,16 @@ def write_outputs(comparison: Comparison, out: Path) -> Path:
     )
     (out / "summary.md").write_text(
         f"# Comparison on {comparison.rows[0]['dataset']}\n\n"
-        f"Objective `{comparison.objective}` ({comparison.direction}); every tuner "
+        f"Objective `{comparison.objective}` ({comparison.direction})"
+        + _cv_text(comparison)
+        + "; every tuner "
         "trains at most the epochs Hyperband trained with the same seed. Cells "
         "are `median [q1, q3]` over seeds; p-values come from a paired Wilcoxon "
         "test against Hyperband (n/a with fewer than six non-zero differences); "
         "`budget_to_match` is the fraction of Hyperband's epochs a tuner spent "
-        "before its best validation score first reached Hyperband's final one "
-        "(inf: never).\n\n"
+        "before its best validation score first reached Hyperband's final one, "
+        "and `wall_to_match` the share of Hyperband's wall time (`wall_s`, the "
+        "search without the retrain) it had spent by then (inf: never).\n\n"
         f"{table}\n"
         + (f"\nNotes:\n\n{notes}" if notes else "")
         + "\n## Best hyperparameters\n\n"
@@ -186,8 +198,8 @@ def _report_html(
         [
             f"<h1>Comparison on {html_text(dataset)}</h1>",
             f"<p>Objective <code>{html_text(comparison.objective)}</code> "
-            f"({comparison.direction}); equal epoch budget per seed, fixed by "
-            "Hyperband.</p>",
+            f"({comparison.direction}){html_text(_cv_text(comparison))}; equal "
+            "epoch budget per seed, fixed by Hyperband.</p>",
             "<h2>Summary</h2>",
             table(summary),
             "<h2>Best so far</h2>",
@@ -202,6 +214,16 @@ def _report_html(
                 ]
             ),
         ],
+    )
+
+
+def _cv_text(comparison: Comparison) -> str:
+    if not comparison.cv:
+        return ""
+    return (
+        f", cross-validated: the mean over {comparison.cv} folds of train + "
+        "validation, each fold's epochs counted in the budget; `fold_std` is the "
+        "best trial's standard deviation over folds at its best epoch"
     )
 
 

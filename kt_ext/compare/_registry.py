@@ -6,6 +6,18 @@ every other tuner gets ``spec.epoch_budget`` and must not train more. Stock
 tuners without an epoch budget (random, bayesian) run trials of
 ``max_epochs`` epochs, as many as fit. kt_ext's own tuners are registered only
 if they can be imported, so a missing one never breaks the registry.
+
+With ``spec.cv`` the search is cross-validated, which only kt_ext's tuner base
+can run: the stock strategies then run Keras Tuner's own oracles
+(``HyperbandOracle``, ``RandomSearchOracle``, ``BayesianOptimizationOracle``)
+on :class:`kt_ext.tuners.FidelityTuner`, so every tuner trains on the same
+folds and pays every fold's epochs from the same budget.
+
+Keras Tuner's oracles draw their n-th random value from ``random.Random(seed +
+n)``, so seeds 1, 2 and 3 draw one sequence shifted by one, and their searches
+soon merge (29 of the first 30 random configurations are the same for seeds 1
+and 2). The stock strategies therefore get :func:`stock_seed`, which starts
+each seed a million draws from the next; the rows keep the seed as given.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ class SearchSpec:
         epoch_budget: Epochs to train at most (``None`` for the reference).
         overwrite: Start afresh (as comparisons do); ``False`` resumes the
             trials already in ``directory/project_name``.
+        cv: The number of folds of a cross-validated search, or ``None``.
     """
 
     hypermodel: Any
@@ -44,6 +57,7 @@ class SearchSpec:
     project_name: str
     epoch_budget: int | None = None
     overwrite: bool = True
+    cv: int | None = None
 
     def common(self) -> dict[str, Any]:
         """Keyword arguments that every Keras Tuner tuner takes."""
@@ -56,11 +70,45 @@ class SearchSpec:
         }
 
     def trials_in_budget(self) -> int:
-        """How many full-length trials fit in the epoch budget (at least one)."""
-        return max(1, (self.epoch_budget or self.max_epochs) // self.max_epochs)
+        """How many full-length trials fit in the epoch budget (at least one).
+
+        A cross-validated trial of ``max_epochs`` costs ``cv`` times as much.
+        """
+        trial = self.max_epochs * (self.cv or 1)
+        return max(1, (self.epoch_budget or trial) // trial)
+
+    def stock_args(self) -> dict[str, Any]:
+        """:meth:`common` for Keras Tuner's own tuners, with :func:`stock_seed`."""
+        return {**self.common(), "seed": stock_seed(self.seed)}
+
+    def oracle_args(self) -> dict[str, Any]:
+        """What a Keras Tuner oracle takes: the objective and :func:`stock_seed`."""
+        return {"objective": self.objective, "seed": stock_seed(self.seed)}
+
+    def tuner_args(self) -> dict[str, Any]:
+        """What a tuner built around an oracle takes of :meth:`common`."""
+        common = self.common()
+        return {key: common[key] for key in ("directory", "project_name", "overwrite")}
 
 
 TunerFactory = Callable[[SearchSpec], kt.Tuner]
+
+# Far more random draws than one search makes.
+_STOCK_SEED_SPACING = 1_000_003
+
+
+def stock_seed(seed: int) -> int:
+    """The seed a Keras Tuner oracle gets for a comparison's ``seed``.
+
+    Seeds ``s`` and ``s + 1`` start their oracles' draws about a million
+    draws apart (never at 0, which Keras Tuner takes for "no seed").
+
+    Example:
+        >>> stock_seed(1), stock_seed(2)
+        (1000004, 2000007)
+    """
+    return 1 + seed * _STOCK_SEED_SPACING
+
 
 REFERENCE = "hyperband"
 _REGISTRY: dict[str, TunerFactory] = {}
@@ -106,24 +154,46 @@ def get_factory(name: str) -> TunerFactory:
 
 
 def _hyperband(spec: SearchSpec) -> kt.Tuner:
+    if spec.cv:
+        oracle = kt.oracles.HyperbandOracle(
+            max_epochs=spec.max_epochs, factor=spec.factor, **spec.oracle_args()
+        )
+        return _fidelity_tuner(oracle, spec)
     return kt.Hyperband(
         spec.hypermodel,
         max_epochs=spec.max_epochs,
         factor=spec.factor,
-        **spec.common(),
+        **spec.stock_args(),
     )
 
 
 def _random(spec: SearchSpec) -> kt.Tuner:
+    if spec.cv:
+        oracle = kt.oracles.RandomSearchOracle(
+            max_trials=spec.trials_in_budget(), **spec.oracle_args()
+        )
+        return _fidelity_tuner(oracle, spec)
     return kt.RandomSearch(
-        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.common()
+        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.stock_args()
     )
 
 
 def _bayesian(spec: SearchSpec) -> kt.Tuner:
+    if spec.cv:
+        oracle = kt.oracles.BayesianOptimizationOracle(
+            max_trials=spec.trials_in_budget(), **spec.oracle_args()
+        )
+        return _fidelity_tuner(oracle, spec)
     return kt.BayesianOptimization(
-        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.common()
+        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.stock_args()
     )
+
+
+def _fidelity_tuner(oracle: kt.Oracle, spec: SearchSpec) -> kt.Tuner:
+    """Keras Tuner's ``oracle`` on kt_ext's tuner base, which runs ``cv``."""
+    from kt_ext.tuners import FidelityTuner
+
+    return FidelityTuner(oracle, spec.hypermodel, **spec.tuner_args())
 
 
 def _kt_ext_tuner(class_name: str) -> TunerFactory | None:

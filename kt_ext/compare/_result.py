@@ -24,6 +24,7 @@ class Comparison:
         direction: ``"max"`` or ``"min"``.
         out: The folder with ``results.csv``, ``summary.md``, the plot and the
             report, or ``None`` when nothing was written.
+        cv: The folds of a cross-validated comparison, or ``None``.
 
     Example:
         >>> result = Comparison([], {}, "val_accuracy", "max")
@@ -36,3 +37,4 @@ class Comparison:
     objective: str
     direction: str
     out: Path | None = None
+    cv: int | None = None

@@ -1,4 +1,7 @@
-"""The best configuration of a search, and its one retrain for the test score.
+"""The best configuration of a search, and its retrain.
+
+Compare retrains the best configuration once, for its test score;
+:class:`kt_ext.SearchCV` refits it on all the data it was given.
 
 The best trial is the best COMPLETED trial with a finite score (kt_ext's one
 tie rule: the earlier of equal scores). Keras Tuner's ``get_best_trials`` would
@@ -16,6 +19,7 @@ every epoch (kt_ext's ``RankPruning`` with ``prune_trials``); both are handled.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +43,32 @@ def best_trial(oracle: Any, direction: str) -> Any | None:
         ):
             best = trial
     return best
+
+
+def fold_std(trial: Any, objective: str) -> float:
+    """The objective's standard deviation over folds at ``trial``'s best epoch.
+
+    Read from the ``<objective>_std`` metric that a cross-validated trial
+    reports; NaN when the trial has none (a search without ``cv``).
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> trial = kt.engine.trial.Trial(kt.HyperParameters())
+        >>> trial.metrics.register("val_loss_std")
+        >>> trial.metrics.update("val_loss_std", 0.02, step=3)
+        True
+        >>> trial.best_step = 3
+        >>> fold_std(trial, "val_loss")
+        0.02
+    """
+    name = f"{objective}_std"
+    if not trial.metrics.exists(name):
+        return math.nan
+    history = trial.metrics.get_history(name)
+    at_best = [
+        observation for observation in history if observation.step == trial.best_step
+    ]
+    return float((at_best or history)[-1].mean())
 
 
 def no_best_note(oracle: Any) -> str:
@@ -104,6 +134,34 @@ def configuration_epochs(
         trial = parent
 
 
+def retrain(
+    hypermodel: Any,
+    hp: Any,
+    epochs: int,
+    x: Any,
+    y: Any,
+    *,
+    max_epochs: int,
+    seed: int | None,
+) -> Any:
+    """Builds ``hp`` and trains it on ``x, y`` for ``epochs``; returns the model.
+
+    A kt_ext template gets ``schedule_epochs=max_epochs`` (the search's), so
+    its learning-rate schedule follows the path it followed in the search.
+    Keras' global seeds are set from ``seed`` first, unless it is None.
+    """
+    from kt_ext.hypermodels import TemplateHyperModel
+
+    kwargs: dict[str, Any] = {}
+    if isinstance(hypermodel, TemplateHyperModel):
+        kwargs["schedule_epochs"] = max_epochs
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = hypermodel.build(hp)
+    hypermodel.fit(hp, model, x, y, epochs=epochs, verbose=0, **kwargs)
+    return model
+
+
 def retrain_and_score(
     hypermodel: Any,
     hp: Any,
@@ -111,27 +169,16 @@ def retrain_and_score(
     spec: SearchSpec,
     dataset: datasets.Dataset,
 ) -> float:
-    """Retrains ``hp`` on train + validation for ``epochs``; scores it on test.
-
-    A kt_ext template gets ``schedule_epochs=spec.max_epochs``, so its
-    learning-rate schedule follows the path it followed in the search.
-    """
-    from kt_ext.hypermodels import TemplateHyperModel
-
+    """Retrains ``hp`` on train + validation for ``epochs``; scores it on test."""
     (x, y), (x_val, y_val), (x_test, y_test) = dataset
-    kwargs: dict[str, Any] = {}
-    if isinstance(hypermodel, TemplateHyperModel):
-        kwargs["schedule_epochs"] = spec.max_epochs
-    keras.utils.set_random_seed(spec.seed)
-    model = hypermodel.build(hp)
-    hypermodel.fit(
+    model = retrain(
+        hypermodel,
         hp,
-        model,
+        epochs,
         np.concatenate([x, x_val]),
         np.concatenate([y, y_val]),
-        epochs=epochs,
-        verbose=0,
-        **kwargs,
+        max_epochs=spec.max_epochs,
+        seed=spec.seed,
     )
     scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
     return float(scores[spec.objective.removeprefix("val_")])

@@ -1,4 +1,4 @@
-"""The comparison's numbers: anytime curves, budget-to-match, paired tests."""
+"""The comparison's numbers: anytime curves, budget- and wall-time-to-match, tests."""
 
 from __future__ import annotations
 
@@ -53,6 +53,30 @@ def budget_to_match(
     for epochs, _, best in anytime_curve(log, direction):
         if reaches(best, target, direction):
             return epochs / reference_epochs
+    return math.inf
+
+
+def wall_to_match(
+    log: Sequence[TrialCost], target: float, reference_s: float, direction: str
+) -> float:
+    """Share of ``reference_s`` elapsed when the best first reached ``target``.
+
+    The time is the first point of the best-so-far curve (``anytime_curve``)
+    at or better than ``target``, in seconds since the search started, divided
+    by ``reference_s``, Hyperband's whole wall time on the same seed. Ties and
+    a failed (NaN or infinite) ``target`` count as for :func:`budget_to_match`;
+    ``inf`` when it never did, or when ``reference_s`` is not positive.
+
+    Example:
+        >>> log = [TrialCost(0.5, 3, 3, 1.0), TrialCost(0.9, 3, 6, 3.0)]
+        >>> wall_to_match(log, 0.9, 4.0, "max")
+        0.75
+    """
+    if not reference_s > 0:
+        return math.inf
+    for _, elapsed_s, best in anytime_curve(log, direction):
+        if reaches(best, target, direction):
+            return elapsed_s / reference_s
     return math.inf
 
 

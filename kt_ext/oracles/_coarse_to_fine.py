@@ -183,7 +183,8 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
         max_epochs: Epochs of the longest trial.
         min_epochs: Epochs of the first round's trials.
         factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all (times ``executions_per_trial``);
+        epoch_budget: Epochs to train in all (times ``executions_per_trial``
+            and the folds of ``cv``, see :meth:`RoundOracle.set_folds`);
             default when neither this nor ``max_trials`` is given: what one
             Hyperband iteration with the same ``max_epochs`` and ``factor``
             trains.
@@ -257,6 +258,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             max_consecutive_failed_trials=max_consecutive_failed_trials,
             worker_timeout=worker_timeout,
         )
+        derived = initial_trials is None and self.epoch_budget is not None
         if initial_trials is None:
             # Derived from the budget, which a rerun may extend: not compared.
             self._unset_settings.add("initial_trials")
@@ -266,19 +268,31 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             # and max_epochs >= 27, 9 for max_epochs 9.
             initial_trials = max(2, math.ceil(factor ** min(3, rungs - 1)))
         elif initial_trials is None:
-            # An equal share of the budget per rung, all on `min_epochs`.
-            initial_trials = max(2, self.epoch_budget // (rungs * self.min_epochs))
+            # An equal share of the budget per rung, all on `min_epochs`
+            # (recomputed in one fold's epochs by set_folds).
+            initial_trials = self._budget_initial_trials()
         check_int("initial_trials", initial_trials, 2)
         check_int("final_trials", final_trials, 1)
         check_number("top_fraction", top_fraction, low=0.0, high=1.0, open_low=True)
         check_number("margin", margin, low=0.0, high=math.inf)
         check_number("min_width", min_width, low=0.0, high=1.0)
         self.initial_trials = int(initial_trials)
+        self._derived_initial_trials = derived
         self.final_trials = int(final_trials)
         self.top_fraction = float(top_fraction)
         self.margin = float(margin)
         self.min_width = float(min_width)
         self.narrowing_history: list[dict[str, Any]] = []
+
+    def _budget_initial_trials(self) -> int:
+        rungs = len(rung_epochs(self.min_epochs, self.max_epochs, self.factor))
+        return max(2, int(self.fold_budget // (rungs * self.min_epochs)))
+
+    def set_folds(self, folds: int, assignment: dict[str, Any] | None) -> None:
+        """As :meth:`RoundOracle.set_folds`; a derived ``initial_trials`` follows."""
+        super().set_folds(folds, assignment)
+        if getattr(self, "_derived_initial_trials", False):
+            self.initial_trials = self._budget_initial_trials()
 
     # -- rounds --------------------------------------------------------------
 
@@ -297,7 +311,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             if self.epoch_budget is not None:
                 # An equal share of the budget per rung: what continuing the
                 # top leaves of it pays for fresh trials (from the model).
-                share = self.epoch_budget / len(rungs)
+                share = self.fold_budget / len(rungs)
                 cost = (epochs - previous.epochs) * len(carry)
                 new = max(0, math.floor((share - cost) / epochs))
         else:
@@ -315,7 +329,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             for trial_id in carry
         )
         left = self.epoch_budget - self.epochs_used
-        return max(0, min(new, (left // self.executions_per_trial - cost) // epochs))
+        return max(0, min(new, (left // self.models_per_trial - cost) // epochs))
 
     def _end_round(self, index: int, completed: list[trial_module.Trial]) -> None:
         """Narrows :attr:`space` around the round's top trials and records it."""

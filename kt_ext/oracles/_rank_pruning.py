@@ -68,7 +68,8 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         max_epochs: Epochs of the longest trial (default 100, as Hyperband).
         min_epochs: Epochs of the first round's trials.
         factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all (times ``executions_per_trial``);
+        epoch_budget: Epochs to train in all (times ``executions_per_trial``
+            and the folds of ``cv``, see :meth:`RoundOracle.set_folds`);
             default: what one Hyperband iteration with the same ``max_epochs``
             and ``factor`` trains.
         max_trials: Trials to run at most.
@@ -219,7 +220,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
             return planned
         if index == 0 and self.epoch_budget is not None:
             rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
-            share = self.epoch_budget // (len(rungs) * planned.epochs)
+            share = int(self.fold_budget // (len(rungs) * planned.epochs))
             planned.new = max(planned.new, share)
         if not planned.carry:
             return planned

@@ -16,7 +16,7 @@ import numpy as np
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._seam_oracle import project_dir
-from kt_ext.oracles._plan import Round
+from kt_ext.oracles._plan import Round, hyperband_epoch_budget
 from kt_ext.oracles._resume import (
     bound_changes,
     objective_json,
@@ -27,17 +27,24 @@ from kt_ext.oracles._resume import (
 from kt_ext.oracles._workers import WorkerRelease
 
 
-def budget_error(epoch_budget: int, min_epochs: int, models: int) -> ValueError:
+def budget_error(
+    epoch_budget: int, min_epochs: int, models: int, folds: int = 1
+) -> ValueError:
     """The error for a budget that cannot pay for one trial of the first round.
+
+    ``models`` is what one trial trains: ``executions_per_trial`` times ``folds``.
 
     Example:
         >>> str(budget_error(1, 3, 2)).startswith("`epoch_budget` must be at least 6")
         True
     """
+    executions = models // folds
+    cost = f"min_epochs={min_epochs} x executions_per_trial={executions}"
+    if folds > 1:
+        cost += f" x {folds} folds of cv"
     return ValueError(
         f"`epoch_budget` must be at least {min_epochs * models} (one trial of "
-        f"the first round: min_epochs={min_epochs} x executions_per_trial="
-        f"{models}), got {epoch_budget!r}."
+        f"the first round: {cost}), got {epoch_budget!r}."
     )
 
 
@@ -103,6 +110,8 @@ class RoundState(WorkerRelease):
                 "epoch_budget": self.epoch_budget,
                 "max_trials": self.max_trials,
                 "executions_per_trial": self.executions_per_trial,
+                "cv_folds": self.cv_folds,
+                "cv": self.fold_assignment,
                 "declared_entries": self._declared_entries,
                 "space": self.space,
                 "rounds": self._rounds_json(),
@@ -121,6 +130,10 @@ class RoundState(WorkerRelease):
         # A resumed search keeps the budget and max_trials it is given now, so
         # it can be extended (see `read_state`).
         self.executions_per_trial = state["executions_per_trial"]
+        # The folds of a cross-validated search: search(cv=...) checks that a
+        # rerun gives the same cv, and uses the saved split.
+        self.fold_assignment = state.get("cv")
+        self.set_folds(state.get("cv_folds", 1), self.fold_assignment)
         self._declared_entries = state.get("declared_entries")
         self.space = state["space"]
         self.rounds = [Round(**r) for r in state["rounds"]]
@@ -157,12 +170,19 @@ class RoundState(WorkerRelease):
             given["hyperparameters"]["space"],
             saved_declared if self._space_declared else None,
         )
+        budget = self.epoch_budget
+        if self._default_budget:
+            # The default grows with the saved search's folds (set_folds).
+            budget = hyperband_epoch_budget(self.max_epochs, self.factor) * state.get(
+                "cv_folds", 1
+            )
         changes += bound_changes(
             state,
-            epoch_budget=self.epoch_budget,
+            epoch_budget=budget,
             max_trials=self.max_trials,
             epochs_spent=sum(state["epochs_trained"].values())
-            * state["executions_per_trial"],
+            * state["executions_per_trial"]
+            * state.get("cv_folds", 1),
             trials_run=len(state["start_order"]),
         )
         if changes:

@@ -16,7 +16,8 @@ broken code). Every trial's wall-clock seconds, from the moment it is handed
 out to its end, are recorded in its ``kt_ext/wall_time`` metric.
 
 The epoch budget counts epochs actually trained, times
-``executions_per_trial``, and is never exceeded (epochs that a worker presumed
+``executions_per_trial`` and the folds of ``cv`` (:meth:`RoundOracle.set_folds`),
+and is never exceeded (epochs that a worker presumed
 dead goes on training are not counted). Everything lives in
 ``get_state`` as plain JSON, so a reloaded search continues where it was. In
 Keras Tuner's distributed mode a worker silent for ``worker_timeout`` seconds
@@ -87,10 +88,11 @@ class RoundOracle(RoundState, WorkerRelease):
         max_epochs: Epochs of the longest trial.
         min_epochs: Epochs of the first round's trials.
         factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all (times ``executions_per_trial``).
-            Default when neither this nor ``max_trials`` is given: what one
-            Hyperband iteration with the same ``max_epochs`` and ``factor``
-            trains.
+        epoch_budget: Epochs to train in all, every model counted (a trial
+            of ``e`` epochs costs ``e`` times ``executions_per_trial`` times
+            the folds of ``cv``). Default when neither this nor
+            ``max_trials`` is given: what one Hyperband iteration with the
+            same ``max_epochs`` and ``factor`` trains (times the folds).
         max_trials: Trials to run at most.
         hyperparameters: As in Keras Tuner.
         allow_new_entries: As in Keras Tuner.
@@ -166,11 +168,16 @@ class RoundOracle(RoundState, WorkerRelease):
         self.max_epochs = int(max_epochs)
         self.min_epochs = int(min_epochs)
         self.factor = factor
-        if epoch_budget is None and max_trials is None:
+        # The default budget grows with the folds of a cross-validated search.
+        self._default_budget = epoch_budget is None and max_trials is None
+        if self._default_budget:
             epoch_budget = hyperband_epoch_budget(self.max_epochs, factor)
         self.epoch_budget = None if epoch_budget is None else int(epoch_budget)
-        # Set by the tuner: each trial trains this many models.
+        # Set by the tuner: each trial trains this many models per fold.
         self.executions_per_trial = 1
+        # Set by the tuner's search(cv=...): folds, and the rows of each.
+        self.cv_folds = 1
+        self.fold_assignment: dict[str, Any] | None = None
         self.space: Space = {}
         self.rounds: list[Round] = []
         # Epochs each trial trained (planned ones while it runs), per model.
@@ -226,7 +233,7 @@ class RoundOracle(RoundState, WorkerRelease):
         if self.epoch_budget is None:
             share = self.max_trials / len(rungs) * epochs
         else:
-            share = self.epoch_budget / len(rungs)
+            share = self.fold_budget / len(rungs)
         new = max(0, math.floor((share - carry_cost) / epochs))
         if index == 0:
             # No wider than Hyperband's widest bracket: many one-epoch trials
@@ -292,7 +299,7 @@ class RoundOracle(RoundState, WorkerRelease):
                 # Cut short by a crash, not failed: already charged once.
                 self._interrupted.discard(trial.trial_id)
                 break
-            if self._affordable(planned * self.executions_per_trial):
+            if self._affordable(planned * self.models_per_trial):
                 self.epochs_trained[trial.trial_id] += planned
                 break
             queue.pop()
@@ -351,11 +358,38 @@ class RoundOracle(RoundState, WorkerRelease):
         Raises:
             ValueError: Naming ``epoch_budget`` and the smallest that works.
         """
-        models = self.executions_per_trial
+        models = self.models_per_trial
         if self.epoch_budget is not None and (
             self.epoch_budget < self.min_epochs * models
         ):
-            raise budget_error(self.epoch_budget, self.min_epochs, models)
+            raise budget_error(
+                self.epoch_budget, self.min_epochs, models, self.cv_folds
+            )
+
+    def set_folds(self, folds: int, assignment: dict[str, Any] | None) -> None:
+        """Makes every trial train ``folds`` models (one per fold of ``cv``).
+
+        The tuner calls it in ``search(cv=...)`` before any trial; a default
+        epoch budget (neither ``epoch_budget`` nor ``max_trials`` given)
+        grows by ``folds``. ``assignment`` (:class:`kt_ext._folds.FoldAssignment`
+        as JSON) is kept in the state, for resumed runs and workers.
+        """
+        self.cv_folds = int(folds)
+        self.fold_assignment = assignment
+        if self._default_budget:
+            self.epoch_budget = (
+                hyperband_epoch_budget(self.max_epochs, self.factor) * self.cv_folds
+            )
+
+    @property
+    def models_per_trial(self) -> int:
+        """Models one trial trains: ``executions_per_trial`` times the folds."""
+        return self.executions_per_trial * self.cv_folds
+
+    @property
+    def fold_budget(self) -> float | None:
+        """The epoch budget in one fold's epochs (what the rounds are planned in)."""
+        return None if self.epoch_budget is None else self.epoch_budget / self.cv_folds
 
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
@@ -462,18 +496,18 @@ class RoundOracle(RoundState, WorkerRelease):
     # -- budget --------------------------------------------------------------
 
     def _cost(self, values: Mapping[str, Any]) -> int:
-        return _planned_epochs(values) * self.executions_per_trial
+        return _planned_epochs(values) * self.models_per_trial
 
     def _cheapest(self, upcoming: Round) -> int:
         if upcoming.carry:
             past = self.trials[upcoming.carry[0]].hyperparameters.values
-            return (upcoming.epochs - past["tuner/epochs"]) * self.executions_per_trial
-        return upcoming.epochs * self.executions_per_trial
+            return (upcoming.epochs - past["tuner/epochs"]) * self.models_per_trial
+        return upcoming.epochs * self.models_per_trial
 
     @property
     def epochs_used(self) -> int:
-        """Epochs trained or reserved by running trials, times executions."""
-        return sum(self.epochs_trained.values()) * self.executions_per_trial
+        """Epochs trained or reserved by running trials, times executions and folds."""
+        return sum(self.epochs_trained.values()) * self.models_per_trial
 
     def _affordable(self, cost: int) -> bool:
         if self.epoch_budget is None:

@@ -9,6 +9,10 @@ of asking again at once, so a distributed chief is not flooded; in Keras
 Tuner's chief/worker mode the chief releases dead workers and exits when the
 search ends, and workers send heartbeats while they train (``_distributed``).
 
+With ``search(x, y, cv=...)`` a trial trains one model per fold, in lockstep,
+and is scored on the mean fold curve (:mod:`kt_ext.tuners._cv`; the folds are
+kept as :mod:`kt_ext.tuners._cv_state` says).
+
 A trial whose loss or objective becomes NaN or infinite stops training at that
 epoch and ends FAILED with the message ``diverged at epoch e``. A rerun with
 ``overwrite=False`` first declares the hypermodel's entries, so that the
@@ -30,10 +34,11 @@ from keras_tuner.engine.trial import TrialStatus
 
 from kt_ext._checks import check_finite_data
 from kt_ext._heap import frozen_heap
-from kt_ext._names import diverged_message, is_diverged
+from kt_ext._names import diverged_message, fold_metric_base, is_diverged
 from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import (
     BestEpochWeights,
+    TrialDiverged,
     TunerSeam,
     custom_gradient_names,
     forget_custom_gradients,
@@ -41,6 +46,8 @@ from kt_ext._seam_training import (
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.oracles._persistence import check_state_file
 from kt_ext.tuners import _distributed
+from kt_ext.tuners._cv import run_folds
+from kt_ext.tuners._cv_state import CrossValidation
 from kt_ext.tuners._lean import LeanTrials
 from kt_ext.tuners._progress import install_search_display, search_progress
 
@@ -61,7 +68,7 @@ def reject_hyperband_only(tuner_name: str, kwargs: dict[str, Any]) -> None:
             )
 
 
-class FidelityTuner(TunerSeam):
+class FidelityTuner(CrossValidation, TunerSeam):
     """A ``keras_tuner.Tuner`` for oracles that schedule epochs per trial.
 
     Args:
@@ -71,6 +78,13 @@ class FidelityTuner(TunerSeam):
             ``None`` in a subclass that overrides ``run_trial``.
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> oracle = kt.oracles.HyperbandOracle(
+        ...     objective="val_accuracy", max_epochs=9, seed=0)
+        >>> tuner = FidelityTuner(oracle, model_builder)  # doctest: +SKIP
+        >>> tuner.search(x, y, cv=5, verbose=0)  # doctest: +SKIP
     """
 
     # Trials skip work that does not change their results (see `_lean`); False
@@ -103,18 +117,47 @@ class FidelityTuner(TunerSeam):
         self._kept_gradients: frozenset[str] | None = None
         self._lean = LeanTrials()
 
-    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+    def search(self, *fit_args: Any, cv: Any = None, **fit_kwargs: Any) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
 
         In the chief process of Keras Tuner's distributed mode
         (``KERASTUNER_TUNER_ID=chief``) it serves the oracle instead, until
         the search has ended.
 
+        With ``cv``, every trial trains one model per fold of ``x, y`` and is
+        scored on the mean of the folds' learning curves (see
+        :mod:`kt_ext.tuners._cv`): ``cv=k`` is a shuffled ``StratifiedKFold``
+        for classification and ``KFold`` for regression, seeded with the
+        tuner's ``seed``; a scikit-learn splitter is used as given. The
+        trial's metrics add ``<metric>_std`` and ``<metric>_fold<i>``; every
+        fold's epochs count against ``epoch_budget`` (a default budget grows
+        by the number of folds). The split is made once and saved with the
+        search (resumed runs and distributed workers use it).
+        ``get_best_models`` gives each trial's fold-0 model; refit the best
+        hyperparameters on all the data for a final model.
+
+        Args:
+            *fit_args: ``x``, ``y``, as ``model.fit`` takes them.
+            cv: None, an int of at least 2 (the number of folds), or a
+                scikit-learn splitter (``split``, ``get_n_splits``).
+            **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
+                ``validation_data`` nor ``validation_split``.
+
         Raises:
             ValueError: Before any training: ``x`` or ``y`` is empty, they
                 differ in length (also for ``validation_data``), or one of
                 them holds NaN or infinity (the message names the array); or
-                ``epoch_budget`` cannot pay for one trial of the first round.
+                ``epoch_budget`` cannot pay for one trial of the first round;
+                or ``cv`` is below 2, comes with validation data or
+                ``executions_per_trial > 1``, has more folds than the
+                smallest class has members, differs from the saved search's
+                ``cv``, or the saved split has another number of rows.
+            TypeError: ``cv`` is neither an int nor a splitter.
+
+        Example:
+            >>> tuner.search(x, y, cv=3, epochs=10, verbose=0)  # doctest: +SKIP
+            >>> tuner.oracle.get_best_trials()[0].metrics.get_last_value(
+            ...     "val_accuracy_std")  # doctest: +SKIP
         """
         x = fit_args[0] if fit_args else fit_kwargs.get("x")
         y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
@@ -128,6 +171,7 @@ class FidelityTuner(TunerSeam):
                     *validation[:2], "validation_data[0]", "validation_data[1]"
                 )
             check_finite_data("validation_data", validation)
+        self.set_folds(cv, x, y, fit_kwargs)
         self._check_epoch_budget()
         if is_chief_process():
             # Keras Tuner's chief would wait forever for a dead worker.
@@ -223,6 +267,8 @@ class FidelityTuner(TunerSeam):
         if "tuner/epochs" in values:
             kwargs["epochs"] = values["tuner/epochs"]
             kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
+        if self._folds is not None:
+            return run_folds(self, trial, self._folds, args, kwargs)
         return super().run_trial(trial, *args, **kwargs)
 
     def new_checkpoint(self, trial: keras_tuner.engine.trial.Trial) -> Any:
@@ -259,12 +305,41 @@ class FidelityTuner(TunerSeam):
         A kt_ext template sizes its learning-rate schedule from the search's
         ``max_epochs``, whatever epochs this trial trains.
         """
+        return self._fit(hp, model, args, kwargs)
+
+    def fit_fold(
+        self,
+        hp: keras_tuner.HyperParameters,
+        model: Any,
+        fold: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Trains fold ``fold``'s model of a cross-validated trial, as
+        :meth:`fit_model` trains a trial's (lean trials keep a model per fold).
+        """
+        return self._fit(hp, model, args, kwargs, slot=fold)
+
+    def _fit(
+        self,
+        hp: keras_tuner.HyperParameters,
+        model: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        slot: int | None = None,
+    ) -> Any:
         if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:
             kwargs["schedule_epochs"] = self._max_epochs
         if not self._lean_trials:
             return super().fit_model(hp, model, *args, **kwargs)
         return self._lean.fit(
-            self.hypermodel.fit, hp, model, args, kwargs, plain_fit=self.fits_as_given()
+            self.hypermodel.fit,
+            hp,
+            model,
+            args,
+            kwargs,
+            plain_fit=self.fits_as_given(),
+            slot=slot,
         )
 
     def fits_as_given(self) -> bool:
@@ -299,9 +374,14 @@ class FidelityTuner(TunerSeam):
         super().on_epoch_end(trial, model, epoch, logs=logs)
         objective = self.oracle.objective
         if self._logs_hold_objective and logs and not objective.has_value(logs):
+            produced = sorted(
+                name
+                for name in logs
+                if self._folds is None or not fold_metric_base(name)
+            )
             raise errors.FatalValueError(
                 f"The objective {objective.name!r} is not among the metrics the "
-                f"model produces: {sorted(logs)}. Pass one of these as `objective`, "
+                f"model produces: {produced}. Pass one of these as `objective`, "
                 "or add the metric in compile() (and validation data for val_*)."
             )
         if logs:
@@ -327,7 +407,7 @@ class FidelityTuner(TunerSeam):
             metrics = {key: float(value) for key, value in logs.items()}
             self.oracle.update_trial(trial.trial_id, metrics, step=epoch)
         self._diverged[trial.trial_id] = epoch + 1
-        raise errors.FailedTrialError(diverged_message(epoch + 1))
+        raise TrialDiverged(diverged_message(epoch + 1))
 
     def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
         """Ends a diverged trial FAILED with ``diverged at epoch e``."""

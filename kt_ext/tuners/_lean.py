@@ -142,7 +142,10 @@ class LeanTrials:
         ... # doctest: +SKIP
     """
 
-    def __init__(self, capacity: int = 16) -> None:
+    #: Models kept for reuse by default (times the folds of ``cv``).
+    CAPACITY = 16
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
         self.models = TracedModels(capacity)
         self.last_model_small = False
 
@@ -155,6 +158,7 @@ class LeanTrials:
         kwargs: dict[str, Any],
         *,
         plain_fit: bool,
+        slot: int | None = None,
     ) -> Any:
         """Trains ``model`` as ``fit(hp, model, *args, **kwargs)`` would.
 
@@ -164,6 +168,9 @@ class LeanTrials:
         (``plain_fit=False``) may compile again or reshape the data: then no
         model is reused and only the optimizer is built early.
 
+        ``slot`` keeps models apart that train side by side (the folds of
+        a cross-validated trial): a kept model is reused in its own slot only.
+
         Returns:
             What ``fit`` returns.
         """
@@ -171,13 +178,13 @@ class LeanTrials:
         x = args[0] if args else kwargs.get("x")
         y = args[1] if len(args) > 1 else kwargs.get("y")
         signature = graph_signature(model) if plain_fit else None
-        model = self.models.adopt(model, signature)
+        model = self.models.adopt(model, signature, slot)
         if plain_fit:
             build_training_state(model, x, y)
         else:
             build_training_state(model)
         results = fit(hp, model, *args, **kwargs)
-        self.models.keep(model, signature)
+        self.models.keep(model, signature, slot)
         return results
 
 
@@ -212,20 +219,25 @@ class TracedModels:
             collections.OrderedDict()
         )
 
-    def adopt(self, model: keras.Model, signature: str | None) -> keras.Model:
+    def adopt(
+        self, model: keras.Model, signature: str | None, slot: int | None = None
+    ) -> keras.Model:
         """A kept model of the same graph carrying ``model``'s state, or ``model``.
 
         ``model`` must be freshly built (and have any weights it starts from
         loaded), ``signature`` its :func:`graph_signature`; the kept model is
-        taken out until :meth:`keep` returns it.
+        taken out until :meth:`keep` returns it. Only a model kept in the same
+        ``slot`` is handed back.
         """
-        twin = self._models.pop(signature, None) if signature else None
+        twin = self._models.pop(_key(signature, slot), None) if signature else None
         if twin is None or not _copy_state(model, twin):
             return model
         self.adopted += 1
         return twin
 
-    def keep(self, model: keras.Model, signature: str | None) -> None:
+    def keep(
+        self, model: keras.Model, signature: str | None, slot: int | None = None
+    ) -> None:
         """Keeps a model that has trained, and so traced its steps.
 
         ``signature`` is the model's :func:`graph_signature` from before
@@ -239,14 +251,19 @@ class TracedModels:
             or graph_signature(model) != signature
         ):
             return
-        self._models.pop(signature, None)
-        self._models[signature] = model
+        key = _key(signature, slot)
+        self._models.pop(key, None)
+        self._models[key] = model
         while len(self._models) > self.capacity:
             self._models.popitem(last=False)
 
     def clear(self) -> None:
         """Drops every kept model."""
         self._models.clear()
+
+
+def _key(signature: str | None, slot: int | None) -> str | None:
+    return signature if slot is None or signature is None else f"{slot}:{signature}"
 
 
 def graph_signature(model: keras.Model) -> str | None:

@@ -370,8 +370,9 @@ class SearchDisplay(Display):
         if "tuner/epochs" not in values:
             return 0.0
         executions = getattr(self.oracle, "executions_per_trial", 1) or 1
+        folds = getattr(self.oracle, "cv_folds", 1) or 1
         own = values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
-        return float(own * executions)
+        return float(own * executions * folds)
 
     def _done(self) -> float:
         """Epochs trained so far: those charged, less what running trials owe."""

@@ -29,7 +29,8 @@ class RankPruning(FidelityTuner):
         min_epochs: Epochs of the first round's trials. Default 1.
         factor: Epochs grow by this factor between rounds. Default 3.
         epoch_budget: Epochs to train in all (times
-            ``executions_per_trial``); default: about one Hyperband iteration.
+            ``executions_per_trial`` and the folds of ``search(cv=...)``);
+            default: about one Hyperband iteration (times the folds).
         max_trials: Trials to run at most.
         seed: Random seed; ``0`` is a seed like any other.
         hyperparameters: As in Keras Tuner.

@@ -165,3 +165,34 @@ def test_no_trials():
     result = rank_correlations(df)
     assert result["n"].tolist() == [0]
     assert result["rho"].isna().all()
+
+
+def test_few_trials_get_exact_p_values_not_zero():
+    # A perfect order of 3 trials: one of the 6 pairings, or its reverse.
+    df = frame({"x": "linear"}, score=[0.3, 0.2, 0.1], x=[1.0, 2.0, 3.0])
+    row = rank_correlations(df).iloc[0]
+    assert row["rho"] == -1.0
+    assert math.isclose(row["p_value"], 2 / 6)
+    # Beyond 8 trials, scipy's p-value.
+    x = np.arange(9.0)
+    score = np.array([0.1, 0.0, 0.3, 0.2, 0.5, 0.4, 0.7, 0.6, 0.8])
+    row = rank_correlations(frame({"x": "linear"}, score=score, x=x)).iloc[0]
+    assert math.isclose(row["p_value"], stats.spearmanr(x, score).pvalue)
+
+
+def test_the_report_shows_the_strongest_rows_of_each_group():
+    from kt_ext.analysis._report import TOP_CORRELATIONS, _strongest
+
+    rng = np.random.default_rng(1)
+    kinds = {f"x{i}": "linear" for i in range(12)}
+    df = frame(kinds, score=rng.random(10), **{k: rng.random(10) for k in kinds})
+    df["epochs_reached"] = [1.0] * 5 + [3.0] * 5
+    correlations = rank_correlations(df)
+    shown = _strongest(correlations)
+    top = TOP_CORRELATIONS
+    assert shown.groupby("epochs").size().to_dict() == {1.0: top, 3.0: top}
+    for epochs, group in correlations.groupby("epochs"):
+        strongest = group["rho"].abs().nlargest(top).to_numpy()
+        np.testing.assert_allclose(
+            np.sort(shown[shown["epochs"] == epochs]["rho"].abs())[::-1], strongest
+        )

@@ -394,3 +394,27 @@ def test_a_search_without_a_completed_trial_is_a_typed_frame(what, no_completed_
         assert best_trials(df).empty
         assert np.isnan(best_so_far(df).best).all()
         assert rank_correlations(df)["rho"].isna().all()
+
+
+def test_fold_columns_of_a_cross_validated_search_are_read_at_the_best_epoch(
+    tmp_path,
+):
+    objective = get_objective("lr_only")
+    oracle = make_oracle(RandomSearchOracle, objective, max_trials=1, seed=1)
+    oracle._set_project_dir(str(tmp_path), "cv")
+    trial = oracle.create_trial("tuner0")
+    # The mean val_accuracy is best at step 1; the folds' spread is then 0.1.
+    for step, folds in enumerate([(0.5, 0.5), (0.6, 0.8), (0.7, 0.5)]):
+        logs = {"val_accuracy": float(np.mean(folds))}
+        logs["val_accuracy_std"] = float(np.std(folds))
+        for index, value in enumerate(folds):
+            logs[f"val_accuracy_fold{index}"] = value
+        oracle.update_trial(trial.trial_id, logs, step=step)
+    trial.status = TrialStatus.COMPLETED
+    oracle.end_trial(trial)
+    for source in (oracle, tmp_path / "cv"):
+        row = trials_dataframe(source).iloc[0]
+        assert row["metric_val_accuracy"] == pytest.approx(0.7)
+        assert row["metric_val_accuracy_std"] == pytest.approx(0.1)
+        assert row["metric_val_accuracy_fold0"] == pytest.approx(0.6)
+        assert row["metric_val_accuracy_fold1"] == pytest.approx(0.8)

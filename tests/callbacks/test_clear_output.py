@@ -81,37 +81,11 @@ def test_auto_mode_in_a_jupyter_kernel_is_notebook(monkeypatch):
     assert callback._line.kind == "notebook"
 
 
-class Notebook:
-    """Records IPython's display calls; a shell that runs cell 7."""
-
-    def __init__(self) -> None:
-        self.handles: list[list[str]] = []
-        self.cleared = 0
-        self.execution_count = 7
-
-    def display(self, content, raw=False, display_id=None):
-        texts = [content["text/plain"]]
-        self.handles.append(texts)
-
-        class Handle:
-            def update(self, content, raw=False):
-                texts.append(content["text/plain"])
-
-        return Handle()
-
-    def clear_output(self, wait=False):
-        self.cleared += 1
-
-
 @pytest.fixture
-def notebook(monkeypatch):
+def notebook(monkeypatch, notebook_display):
     ipython = pytest.importorskip("IPython")
-    display = pytest.importorskip("IPython.display")
-    recorder = Notebook()
-    monkeypatch.setattr(display, "display", recorder.display)
-    monkeypatch.setattr(display, "clear_output", recorder.clear_output)
-    monkeypatch.setattr(ipython, "get_ipython", lambda: recorder)
-    return recorder
+    monkeypatch.setattr(ipython, "get_ipython", lambda: notebook_display)
+    return notebook_display
 
 
 def test_notebook_mode_updates_one_line_and_clears_nothing(capfd, notebook):

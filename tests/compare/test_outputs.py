@@ -25,6 +25,7 @@ def hand_made(dataset="d<x>"):
                     "trials": 3,
                     "wall_s": 1.5,
                     "budget_to_match": 1.0 if tuner == "hyperband" else math.inf,
+                    "wall_to_match": 1.0 if tuner == "hyperband" else math.inf,
                 }
             )
             logs[tuner, seed] = [
@@ -40,7 +41,11 @@ def test_outputs_hold_every_run_the_summary_and_a_self_contained_report(tmp_path
         written = list(csv.DictReader(handle))
     assert [row["tuner"] for row in written] == ["hyperband", "random"] * 2
     assert tuple(written[0]) == COLUMNS
-    assert "# Comparison on d<x>" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "# Comparison on d<x>" in summary
+    header = next(line for line in summary.splitlines() if line.startswith("| tuner"))
+    for column in ("best_val", "test_score", "epochs", "wall_s", "wall_to_match"):
+        assert f" {column} " in header
     report = (tmp_path / "report.html").read_text()
     headings = [
         report.index(f"<h2>{h}</h2>") for h in ("Summary", "Best so far", "All runs")

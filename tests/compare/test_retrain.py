@@ -137,7 +137,9 @@ def test_a_search_without_a_completed_trial_is_a_row_with_a_note(tmp_path, monke
     assert math.isnan(row["best_val"]) and math.isnan(row["test_score"])
     assert row["best_trial"] == "" and row["retrain_epochs"] is None
     assert "no trial completed" in row["note"] and "FAILED 1" in row["note"]
-    assert row["trials"] == 1 and log == []
+    # The failed trial is logged, with no score and no epoch trained.
+    assert row["trials"] == 1
+    assert [(record.score, record.epochs) for record in log] == [(None, 0)]
 
 
 def test_nan_or_inf_in_arrays_fails_naming_the_array(tmp_path):

@@ -19,6 +19,10 @@ TINY = {
     "images_cnn.py": ["--max-epochs", "1", "--max-trials", "1"],
     "lr_schedules.py": ["--max-epochs", "2", "--max-trials", "1"],
     "churn_model_builder.py": ["--max-epochs", "1"],
+    "sklearn_search_cv.py": [
+        *("--rows", "200", "--max-epochs", "1", "--cv", "2"),
+        *("--neurons", "8", "--optimizers", "adam"),
+    ],
 }
 
 
@@ -39,7 +43,13 @@ def test_example_runs(script, tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "", "HOME": str(tmp_path)},
+        env={
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PATH": "",
+            "HOME": str(tmp_path),
+            # The kt_ext under test, where PYTHONPATH points at a checkout.
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        },
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test accuracy" in result.stdout or "best schedule" in result.stdout

@@ -55,36 +55,11 @@ class Terminal(io.StringIO):
         self._redirect.__exit__(*exc_info)
 
 
-class Notebook:
-    """Records what IPython's display functions are asked to show."""
-
-    def __init__(self) -> None:
-        self.handles: list[list[str]] = []  # each handle's texts, in order
-        self.cleared = 0
-
-    def display(self, content, raw=False, display_id=None):
-        texts = [content["text/plain"]]
-        self.handles.append(texts)
-
-        class Handle:
-            def update(self, content, raw=False):
-                texts.append(content["text/plain"])
-
-        return Handle()
-
-    def clear_output(self, wait=False):
-        self.cleared += 1
-
-
 @pytest.fixture
-def notebook(monkeypatch):
-    display = pytest.importorskip("IPython.display")
-    recorder = Notebook()
-    monkeypatch.setattr(display, "display", recorder.display)
-    monkeypatch.setattr(display, "clear_output", recorder.clear_output)
+def notebook(monkeypatch, notebook_display):
     monkeypatch.setattr(_clear_output, "in_notebook", lambda: True)
     monkeypatch.setattr("kt_ext.tuners._progress.in_notebook", lambda: True)
-    return recorder
+    return notebook_display
 
 
 def synthetic_search(tmp_path, oracle_cls=CoarseToFineOracle, **kwargs):

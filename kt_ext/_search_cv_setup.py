@@ -1,0 +1,184 @@
+"""What :class:`kt_ext.SearchCV` checks and builds before it trains anything.
+
+Its arguments are checked here (the constructor only stores them, as
+scikit-learn asks), and the tuner a ``fit`` searches with is built here, in a
+fresh folder of its own, from one of the names in :data:`SEARCH_CV_TUNERS`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import keras_tuner as kt
+
+from kt_ext._checks import check_int, check_one_of
+from kt_ext._folds import check_cv
+from kt_ext.hypermodels import TemplateHyperModel
+from kt_ext.oracles import hyperband_epoch_budget
+
+#: The tuners ``SearchCV(tuner=...)`` takes.
+SEARCH_CV_TUNERS = ("coarse_to_fine", "rank_pruning", "hyperband", "random")
+
+#: Epoch growth factor between rounds (Keras Tuner's and kt_ext's default).
+FACTOR = 3
+
+
+def check_arguments(estimator: Any) -> None:
+    """Raises ``TypeError``/``ValueError`` naming the first bad argument.
+
+    Args:
+        estimator: A :class:`kt_ext.SearchCV`.
+    """
+    hypermodel = estimator.hypermodel
+    if not (
+        hypermodel is None
+        or isinstance(hypermodel, kt.HyperModel)
+        or callable(hypermodel)
+    ):
+        raise TypeError(
+            "`hypermodel` must be None, a keras_tuner.HyperModel or a "
+            f"model_builder(hp) function, got {hypermodel!r}."
+        )
+    if not isinstance(estimator.tuner, str):
+        raise TypeError(
+            f"`tuner` must be one of {list(SEARCH_CV_TUNERS)}, got {estimator.tuner!r}."
+        )
+    check_one_of("tuner", estimator.tuner, SEARCH_CV_TUNERS)
+    objective = estimator.objective
+    if not (objective is None or isinstance(objective, str | kt.Objective)):
+        raise TypeError(
+            "`objective` must be None, a metric name or a keras_tuner.Objective, "
+            f"got {objective!r}."
+        )
+    check_cv(estimator.cv)
+    check_int("max_epochs", estimator.max_epochs, 1)
+    if estimator.epoch_budget is not None:
+        check_int("epoch_budget", estimator.epoch_budget, 1)
+    if estimator.seed is not None:
+        check_int("seed", estimator.seed)
+    directory = estimator.directory
+    if not (directory is None or isinstance(directory, str | os.PathLike)):
+        raise TypeError(f"`directory` must be None or a path, got {directory!r}.")
+    if not isinstance(estimator.verbose, bool):
+        check_int("verbose", estimator.verbose, 0)
+
+
+def check_template(hypermodel: Any, n_features: int, task: str, n_classes: int) -> None:
+    """Raises ``ValueError`` if a kt_ext template does not fit the data.
+
+    Args:
+        hypermodel: The ``hypermodel`` argument; only templates are checked.
+        n_features: Columns of ``X``.
+        task: The task of ``y`` (``binary``, ``multiclass`` or ``regression``).
+        n_classes: Classes in ``y`` (0 for regression).
+    """
+    if not isinstance(hypermodel, TemplateHyperModel):
+        return
+    if tuple(hypermodel.input_shape) != (n_features,):
+        raise ValueError(
+            f"`hypermodel` takes inputs of shape {tuple(hypermodel.input_shape)}, "
+            f"but `X` has {n_features} features."
+        )
+    classifies = task != "regression"
+    if (hypermodel.task != "regression") != classifies:
+        raise ValueError(
+            f"`hypermodel` is for the {hypermodel.task!r} task, but `y` holds "
+            f"{'classes' if classifies else 'continuous targets'} ({task!r})."
+        )
+    if hypermodel.task == "multiclass" and hypermodel.num_outputs != n_classes:
+        raise ValueError(
+            f"`hypermodel` has {hypermodel.num_outputs} outputs, but `y` holds "
+            f"{n_classes} classes."
+        )
+
+
+def fresh_directory(directory: str | os.PathLike | None) -> str:
+    """A new, empty folder for one search: inside ``directory``, or temporary.
+
+    Example:
+        >>> import os
+        >>> path = fresh_directory(None)
+        >>> os.listdir(path)
+        []
+        >>> os.rmdir(path)
+    """
+    if directory is None:
+        return tempfile.mkdtemp(prefix="kt_ext_search_cv_")
+    os.makedirs(directory, exist_ok=True)
+    return tempfile.mkdtemp(prefix="search_", dir=directory)
+
+
+def build_tuner(
+    name: str,
+    hypermodel: Any,
+    *,
+    objective: str | kt.Objective,
+    max_epochs: int,
+    epoch_budget: int | None,
+    folds: int,
+    seed: int | None,
+    path: str,
+) -> kt.Tuner:
+    """The tuner ``name``, searching in the folder ``path``, never resuming.
+
+    kt_ext's tuners take ``epoch_budget`` as they do everywhere (with ``cv``
+    it counts every fold's epochs). Hyperband and random search run Keras
+    Tuner's own oracles on kt_ext's tuner base, so they search the same
+    cross-validated objective: Hyperband runs as many whole iterations as
+    the budget pays for (one by default), random search as many
+    ``max_epochs`` trials (by default those of one Hyperband iteration).
+
+    Raises:
+        ValueError: ``epoch_budget`` cannot pay for one Hyperband iteration
+            (``hyperband``) or one trial (``random``); the message says the
+            smallest that can.
+    """
+    from kt_ext.tuners import CoarseToFine, FidelityTuner, RankPruning
+
+    location = {
+        "directory": os.path.dirname(path),
+        "project_name": os.path.basename(path),
+        "overwrite": False,
+    }
+    if name in ("coarse_to_fine", "rank_pruning"):
+        tuner_class = CoarseToFine if name == "coarse_to_fine" else RankPruning
+        return tuner_class(
+            hypermodel,
+            objective,
+            max_epochs=max_epochs,
+            factor=FACTOR,
+            epoch_budget=epoch_budget,
+            seed=seed,
+            **location,
+        )
+    iteration = hyperband_epoch_budget(max_epochs, FACTOR) * folds
+    if name == "hyperband":
+        oracle: kt.Oracle = kt.oracles.HyperbandOracle(
+            objective,
+            max_epochs=max_epochs,
+            factor=FACTOR,
+            hyperband_iterations=_whole_runs(epoch_budget, iteration, "iteration"),
+            seed=seed,
+        )
+    else:
+        trials = _whole_runs(
+            iteration if epoch_budget is None else epoch_budget,
+            max_epochs * folds,
+            "trial",
+        )
+        oracle = kt.oracles.RandomSearchOracle(objective, max_trials=trials, seed=seed)
+    return FidelityTuner(oracle, hypermodel, **location)
+
+
+def _whole_runs(epoch_budget: int | None, cost: int, what: str) -> int:
+    """How many runs of ``cost`` epochs ``epoch_budget`` pays for (1 if None)."""
+    if epoch_budget is None:
+        return 1
+    if epoch_budget < cost:
+        raise ValueError(
+            f"`epoch_budget` must pay for one {what} of this search ({cost} "
+            f"epochs, counting every fold), got {epoch_budget!r}."
+        )
+    return epoch_budget // cost
