@@ -44,6 +44,7 @@ from kt_ext._names import (
     is_diverged,
 )
 from kt_ext._seam_oracle import retry_queue, tried_hashes
+from kt_ext.oracles._budget import EpochBudget, planned_epochs
 from kt_ext.oracles._persistence import (
     COMPLETED,
     FAILED,
@@ -71,11 +72,7 @@ _MAX_COLLISIONS = 20
 __all__ = ["Round", "RoundOracle", "hyperband_epoch_budget", "rung_epochs"]
 
 
-def _planned_epochs(values: Mapping[str, Any]) -> int:
-    return values["tuner/epochs"] - values.get("tuner/initial_epoch", 0)
-
-
-class RoundOracle(RoundState, WorkerRelease):
+class RoundOracle(EpochBudget, RoundState, WorkerRelease):
     """Base oracle: rounds with growing epochs inside a current search space.
 
     Subclasses override :meth:`_end_round` (learn from a finished round, e.g.
@@ -264,7 +261,7 @@ class RoundOracle(RoundState, WorkerRelease):
             values = self._next_values(current)
             if values is not None:
                 current.trial_ids.append(trial_id)
-                self.epochs_trained[trial_id] = _planned_epochs(values)
+                self.epochs_trained[trial_id] = planned_epochs(values)
                 return {"status": RUNNING, "values": values}
             if self._round_is_running(current):
                 # Only in distributed mode: other workers still train this round.
@@ -294,7 +291,7 @@ class RoundOracle(RoundState, WorkerRelease):
         queue = retry_queue(self)
         while tuner_id not in self.ongoing_trials and queue:
             trial = self.trials[queue[-1]]
-            planned = _planned_epochs(trial.hyperparameters.values)
+            planned = planned_epochs(trial.hyperparameters.values)
             if trial.trial_id in self._interrupted:
                 # Cut short by a crash, not failed: already charged once.
                 self._interrupted.discard(trial.trial_id)
@@ -349,47 +346,6 @@ class RoundOracle(RoundState, WorkerRelease):
         """Adds new entries as Keras Tuner does (the tuner declares its space)."""
         self._space_declared = True
         super().update_space(hyperparameters)
-
-    def check_epoch_budget(self) -> None:
-        """Raises unless ``epoch_budget`` pays for one trial of the first round.
-
-        The tuner calls it once it has set ``executions_per_trial``.
-
-        Raises:
-            ValueError: Naming ``epoch_budget`` and the smallest that works.
-        """
-        models = self.models_per_trial
-        if self.epoch_budget is not None and (
-            self.epoch_budget < self.min_epochs * models
-        ):
-            raise budget_error(
-                self.epoch_budget, self.min_epochs, models, self.cv_folds
-            )
-
-    def set_folds(self, folds: int, assignment: dict[str, Any] | None) -> None:
-        """Makes every trial train ``folds`` models (one per fold of ``cv``).
-
-        The tuner calls it in ``search(cv=...)`` before any trial; a default
-        epoch budget (neither ``epoch_budget`` nor ``max_trials`` given)
-        grows by ``folds``. ``assignment`` (:class:`kt_ext._folds.FoldAssignment`
-        as JSON) is kept in the state, for resumed runs and workers.
-        """
-        self.cv_folds = int(folds)
-        self.fold_assignment = assignment
-        if self._default_budget:
-            self.epoch_budget = (
-                hyperband_epoch_budget(self.max_epochs, self.factor) * self.cv_folds
-            )
-
-    @property
-    def models_per_trial(self) -> int:
-        """Models one trial trains: ``executions_per_trial`` times the folds."""
-        return self.executions_per_trial * self.cv_folds
-
-    @property
-    def fold_budget(self) -> float | None:
-        """The epoch budget in one fold's epochs (what the rounds are planned in)."""
-        return None if self.epoch_budget is None else self.epoch_budget / self.cv_folds
 
     def score_trial(self, trial: trial_module.Trial) -> None:
         """Scores as Keras Tuner does; an infinite score counts as NaN (failed)."""
@@ -492,29 +448,3 @@ class RoundOracle(RoundState, WorkerRelease):
         for hp in self.hyperparameters.space:
             if hp.name not in self.space and not is_bookkeeping(hp.name):
                 self.space[hp.name] = entry_space(hp)
-
-    # -- budget --------------------------------------------------------------
-
-    def _cost(self, values: Mapping[str, Any]) -> int:
-        return _planned_epochs(values) * self.models_per_trial
-
-    def _cheapest(self, upcoming: Round) -> int:
-        if upcoming.carry:
-            past = self.trials[upcoming.carry[0]].hyperparameters.values
-            return (upcoming.epochs - past["tuner/epochs"]) * self.models_per_trial
-        return upcoming.epochs * self.models_per_trial
-
-    @property
-    def epochs_used(self) -> int:
-        """Epochs trained or reserved by running trials, times executions and folds."""
-        return sum(self.epochs_trained.values()) * self.models_per_trial
-
-    def _affordable(self, cost: int) -> bool:
-        if self.epoch_budget is None:
-            return True
-        return self.epochs_used + cost <= self.epoch_budget
-
-    def charge_epochs(self, trial_id: str, epochs_trained: int) -> None:
-        """Records that ``trial_id`` trained fewer epochs than planned."""
-        self.epochs_trained[trial_id] = epochs_trained
-        self._touch(trial_id)
