@@ -20,6 +20,7 @@ from kt_ext.compare._registry import (
     TunerFactory,
     available_tuners,
     register_tuner,
+    stock_seed,
 )
 from kt_ext.compare._result import Comparison
 from kt_ext.compare._stats import anytime_curve
@@ -36,5 +37,6 @@ __all__ = [
     "objective_direction",
     "register_tuner",
     "run_search",
+    "stock_seed",
     "template_for",
 ]
