@@ -16,8 +16,12 @@ run: $(VENV)/.installed
 	$(BIN)/kt-ext compare --dataset digits --cv 3 --max-epochs 4 --seeds 3 \
 		--tuners hyperband,random,coarse_to_fine,rank_pruning
 
+# Two processes: one alone leaves a core idle (the suite waits on subprocesses
+# and files); a test module's tests stay in one process (--dist loadscope).
+PYTEST_PARALLEL := -n 2 --dist loadscope
+
 test: $(VENV)/.installed lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 lint: $(VENV)/.installed check-floors
 	$(BIN)/ruff check .
@@ -32,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test-lowest: check-floors $(LOWEST)/.installed
-	$(LOWEST)/bin/python -m pytest
+	$(LOWEST)/bin/python -m pytest $(PYTEST_PARALLEL)
 
 $(LOWEST)/.installed: pyproject.toml $(CONSTRAINTS_LOWEST)
 	rm -rf $(LOWEST)
