@@ -15,6 +15,7 @@ import keras_tuner as kt
 
 from kt_ext._checks import check_int, check_one_of
 from kt_ext._folds import check_cv
+from kt_ext.compare._registry import stock_seed
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.oracles import hyperband_epoch_budget
 
@@ -154,6 +155,8 @@ def build_tuner(
             **location,
         )
     iteration = hyperband_epoch_budget(max_epochs, FACTOR) * folds
+    # Keras Tuner's oracles take 0 for "no seed" and overlap seeds s and s + 1.
+    seed = None if seed is None else stock_seed(seed)
     if name == "hyperband":
         oracle: kt.Oracle = kt.oracles.HyperbandOracle(
             objective,
