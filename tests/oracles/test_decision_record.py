@@ -34,6 +34,8 @@ import pytest
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
 from kt_ext.testing import first_difference, get_objective, make_oracle, run_oracle
 
+pytestmark = pytest.mark.floors
+
 RECORD_DIR = Path(__file__).parent / "decisions"
 
 ORACLES = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}

@@ -21,6 +21,8 @@ from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
 from kt_ext.oracles._state_version import STATE_VERSION
 from kt_ext.testing import first_difference, get_objective, make_oracle, run_oracle
 
+pytestmark = pytest.mark.floors
+
 DATA = Path(__file__).parent / "data"
 ORACLES = {"coarse_to_fine": CoarseToFineOracle, "rank_pruning": RankPruningOracle}
 SETTINGS = {"max_epochs": 9, "seed": 1}
