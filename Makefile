@@ -1,4 +1,5 @@
-# Two commands: `make run` (set up, then run the main job) and `make test`.
+# Commands: `make run` (set up, then run the main job), `make test` (lint and
+# the suite) and `make ci` (what .ci/run calls: `make test`, then the floors).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ PYTHON_LOWEST ?= python3.11
 LOWEST := .venv-lowest
 CONSTRAINTS_LOWEST := constraints/lowest.txt
 
-.PHONY: run test lint install check-floors test-lowest
+.PHONY: run test lint install check-floors test-lowest test-floors ci
 
 # The main job (README, "Set up and run"): four tuners on digits, scored by
 # 3-fold cross-validation, at Hyperband's epoch budget, over three seeds.
@@ -37,6 +38,26 @@ $(VENV)/.installed: pyproject.toml
 
 test-lowest: check-floors $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pytest $(PYTEST_PARALLEL)
+
+# The tests marked `floors` (the seam, lean trials, the decision record and
+# saved folders, SearchCV's basics, cross-validation) at the floors; CI runs
+# them after `make test`, as the whole suite at the floors takes too long.
+test-floors: check-floors $(LOWEST)/.installed
+	$(LOWEST)/bin/python -m pytest $(PYTEST_PARALLEL) -m floors
+
+# CI (.ci/run): each step under its own time limit (seconds), its time printed.
+CI_TEST_LIMIT ?= 2400
+CI_FLOORS_LIMIT ?= 900
+define timed
+	@start=$$(date +%s); status=0; \
+	timeout --kill-after=30 $(2) $(MAKE) --no-print-directory $(1) || status=$$?; \
+	echo "== make $(1): $$(( $$(date +%s) - start )) s (limit $(2) s), exit $$status"; \
+	exit $$status
+endef
+
+ci:
+	$(call timed,test,$(CI_TEST_LIMIT))
+	$(call timed,test-floors,$(CI_FLOORS_LIMIT))
 
 $(LOWEST)/.installed: pyproject.toml $(CONSTRAINTS_LOWEST)
 	rm -rf $(LOWEST)

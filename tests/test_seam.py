@@ -28,6 +28,8 @@ import pytest
 
 from kt_ext._internal import seam_oracle, seam_training
 
+pytestmark = pytest.mark.floors
+
 #: sha256 (first 16 hex digits) of each upstream body (names without
 #: "keras_tuner.src."); 1.4.7 and 1.4.8 have the same bodies. (The three
 #: BaseTuner entries for reloading, `_get_tuner_fname`,

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kt_ext._internal.seam_oracle import save_json
+from kt_ext.oracles._state_version import check_state_version
 
 #: Key of the snapshot's generation in ``oracle.json``.
 GENERATION_KEY = "journal_generation"
@@ -151,7 +152,9 @@ def read_state(snapshot_path: str) -> dict[str, Any]:
 
     Raises:
         ValueError: The snapshot, or a complete line of the journal, is not
-            valid JSON; the message names the file.
+            valid JSON, or the snapshot's ``state_version`` is newer than this
+            kt_ext's (see :func:`check_state_version`); the message names the
+            file.
 
     Example:
         >>> import tempfile
@@ -168,6 +171,7 @@ def read_state(snapshot_path: str) -> dict[str, Any]:
         state = json.loads(text)
     except json.JSONDecodeError as error:
         raise corrupt_error(snapshot_path, error) from error
+    check_state_version(snapshot_path, state)
     generation = state.get(GENERATION_KEY) if isinstance(state, dict) else None
     journal = journal_path(snapshot_path)
     if generation is None or not _exists(journal):

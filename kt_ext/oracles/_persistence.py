@@ -30,6 +30,7 @@ from kt_ext._internal.seam_oracle import (
     tried_hashes,
 )
 from kt_ext.oracles import _journal
+from kt_ext.oracles._state_version import STATE_VERSION, STATE_VERSION_KEY
 
 # Trial statuses, by their short names, for every room of the oracles.
 RUNNING = trial_module.TrialStatus.RUNNING
@@ -91,6 +92,14 @@ class JournaledOracle(OracleSeam):
         ("rounds",): _journal.GROWING_TAIL,
         ("epochs_trained",): _journal.PER_TRIAL,
     }
+
+    def get_state(self) -> dict[str, Any]:
+        """Keras Tuner's state, with the format's ``state_version``.
+
+        Reading a state of a version this kt_ext does not know is refused
+        (see :mod:`kt_ext.oracles._state_version`).
+        """
+        return {**super().get_state(), STATE_VERSION_KEY: STATE_VERSION}
 
     def save(self) -> None:
         """Saves the state: a line of changes, or now and then a whole snapshot.

@@ -6,7 +6,8 @@ oracle through `create_trial` / `update_trial` / `end_trial` on it;
 `SyntheticTuner` runs Keras Tuner's own search loop (distributed mode included)
 on it, and `run_local_cluster` starts a chief and workers on 127.0.0.1.
 `regret`, `sampled_optimum` and `budget_to_match` score a search by its
-recommendation's noise-free value, as the search-quality benchmark does.
+recommendation's noise-free value, as the search-quality benchmark does;
+`first_difference` compares recorded decisions (floats to a tolerance).
 
 Example:
     >>> from keras_tuner.oracles import HyperbandOracle
@@ -44,6 +45,7 @@ from kt_ext.testing._quality import (
     sampled_optimum,
     uniform_configs,
 )
+from kt_ext.testing._record import first_difference
 from kt_ext.testing._tuner import SyntheticTuner
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "TrialRecord",
     "budget_to_match",
     "die_after",
+    "first_difference",
     "free_port",
     "get_objective",
     "make_oracle",

@@ -64,6 +64,7 @@ def searched(cancer, tmp_path_factory):
     return search.fit(*cancer)
 
 
+@pytest.mark.floors
 def test_cv_results_have_a_row_per_configuration_and_gridsearchcvs_columns(searched):
     results = searched.cv_results_
     names = {name for name in results if name.startswith("param_")}
@@ -99,6 +100,7 @@ def test_cv_results_have_a_row_per_configuration_and_gridsearchcvs_columns(searc
     assert results["n_resources"][results["iter"] > 0].min() >= 2
 
 
+@pytest.mark.floors
 def test_one_row_per_configuration_even_when_trials_continue(searched):
     df = trials_dataframe(searched.search_directory_)
     continued = df["hp_units"].notna() & (df["epochs_reached"] > df["epochs"])
@@ -107,6 +109,7 @@ def test_one_row_per_configuration_even_when_trials_continue(searched):
     assert len(searched.cv_results_["params"]) == len(configurations) < len(df)
 
 
+@pytest.mark.floors
 def test_the_refit_trains_the_best_configuration_on_all_rows_for_its_epochs(
     searched, cancer
 ):
@@ -118,6 +121,7 @@ def test_the_refit_trains_the_best_configuration_on_all_rows_for_its_epochs(
     assert {rows for rows, _, _ in searched.hypermodel.fits[:-1]} == {60}  # folds
 
 
+@pytest.mark.floors
 def test_classification_predicts_labels_probabilities_and_scores_accuracy(
     searched, cancer
 ):
@@ -133,6 +137,7 @@ def test_classification_predicts_labels_probabilities_and_scores_accuracy(
     assert searched.n_features_in_ == 30
 
 
+@pytest.mark.floors
 def test_a_minimised_objective_is_reported_negated(diabetes, tmp_path):
     x, y = diabetes
     assert np.all(y == np.round(y))

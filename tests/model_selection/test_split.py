@@ -20,6 +20,8 @@ from kt_ext.model_selection._split import (
     take_rows,
 )
 
+pytestmark = pytest.mark.floors
+
 
 def _binary(rows: int = 120) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)

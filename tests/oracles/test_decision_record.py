@@ -22,7 +22,6 @@ nothing else and says why::
 from __future__ import annotations
 
 import json
-import math
 import sys
 import tempfile
 from collections.abc import Callable
@@ -33,11 +32,11 @@ from unittest import mock
 import pytest
 
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
-from kt_ext.testing import get_objective, make_oracle, run_oracle
+from kt_ext.testing import first_difference, get_objective, make_oracle, run_oracle
+
+pytestmark = pytest.mark.floors
 
 RECORD_DIR = Path(__file__).parent / "decisions"
-REL_TOL = 1e-6
-ABS_TOL = 1e-9
 
 ORACLES = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}
 
@@ -216,65 +215,17 @@ def to_json(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n}\n"
 
 
-def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
-    """Where ``actual`` first departs from ``expected``, or None.
-
-    Floats agree to ``REL_TOL`` (or ``ABS_TOL`` near zero); everything else,
-    types included, exactly.
-    """
-    if isinstance(expected, float) and type(actual) is float:
-        if math.isclose(expected, actual, rel_tol=REL_TOL, abs_tol=ABS_TOL):
-            return None
-        return f"{path}: recorded {expected!r}, now {actual!r}"
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        if expected.keys() != actual.keys():
-            missing = sorted(expected.keys() - actual.keys())
-            extra = sorted(actual.keys() - expected.keys())
-            return f"{path}: keys missing {missing}, new keys {extra}"
-        for key in sorted(expected):
-            found = first_difference(expected[key], actual[key], f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(expected, list) and isinstance(actual, list):
-        for index, (old, new) in enumerate(zip(expected, actual, strict=False)):
-            label = f"{path}[{index}]"
-            if isinstance(old, dict) and "trial_id" in old:
-                label += f" (trial {old['trial_id']})"
-            found = first_difference(old, new, label)
-            if found:
-                return found
-        if len(expected) != len(actual):
-            return f"{path}: recorded {len(expected)} items, now {len(actual)}"
-        return None
-    if type(expected) is not type(actual) or expected != actual:
-        return f"{path}: recorded {expected!r}, now {actual!r}"
-    return None
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_same_seed_same_decisions(case):
     recorded = json.loads((RECORD_DIR / f"{case}.json").read_text())
     now = json.loads(json.dumps(CASES[case]()))
-    difference = first_difference(recorded, now, case)
+    difference = first_difference(recorded, now, path=case)
     assert difference is None, (
         f"The decisions differ from tests/oracles/decisions/{case}.json at "
         f"{difference}. Only an intended change of the search algorithm may "
         "regenerate the record (python tests/oracles/test_decision_record.py), "
         "in a commit of its own that says why."
     )
-
-
-def test_floats_agree_to_a_tolerance_and_decisions_exactly():
-    recorded = {"trials": [{"trial_id": "0003", "values": {"units": 32}}]}
-    changed = {"trials": [{"trial_id": "0003", "values": {"units": 33}}]}
-    assert first_difference(recorded, changed) == (
-        ".trials[0] (trial 0003).values.units: recorded 32, now 33"
-    )
-    assert first_difference({"p": 0.1234567}, {"p": 0.1234567 * (1 + 1e-9)}) is None
-    assert first_difference({"p": 0.5}, {"p": 0.5001}) is not None
-    assert first_difference({"epochs": 3}, {"epochs": 3.0}) is not None
-    assert first_difference([1, 2], [1, 2, 3]) == ": recorded 2 items, now 3"
 
 
 def main(names: list[str]) -> None:

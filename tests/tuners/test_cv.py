@@ -91,6 +91,7 @@ def _tuner(tmp_path, name="cv", **kwargs):
     return kt_ext.CoarseToFine(build, **options)
 
 
+@pytest.mark.floors
 @pytest.mark.parametrize("lean", [True, False])
 def test_the_mean_curve_is_reported_and_each_fold_continues_its_own_weights(
     tmp_path, monkeypatch, lean
@@ -203,6 +204,7 @@ def test_no_fold_ever_trains_on_its_validation_rows(tmp_path):
     assert any(parent is not None for parent, _, _ in RowsHyperModel.fits)
 
 
+@pytest.mark.floors
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
@@ -232,6 +234,7 @@ def test_bad_cv_fails_before_any_training(tmp_path, kwargs, error, match):
     assert not tuner.oracle.trials
 
 
+@pytest.mark.floors
 def test_cv_with_several_executions_is_refused(tmp_path):
     x, y = _data()
     tuner = _tuner(tmp_path, executions_per_trial=2)
@@ -239,6 +242,7 @@ def test_cv_with_several_executions_is_refused(tmp_path):
         tuner.search(x, y, cv=3, verbose=0)
 
 
+@pytest.mark.floors
 def test_a_budget_that_cannot_pay_for_one_cross_validated_trial_is_refused(tmp_path):
     x, y = _data()
     tuner = _tuner(tmp_path, epoch_budget=2)
@@ -362,6 +366,7 @@ class NanInFold(keras.callbacks.Callback):
             logs["loss"] = math.nan
 
 
+@pytest.mark.floors
 def test_a_fold_that_diverges_makes_the_trial_diverge(tmp_path):
     NanInFold.copies = 0
     x, y = _data()
@@ -459,6 +464,7 @@ class WeightsHyperModel(kt.HyperModel):
         )
 
 
+@pytest.mark.floors
 def test_sample_weights_are_split_with_the_rows(tmp_path):
     WeightsHyperModel.seen = []
     x, y = _data(60)

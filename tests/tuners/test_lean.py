@@ -17,6 +17,8 @@ from kt_ext.tuners._lean import (
     is_small,
 )
 
+pytestmark = pytest.mark.floors
+
 
 def _tiny_model(
     *, units: int = 4, dropout: float = 0.2, learning_rate: float = 1e-3, **dense
