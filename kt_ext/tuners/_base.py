@@ -148,16 +148,29 @@ class FidelityTuner(CrossValidation, TunerSeam):
             **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
                 ``validation_data`` nor ``validation_split``.
 
+        Before the first trial it checks the data (a Python list of rows
+        becomes an array), a template's labels (``check_targets``), and runs
+        one dry step (:mod:`kt_ext.tuners._dry_step`: a model built with the
+        space's default values, one batch forward and its loss); it warns
+        about a training metric as the objective with validation data, and
+        about ``epochs`` that the oracle's ``max_epochs`` overrides.
+
         Raises:
-            ValueError: Before any training: ``x`` or ``y`` is empty, they
-                differ in length (also for ``validation_data``), or one of
-                them holds NaN or infinity (the message names the array); or
+            ValueError: Before any training: ``x`` or ``y`` is empty, a list
+                that is not a table of numbers, they differ in length (also
+                for ``validation_data``), or one of them (or
+                ``sample_weight``) holds NaN or infinity (the message names
+                the array); a template's labels do not fit its output; the
+                dry step failed (the message names the underlying error); or
                 ``epoch_budget`` cannot pay for one trial of the first round;
                 or ``cv`` is below 2, comes with validation data or
                 ``executions_per_trial > 1``, has more folds than the
                 smallest class has members, differs from the saved search's
                 ``cv``, or the saved split has another number of rows.
             TypeError: ``cv`` is neither an int nor a splitter.
+            RuntimeError: ``max_consecutive_failed_trials`` trials failed in a
+                row, or every trial failed; the message names the first
+                failure's type and message.
 
         Example:
             >>> tuner.search(x, y, cv=3, epochs=10, verbose=0)  # doctest: +SKIP
