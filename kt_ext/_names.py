@@ -111,7 +111,7 @@ def fold_metric_base(name: str) -> str | None:
 
 
 def failure_reason(message: str | None) -> str:
-    """The error a failed trial's ``message`` (a traceback) ends with.
+    r"""The error a failed trial's ``message`` (a traceback) ends with.
 
     Keras Tuner keeps the whole traceback; the exception's type and message
     come after its last ``File`` frame (and that frame's source lines). A

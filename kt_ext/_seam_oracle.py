@@ -402,7 +402,7 @@ _CONSECUTIVE_FAILURES = "Number of consecutive failures exceeded the limit"
 
 
 def is_consecutive_failures(error: BaseException) -> bool:
-    """Whether ``error`` is the oracle's "too many failures in a row" error.
+    r"""Whether ``error`` is the oracle's "too many failures in a row" error.
 
     Example:
         >>> is_consecutive_failures(RuntimeError(
@@ -425,7 +425,7 @@ def consecutive_failures_message(
     Example:
         >>> trial = trial_module.Trial(None, trial_id="00", status="FAILED")
         >>> trial.message = "ValueError: Invalid dtype: str96"
-        >>> consecutive_failures_message(3, trial, trial).splitlines()[0][-57:]
+        >>> consecutive_failures_message(3, trial, trial).splitlines()[0][56:]
         'the first, trial 00, failed with ValueError: Invalid dtype: str96'
     """
     return (
