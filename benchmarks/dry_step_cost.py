@@ -2,9 +2,12 @@
 
 Each case runs in a fresh process, as a new search in a new Python session
 would: one ``CoarseToFine`` search of one trial and one epoch, with the dry
-step timed from inside ``search()``, then the dry step repeated on the warm
-process. Cases: ``MLPHyperModel`` on breast_cancer (455 x 30),
-``CNNHyperModel`` on digits_images (8 x 8 x 1).
+step timed from inside ``search()`` (``first``; it includes TensorFlow's
+one-time eager start-up, which the first trial pays when there is no dry
+step), then the dry step repeated on the warm process (``warm``). The same
+search with the dry step switched off (``off``) gives what it adds to a whole
+search; the cases are interleaved and run twice. Cases: ``MLPHyperModel`` on
+breast_cancer (455 x 30), ``CNNHyperModel`` on digits_images (8 x 8 x 1).
 
 Run: ``python benchmarks/dry_step_cost.py`` (prints one line per case).
 """
@@ -33,7 +36,7 @@ def timed(*args, **kwargs):
     seconds.append(time.perf_counter() - start)
 
 
-_base.dry_step = timed
+_base.dry_step = timed if {dry} else (lambda *args, **kwargs: None)
 tuner = kt_ext.CoarseToFine(
     hypermodel, objective="val_accuracy", max_epochs=1, max_trials=1,
     directory=tempfile.mkdtemp(), seed=0)
@@ -42,24 +45,33 @@ tuner.search(x, y, validation_data=data.validation, verbose=0)
 search_s = time.perf_counter() - start
 for _ in range(3):
     timed(tuner, (x, y), {{}})
-print(f"{{seconds[0]:.3f}} {{min(seconds[1:]):.3f}} {{search_s:.2f}}")
+first = f"{{seconds[0]:.3f}}" if {dry} else "-"
+print(f"{{first}} {{min(seconds[-3:]):.3f}} {{search_s:.2f}}")
 """
 
 
 def main() -> None:
-    print("case                        first (s)  warm (s)  whole search (s)")
-    for name, template in (
-        ("breast_cancer", "MLPHyperModel"),
-        ("digits_images", "CNNHyperModel"),
-    ):
+    print("case                        dry step  first (s)  warm (s)  whole search (s)")
+    cases = [
+        (name, template, dry)
+        for _ in range(2)
+        for name, template in (
+            ("breast_cancer", "MLPHyperModel"),
+            ("digits_images", "CNNHyperModel"),
+        )
+        for dry in (True, False)
+    ]
+    for name, template, dry in cases:
+        code = _CASE.format(name=name, template=template, dry=dry)
         out = subprocess.run(
-            [sys.executable, "-c", _CASE.format(name=name, template=template)],
+            [sys.executable, "-c", code],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.split()
         first, warm, search = out[-3:]
-        print(f"{name + ' ' + template:<28}{first:>9}{warm:>10}{search:>18}")
+        label = "on" if dry else "off"
+        print(f"{name + ' ' + template:<28}{label:>8}{first:>11}{warm:>10}{search:>18}")
 
 
 if __name__ == "__main__":
