@@ -14,8 +14,11 @@ from typing import Any
 
 from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext._names import failure_reason, is_diverged
-from kt_ext._seam_oracle import consecutive_failures_message, is_consecutive_failures
+from kt_ext._internal.names import failure_reason, is_diverged
+from kt_ext._internal.seam_oracle import (
+    consecutive_failures_message,
+    is_consecutive_failures,
+)
 
 
 def check_some_trial_ran(oracle: Any) -> None:

@@ -1,6 +1,6 @@
 """What ``search()`` checks before any training, and what it warns about.
 
-The data checks themselves live in :mod:`kt_ext._checks` (shapes, NaN and
+The data checks themselves live in :mod:`kt_ext._internal.checks` (shapes, NaN and
 infinity, Python lists) and in the template (``check_targets``: labels
 against the output layer); here they are applied to ``search()``'s arguments,
 with the names a user passed them by. Arguments that a kt_ext search would
@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from kt_ext._checks import as_array_input, check_finite_data, check_fit_data
+from kt_ext._internal.checks import as_array_input, check_finite_data, check_fit_data
 
 
 def checked_fit_arguments(

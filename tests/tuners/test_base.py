@@ -7,7 +7,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from kt_ext._seam_training import custom_gradient_names
+from kt_ext._internal.seam_training import custom_gradient_names
 from kt_ext.oracles import RoundOracle
 from kt_ext.tuners import FidelityTuner
 from kt_ext.tuners._base import reject_hyperband_only
@@ -171,7 +171,7 @@ def test_an_objective_returned_by_fit_is_not_required_in_the_logs(tmp_path):
 
 
 def test_lists_of_inputs_are_not_mistaken_for_rows():
-    from kt_ext._checks import check_fit_data
+    from kt_ext._internal.checks import check_fit_data
 
     x = np.zeros((10, 4))
     check_fit_data([x, x], np.zeros(10), "x", "y")  # two inputs of 10 rows
