@@ -43,6 +43,36 @@ def test_search_prints_progress_best_values_and_test_score(capsys, tmp_path):
     assert "tuner/" not in out
 
 
+def test_search_on_a_csv_file_with_string_labels_encodes_them(capsys, tmp_path):
+    # tuner.search refuses string labels; the CLI owns the split, so it encodes.
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.iloc[:90, [0, 1, 2, -1]]
+    frame["diagnosis"] = frame.pop("target").map({0: "malignant", 1: "benign"})
+    csv = tmp_path / "cells.csv"
+    frame.to_csv(csv, index=False)
+    code = main(
+        [
+            "search",
+            "--csv",
+            str(csv),
+            "--target",
+            "diagnosis",
+            "--tuner",
+            "random",
+            "--max-trials",
+            "1",
+            "--max-epochs",
+            "1",
+            "--directory",
+            str(tmp_path / "runs"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"Best val_accuracy: \d\.\d{4} \(trial 0\)", out)
+
+
 def test_search_rejects_a_bad_budget(capsys):
     with pytest.raises(SystemExit):
         main(["search", "--max-epochs", "0"])

@@ -247,3 +247,23 @@ def test_keras_and_tensorflow_internals_behave_as_the_seam_relies(name):
 if __name__ == "__main__":
     json.dump({keras_tuner.__version__: upstream_hashes()}, sys.stdout, indent=4)
     print()
+
+
+def test_build_unchecked_builds_as_a_trial_does_and_frees_nothing(tmp_path):
+    # The dry step's build: Keras Tuner's `_build_hypermodel` applies the
+    # tuner's compile overrides (here `loss`), and nothing clears the session.
+    def build(hp):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("adam", "mse")
+        return model
+
+    tuner = keras_tuner.RandomSearch(
+        build, objective="loss", max_trials=1, loss="mae", directory=tmp_path
+    )
+    kept = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model = seam_training.TunerSeam.build_unchecked(
+        tuner, keras_tuner.HyperParameters()
+    )
+    assert isinstance(model, keras.Model) and model.compiled
+    assert model.loss == "mae"
+    assert kept.layers[0].name != model.layers[0].name  # the session was kept

@@ -118,8 +118,10 @@ def check_distinct(name: str, values: Sequence[Any]) -> None:
 def check_finite_data(name: str, data: Any) -> None:
     """Raises ``ValueError`` if array-like ``data`` holds NaN or infinity.
 
-    Checks NumPy arrays, pandas objects and tensors with a numeric dtype (and
-    lists or tuples of them, as Keras takes several inputs); anything else (a
+    Checks NumPy arrays, tensors and pandas objects with a numeric dtype, the
+    numeric columns of a DataFrame that also has text columns (each named),
+    pandas' nullable dtypes (``pd.NA`` counts as missing), and lists, tuples
+    or dicts of them, as Keras takes several inputs; anything else (a
     ``tf.data`` dataset, a generator, text) is left to Keras.
 
     Example:
@@ -129,18 +131,26 @@ def check_finite_data(name: str, data: Any) -> None:
         ...
         ValueError: `x` must not contain NaN or infinity, got 1 such value (first
         at row 1).
+        >>> check_finite_data("x", {"age": np.array([3.0, np.inf])})
+        Traceback (most recent call last):
+        ...
+        ValueError: `x['age']` must not contain NaN or infinity, got 1 such value
+        (first at row 1).
     """
     if isinstance(data, list | tuple):
         for index, part in enumerate(data):
             check_finite_data(f"{name}[{index}]", part)
         return
-    if not hasattr(data, "shape") or not hasattr(data, "dtype"):
+    if isinstance(data, dict):
+        for key, part in data.items():
+            check_finite_data(f"{name}[{key!r}]", part)
         return
-    try:
-        values = np.asarray(data)
-    except (TypeError, ValueError):
+    if _is_pandas(data) and hasattr(data, "columns"):
+        for column in data.columns:
+            check_finite_data(f"{name}[{column!r}]", data[column])
         return
-    if values.dtype.kind not in "fc" or values.size == 0:
+    values = _numeric_values(data)
+    if values is None or values.size == 0:
         return
     bad = ~np.isfinite(values)
     if bad.any():
@@ -149,4 +159,97 @@ def check_finite_data(name: str, data: Any) -> None:
         raise ValueError(
             f"`{name}` must not contain NaN or infinity, got {count} such "
             f"value{'s' if count > 1 else ''} (first at row {row})."
+        )
+
+
+def _is_pandas(data: Any) -> bool:
+    return type(data).__module__.partition(".")[0] == "pandas"
+
+
+def _numeric_values(data: Any) -> np.ndarray | None:
+    """``data`` as a float or complex array, or None when it is not numeric."""
+    if not hasattr(data, "shape") or not hasattr(data, "dtype"):
+        return None
+    if _is_pandas(data):
+        import pandas as pd
+
+        if not pd.api.types.is_numeric_dtype(data.dtype) or pd.api.types.is_bool_dtype(
+            data.dtype
+        ):
+            return None
+        # Nullable dtypes (Int64, Float64) hold pd.NA, which becomes NaN here.
+        return data.to_numpy(dtype="float64", na_value=np.nan)
+    try:
+        values = np.asarray(data)
+    except (TypeError, ValueError):
+        return None
+    return values if values.dtype.kind in "fc" else None
+
+
+def as_array_input(name: str, data: Any) -> Any:
+    """``data`` as Keras can take it: a Python list of rows becomes an array.
+
+    A list whose items are arrays (tensors, DataFrames) is several inputs
+    and is returned as given, as is anything that is not a list. A list of
+    numbers, or of equally long lists of numbers, becomes ``np.asarray(data)``.
+
+    Raises:
+        ValueError: ``data`` is a list of rows that are not all numbers or not
+            all of one length.
+
+    Example:
+        >>> as_array_input("x", [[0, 1], [2, 3]]).shape
+        (2, 2)
+        >>> as_array_input("x", [[0, 1], [2]])
+        Traceback (most recent call last):
+        ...
+        ValueError: `x` must be an array, or a list of arrays (one per input),
+        got a list of rows that is not a rectangular table of numbers (rows of
+        different lengths); pass np.asarray(x) of shape (samples, features).
+    """
+    if not isinstance(data, list) or not data:
+        return data
+    if all(hasattr(part, "shape") for part in data):
+        return data  # several inputs, one array each
+    reason = None
+    try:
+        values = np.asarray(data)
+    except (TypeError, ValueError):
+        reason = "rows of different lengths"
+    else:
+        if values.dtype.kind not in "biuf":
+            reason = f"values of dtype {values.dtype}"
+    if reason is not None:
+        raise ValueError(
+            f"`{name}` must be an array, or a list of arrays (one per input), "
+            "got a list of rows that is not a rectangular table of numbers "
+            f"({reason}); pass np.asarray({name}) of shape (samples, features)."
+        )
+    return values
+
+
+def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
+    """Raises ``ValueError`` for empty arrays or arrays of different lengths.
+
+    Only array-like data with a shape (NumPy, pandas, tensors) is checked, not
+    lists or dicts of inputs, ``tf.data`` datasets or generators.
+
+    Example:
+        >>> import numpy as np
+        >>> check_fit_data(np.zeros((3, 2)), np.zeros(2), "x", "y")
+        Traceback (most recent call last):
+        ...
+        ValueError: `x` and `y` must have the same length, got 3 and 2.
+    """
+    lengths = {}
+    for name, data in ((x_name, x), (y_name, y)):
+        if not hasattr(data, "shape") or not np.shape(data):
+            continue  # lists of inputs, dicts, tf.data, generators
+        lengths[name] = np.shape(data)[0]
+        if lengths[name] == 0:
+            raise ValueError(f"`{name}` must not be empty, got shape {np.shape(data)}.")
+    if len(lengths) == 2 and lengths[x_name] != lengths[y_name]:
+        raise ValueError(
+            f"`{x_name}` and `{y_name}` must have the same length, got "
+            f"{lengths[x_name]} and {lengths[y_name]}."
         )

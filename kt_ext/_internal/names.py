@@ -108,3 +108,27 @@ def fold_metric_base(name: str) -> str | None:
     """
     match = _FOLD_METRIC.match(name)
     return match["base"] if match else None
+
+
+def failure_reason(message: str | None) -> str:
+    r"""The error a failed trial's ``message`` (a traceback) ends with.
+
+    Keras Tuner keeps the whole traceback; the exception's type and message
+    come after its last ``File`` frame (and that frame's source lines). A
+    message that is not a traceback is returned as it is.
+
+    Example:
+        >>> failure_reason(
+        ...     'Traceback (most recent call last):\n  File "a.py", line 1, in f\n'
+        ...     '    g()\nValueError: Invalid dtype: str96\n')
+        'ValueError: Invalid dtype: str96'
+        >>> failure_reason("diverged at epoch 2")
+        'diverged at epoch 2'
+    """
+    lines = (message or "").strip().splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    if frames:
+        lines = lines[frames[-1] + 1 :]
+        while lines and lines[0].startswith(" "):
+            lines = lines[1:]
+    return "\n".join(lines).strip() or "(no message)"

@@ -37,6 +37,8 @@ from keras_tuner.src.engine import metrics_tracking as _metrics_tracking
 from keras_tuner.src.engine import oracle as _oracle_module
 from keras_tuner.src.engine.objective import create_objective
 
+from kt_ext._internal.names import failure_reason
+
 __all__ = [
     "UPSTREAM",
     "Display",
@@ -307,7 +309,7 @@ class OracleSeam(keras_tuner.Oracle):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Where the last consecutive-failure check stopped (see below).
-        self._failure_scan: tuple[list[str], int, int, int] | None = None
+        self._failure_scan: tuple[list[str], int, int, int, str] | None = None
         super().__init__(*args, **kwargs)
 
     def values_hash(self, values: Mapping[str, Any]) -> str:
@@ -371,25 +373,66 @@ class OracleSeam(keras_tuner.Oracle):
         first occur. Ended trials keep their status, so the scan goes on from
         where it stopped, with the run of failures it ended on; it starts over
         when ``end_order`` is another list, shrank, or the limit changed.
-        FAILED trials that :meth:`ignores_failure` are skipped.
+        FAILED trials that :meth:`ignores_failure` are skipped. The error's
+        first line names the run's first failure (see
+        :func:`consecutive_failures_message`).
         """
         limit, order = self.max_consecutive_failed_trials, self.end_order
         scan = self._failure_scan
-        start, run = 0, 0
+        start, run, first = 0, 0, ""
         if scan and scan[0] is order and scan[1] <= len(order) and scan[3] == limit:
-            start, run = scan[1], scan[2]
+            start, run, first = scan[1], scan[2], scan[4]
         for trial_id in order[start:]:
             trial = self.trials[trial_id]
             failed = trial.status == trial_module.TrialStatus.FAILED
             if failed and self.ignores_failure(trial):
                 continue
+            if failed and run == 0:
+                first = trial_id
             run = run + 1 if failed else 0
             if run == limit:
                 raise RuntimeError(
-                    "Number of consecutive failures exceeded the limit "
-                    f"of {limit}.\n" + (trial.message or "")
+                    consecutive_failures_message(limit, self.trials[first], trial)
                 )
-        self._failure_scan = (order, len(order), run, limit)
+        self._failure_scan = (order, len(order), run, limit, first)
+
+
+#: How Keras Tuner's error after too many failed trials in a row begins.
+_CONSECUTIVE_FAILURES = "Number of consecutive failures exceeded the limit"
+
+
+def is_consecutive_failures(error: BaseException) -> bool:
+    r"""Whether ``error`` is the oracle's "too many failures in a row" error.
+
+    Example:
+        >>> is_consecutive_failures(RuntimeError(
+        ...     "Number of consecutive failures exceeded the limit of 3.\n"))
+        True
+    """
+    return isinstance(error, RuntimeError) and str(error).startswith(
+        _CONSECUTIVE_FAILURES
+    )
+
+
+def consecutive_failures_message(
+    limit: int, first: trial_module.Trial, last: trial_module.Trial
+) -> str:
+    """Keras Tuner's message, led by the first failure of the run.
+
+    Keras Tuner's first line names only the limit, and the last trial's
+    traceback follows; the first failure's type and message now come first.
+
+    Example:
+        >>> trial = trial_module.Trial(None, trial_id="00", status="FAILED")
+        >>> trial.message = "ValueError: Invalid dtype: str96"
+        >>> consecutive_failures_message(3, trial, trial).splitlines()[0][56:]
+        'the first, trial 00, failed with ValueError: Invalid dtype: str96'
+    """
+    return (
+        f"{_CONSECUTIVE_FAILURES} of {limit}: the first, trial {first.trial_id}, "
+        f"failed with {failure_reason(first.message)}\n"
+        f"The last one's traceback:\n{last.message or ''}"
+    )
 
 
 # -- the chief of Keras Tuner's distributed mode -------------------------------

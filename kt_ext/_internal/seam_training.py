@@ -74,7 +74,8 @@ UPSTREAM: dict[str, str] = {
     ),
     "keras_tuner.src.engine.tuner.Tuner._try_build": "TunerSeam._try_build (a copy)",
     "keras_tuner.src.engine.tuner.Tuner._build_hypermodel": (
-        "TunerSeam._build_hypermodel (extended: loads the parent's weights)"
+        "TunerSeam._build_hypermodel (extended: loads the parent's weights); "
+        "TunerSeam.build_unchecked (the dry step)"
     ),
     "keras_tuner.src.engine.tuner.Tuner._get_checkpoint_fname": (
         "TunerSeam.checkpoint_path, BestEpochWeights (the file Keras Tuner loads)"
@@ -170,6 +171,12 @@ class TunerSeam(keras_tuner.Tuner):
             return self._try_build(hp)
         finally:
             self._weights_to_load = None
+
+    def build_unchecked(self, hp: keras_tuner.HyperParameters) -> Any:
+        """Builds a model for ``hp`` as a trial does, in the tuner's
+        distribution strategy and with its compile overrides, but without
+        freeing the previous model or checking the result (the dry step)."""
+        return self._build_hypermodel(hp)
 
     def save_build_config(self, trial_id: str, model: Any) -> None:
         """Saves the model's build configuration, as Keras Tuner does per trial."""

@@ -62,3 +62,81 @@ def sample_shape(x: Any, y: Any) -> tuple[int, ...]:
             f"`x` and `y` must have the same length, got {shape[0]} and {len(y)}."
         )
     return tuple(int(size) for size in shape[1:])
+
+
+_ENCODE = (
+    "encode them as 0..n_classes-1 first, e.g. `y = LabelEncoder().fit_transform(y)` "
+    "with sklearn.preprocessing.LabelEncoder (kt_ext.SearchCV does this for you "
+    "and keeps the names in `classes_`)"
+)
+
+
+def check_labels(y: Any, task: str, num_outputs: int, name: str = "y") -> None:
+    """Raises ``ValueError`` when targets ``y`` do not fit a template's output.
+
+    A ``"binary"`` template (one sigmoid unit) needs labels in ``[0, 1]``; a
+    ``"multiclass"`` one (sparse cross-entropy, ``num_outputs`` softmax units)
+    needs integer labels in ``[0, num_outputs)``; both need one label per row,
+    not one-hot rows, and numbers, not strings. ``"regression"`` needs numbers.
+    Data without a shape (``tf.data``, generators) is left to Keras.
+
+    Example:
+        >>> check_labels(np.array([1, 2, 2, 1]), "binary", 1)
+        Traceback (most recent call last):
+        ...
+        ValueError: `y` must hold labels 0 and 1 for a binary template (one
+        sigmoid output), got labels [1, 2]; encode them as 0..n_classes-1 first,
+        e.g. `y = LabelEncoder().fit_transform(y)` with
+        sklearn.preprocessing.LabelEncoder (kt_ext.SearchCV does this for you
+        and keeps the names in `classes_`).
+    """
+    if not hasattr(y, "shape"):
+        return
+    values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    if values.size == 0:
+        return
+    if values.dtype.kind in "OSU":
+        try:
+            values = values.astype("float64")
+        except (TypeError, ValueError):
+            example = values.reshape(-1)[0]
+            example = example.item() if hasattr(example, "item") else example
+            what = "numbers" if task == "regression" else "integer class labels"
+            fix = "convert them to numbers" if task == "regression" else _ENCODE
+            raise ValueError(
+                f"`{name}` must hold {what}, got {values.dtype.name} values such "
+                f"as {example!r}; {fix}."
+            ) from None
+    if task == "regression":
+        return
+    if values.ndim > 1 and values.reshape(len(values), -1).shape[1] > 1:
+        raise ValueError(
+            f"`{name}` must hold one label per row for a {task} template (its loss "
+            f"is {'binary' if task == 'binary' else 'sparse categorical'} "
+            f"cross-entropy), got one-hot rows of shape {values.shape}; pass "
+            f"`{name}.argmax(axis=1)`."
+        )
+    flat = values.reshape(-1)
+    if task == "binary":
+        if flat.min() < 0 or flat.max() > 1:
+            raise ValueError(
+                f"`{name}` must hold labels 0 and 1 for a binary template (one "
+                f"sigmoid output), got labels {_some(flat)}; {_ENCODE}."
+            )
+        return
+    if not np.all(np.mod(flat, 1) == 0) or flat.min() < 0 or flat.max() >= num_outputs:
+        raise ValueError(
+            f"`{name}` must hold integer class labels in [0, {num_outputs}) for a "
+            f"template with num_classes={num_outputs}, got labels {_some(flat)}; "
+            f"{_ENCODE}, or size the template for the data with "
+            "`MLPHyperModel.for_data(x, y)` / `CNNHyperModel.for_data(x, y)`."
+        )
+
+
+def _some(values: np.ndarray, limit: int = 10) -> str:
+    """The distinct values, at most ``limit`` of them, as a list's text."""
+    distinct = np.unique(values)
+    shown = [v.item() if hasattr(v, "item") else v for v in distinct[:limit]]
+    shown = [int(v) if float(v).is_integer() else v for v in shown]
+    more = f" and {len(distinct) - limit} more" if len(distinct) > limit else ""
+    return f"{shown}{more}"

@@ -17,6 +17,7 @@ import numpy as np
 
 from kt_ext._internal.checks import check_one_of, is_int, require
 from kt_ext._internal.names import TASKS
+from kt_ext._internal.tasks import check_labels
 from kt_ext.callbacks import SCHEDULE_NAMES, schedule_callback
 from kt_ext.hypermodels._entries import (
     Declaration,
@@ -263,6 +264,22 @@ class TemplateHyperModel(keras_tuner.HyperModel):
         return ["mae"] if self.task == "regression" else ["accuracy"]
 
     # -- training ---------------------------------------------------------
+
+    def check_targets(self, y: Any, name: str = "y") -> None:
+        """Raises ``ValueError`` when targets ``y`` do not fit this output layer.
+
+        kt_ext's tuners call it in ``search()``, before any training, for ``y``
+        and the validation targets: binary labels must lie in ``[0, 1]``,
+        multiclass labels be ints in ``[0, num_classes)``, one per row (not
+        one-hot), and labels numbers, not strings (encode those with
+        ``sklearn.preprocessing.LabelEncoder``; ``kt_ext.SearchCV`` does).
+
+        Example:
+            >>> from kt_ext.hypermodels import MLPHyperModel
+            >>> MLPHyperModel((4,), "multiclass", num_classes=3).check_targets(
+            ...     np.array([0, 1, 2]))
+        """
+        check_labels(y, self.task, self.num_outputs, name)
 
     def fit(
         self, hp: keras_tuner.HyperParameters, model: keras.Model, *args, **kwargs

@@ -28,13 +28,11 @@ from typing import Any
 
 import keras
 import keras_tuner
-import numpy as np
 from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext._internal.checks import check_finite_data
 from kt_ext._internal.heap import frozen_heap
-from kt_ext._internal.names import diverged_message, fold_metric_base, is_diverged
+from kt_ext._internal.names import diverged_message, fold_metric_base
 from kt_ext._internal.seam_oracle import is_chief_process
 from kt_ext._internal.seam_training import (
     BestEpochWeights,
@@ -48,7 +46,14 @@ from kt_ext.oracles._persistence import check_state_file
 from kt_ext.tuners import _distributed
 from kt_ext.tuners._cv import run_folds
 from kt_ext.tuners._cv_state import CrossValidation
+from kt_ext.tuners._dry_step import dry_step
+from kt_ext.tuners._failures import (
+    check_some_trial_ran,
+    name_first_failure,
+    no_best_reason,
+)
 from kt_ext.tuners._lean import LeanTrials
+from kt_ext.tuners._preflight import checked_fit_arguments
 from kt_ext.tuners._progress import install_search_display, search_progress
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
@@ -143,34 +148,40 @@ class FidelityTuner(CrossValidation, TunerSeam):
             **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
                 ``validation_data`` nor ``validation_split``.
 
+        Before the first trial it checks the data (a Python list of rows
+        becomes an array), a template's labels (``check_targets``), and runs
+        one dry step (:mod:`kt_ext.tuners._dry_step`: a model built with the
+        space's default values, one batch forward and its loss); it warns
+        about a training metric as the objective with validation data, and
+        about ``epochs`` that the oracle's ``max_epochs`` overrides.
+
         Raises:
-            ValueError: Before any training: ``x`` or ``y`` is empty, they
-                differ in length (also for ``validation_data``), or one of
-                them holds NaN or infinity (the message names the array); or
+            ValueError: Before any training: ``x`` or ``y`` is empty, a list
+                that is not a table of numbers, they differ in length (also
+                for ``validation_data``), or one of them (or
+                ``sample_weight``) holds NaN or infinity (the message names
+                the array); a template's labels do not fit its output; the
+                dry step failed (the message names the underlying error); or
                 ``epoch_budget`` cannot pay for one trial of the first round;
                 or ``cv`` is below 2, comes with validation data or
                 ``executions_per_trial > 1``, has more folds than the
                 smallest class has members, differs from the saved search's
                 ``cv``, or the saved split has another number of rows.
             TypeError: ``cv`` is neither an int nor a splitter.
+            RuntimeError: ``max_consecutive_failed_trials`` trials failed in a
+                row, or every trial failed; the message names the first
+                failure's type and message.
 
         Example:
             >>> tuner.search(x, y, cv=3, epochs=10, verbose=0)  # doctest: +SKIP
             >>> tuner.oracle.get_best_trials()[0].metrics.get_last_value(
             ...     "val_accuracy_std")  # doctest: +SKIP
         """
+        fit_args, fit_kwargs = checked_fit_arguments(
+            self, self._local_oracle, fit_args, fit_kwargs, cv
+        )
         x = fit_args[0] if fit_args else fit_kwargs.get("x")
         y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
-        check_fit_data(x, y, "x", "y")
-        check_finite_data("x", x)
-        check_finite_data("y", y)
-        validation = fit_kwargs.get("validation_data")
-        if isinstance(validation, tuple | list):
-            if len(validation) >= 2:
-                check_fit_data(
-                    *validation[:2], "validation_data[0]", "validation_data[1]"
-                )
-            check_finite_data("validation_data", validation)
         self.set_folds(cv, x, y, fit_kwargs)
         self._check_epoch_budget()
         if is_chief_process():
@@ -180,10 +191,18 @@ class FidelityTuner(CrossValidation, TunerSeam):
             self.save()
             _distributed.serve(self.oracle)
             return
+        if (
+            type(self).run_trial is FidelityTuner.run_trial
+            and self.hypermodel is not None
+            and self.fits_as_given()
+        ):
+            dry_step(self, fit_args, fit_kwargs)
         self._kept_gradients = custom_gradient_names()
         try:
             with frozen_heap(), search_progress(self.oracle, fit_kwargs) as kwargs:
                 super().search(*fit_args, **kwargs)
+            if not self.is_worker():
+                check_some_trial_ran(self.oracle)
         finally:
             self._lean.models.clear()
             forget_custom_gradients(self._kept_gradients)
@@ -410,12 +429,22 @@ class FidelityTuner(CrossValidation, TunerSeam):
         raise TrialDiverged(diverged_message(epoch + 1))
 
     def on_trial_end(self, trial: keras_tuner.engine.trial.Trial) -> None:
-        """Ends a diverged trial FAILED with ``diverged at epoch e``."""
+        """Ends a diverged trial FAILED with ``diverged at epoch e``.
+
+        Too many failures in a row raise Keras Tuner's error, led by the first
+        failure's type and message (also with Keras Tuner's own oracles).
+        """
         epoch = self._diverged.pop(trial.trial_id, None)
         if epoch is not None:
             trial.status = TrialStatus.FAILED
             trial.message = diverged_message(epoch)
-        super().on_trial_end(trial)
+        try:
+            super().on_trial_end(trial)
+        except RuntimeError as error:
+            named = name_first_failure(error, self.oracle)
+            if named is error:
+                raise
+            raise named from error
 
     def pre_create_trial(self) -> None:
         """Backs off while the oracle keeps answering IDLE.
@@ -435,62 +464,3 @@ class FidelityTuner(CrossValidation, TunerSeam):
         self._asked = False
         self._idle_wait = 0.0
         super().on_trial_begin(trial)
-
-
-def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
-    """Raises ``ValueError`` for empty arrays or arrays of different lengths.
-
-    Only array-like data with a shape (NumPy, pandas, tensors) is checked, not
-    lists or dicts of inputs, ``tf.data`` datasets or generators.
-
-    Example:
-        >>> check_fit_data(np.zeros((3, 2)), np.zeros(2), "x", "y")
-        Traceback (most recent call last):
-        ...
-        ValueError: `x` and `y` must have the same length, got 3 and 2.
-    """
-    lengths = {}
-    for name, data in ((x_name, x), (y_name, y)):
-        if not hasattr(data, "shape") or not np.shape(data):
-            continue  # lists of inputs, dicts, tf.data, generators
-        lengths[name] = np.shape(data)[0]
-        if lengths[name] == 0:
-            raise ValueError(f"`{name}` must not be empty, got shape {np.shape(data)}.")
-    if len(lengths) == 2 and lengths[x_name] != lengths[y_name]:
-        raise ValueError(
-            f"`{x_name}` and `{y_name}` must have the same length, got "
-            f"{lengths[x_name]} and {lengths[y_name]}."
-        )
-
-
-def no_best_reason(oracle: Any) -> str:
-    """What became of an oracle's trials, when none completed with a score.
-
-    Example:
-        >>> no_best_reason(keras_tuner.Oracle("val_loss"))
-        'no trial has run yet (call search() first).'
-    """
-    if not hasattr(oracle, "trials"):
-        return "the trials are on the chief (this is a distributed worker)."
-    trials = list(oracle.trials.values())
-    if not trials:
-        return "no trial has run yet (call search() first)."
-    counts: dict[str, int] = {}
-    last_error = None
-    for trial in trials:
-        if trial.status == TrialStatus.FAILED and is_diverged(trial.message):
-            kind = "diverged (NaN or infinite loss or objective)"
-        elif trial.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
-            kind = "still running"
-        elif trial.status == TrialStatus.COMPLETED:
-            kind = "completed without a finite score"
-        else:
-            kind = "failed"
-            if trial.message:
-                last_error = trial.message.strip().splitlines()[-1]
-        counts[kind] = counts.get(kind, 0) + 1
-    summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    reason = f"of {len(trials)} trials, {summary}."
-    if last_error:
-        reason += f" The last failure: {last_error}"
-    return reason

@@ -79,3 +79,28 @@ def test_finite_data_names_the_array_and_ignores_what_it_cannot_read():
     check_finite_data("x", iter([1.0]))  # a generator: left to Keras
     with pytest.raises(ValueError, match=r"`y\[1\]` must not contain NaN.*row 2"):
         check_finite_data("y", [np.zeros(3), np.array([0.0, 1.0, np.inf])])
+
+
+def test_finite_data_reads_dicts_text_frames_nullable_dtypes():
+    pd = pytest.importorskip("pandas")
+    from kt_ext._internal.checks import check_finite_data
+
+    with pytest.raises(ValueError, match=r"`x\['age'\]` must not contain NaN.*row 1"):
+        check_finite_data("x", {"age": np.array([3.0, np.nan]), "id": np.zeros(2)})
+    frame = pd.DataFrame({"city": ["a", "b", "c"], "income": [1.0, np.inf, 2.0]})
+    with pytest.raises(ValueError, match=r"`x\['income'\]` must not contain.*row 1"):
+        check_finite_data("x", frame)
+    nullable = pd.Series([1, pd.NA, 3], dtype="Int64")
+    with pytest.raises(ValueError, match=r"`y` must not contain NaN.*row 1"):
+        check_finite_data("y", nullable)
+    check_finite_data("x", pd.DataFrame({"city": ["a"], "n": pd.array([1], "Int64")}))
+
+
+def test_python_lists_become_arrays_or_a_clear_error():
+    from kt_ext._internal.checks import as_array_input
+
+    assert as_array_input("x", [[1, 2], [3, 4]]).shape == (2, 2)
+    parts = [np.zeros((2, 1)), np.zeros((2, 3))]
+    assert as_array_input("x", parts) is parts  # several inputs
+    with pytest.raises(ValueError, match=r"`x` must be an array.*dtype <U1"):
+        as_array_input("x", [["a", "b"]])

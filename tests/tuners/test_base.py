@@ -171,7 +171,7 @@ def test_an_objective_returned_by_fit_is_not_required_in_the_logs(tmp_path):
 
 
 def test_lists_of_inputs_are_not_mistaken_for_rows():
-    from kt_ext.tuners._base import check_fit_data
+    from kt_ext._internal.checks import check_fit_data
 
     x = np.zeros((10, 4))
     check_fit_data([x, x], np.zeros(10), "x", "y")  # two inputs of 10 rows
