@@ -150,3 +150,29 @@ def check_finite_data(name: str, data: Any) -> None:
             f"`{name}` must not contain NaN or infinity, got {count} such "
             f"value{'s' if count > 1 else ''} (first at row {row})."
         )
+
+
+def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
+    """Raises ``ValueError`` for empty arrays or arrays of different lengths.
+
+    Only array-like data with a shape (NumPy, pandas, tensors) is checked, not
+    lists or dicts of inputs, ``tf.data`` datasets or generators.
+
+    Example:
+        >>> check_fit_data(np.zeros((3, 2)), np.zeros(2), "x", "y")
+        Traceback (most recent call last):
+        ...
+        ValueError: `x` and `y` must have the same length, got 3 and 2.
+    """
+    lengths = {}
+    for name, data in ((x_name, x), (y_name, y)):
+        if not hasattr(data, "shape") or not np.shape(data):
+            continue  # lists of inputs, dicts, tf.data, generators
+        lengths[name] = np.shape(data)[0]
+        if lengths[name] == 0:
+            raise ValueError(f"`{name}` must not be empty, got shape {np.shape(data)}.")
+    if len(lengths) == 2 and lengths[x_name] != lengths[y_name]:
+        raise ValueError(
+            f"`{x_name}` and `{y_name}` must have the same length, got "
+            f"{lengths[x_name]} and {lengths[y_name]}."
+        )

@@ -28,11 +28,10 @@ from typing import Any
 
 import keras
 import keras_tuner
-import numpy as np
 from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext._checks import check_finite_data
+from kt_ext._checks import check_finite_data, check_fit_data, check_int
 from kt_ext._heap import frozen_heap
 from kt_ext._names import diverged_message, fold_metric_base, is_diverged
 from kt_ext._seam_oracle import is_chief_process
@@ -50,6 +49,7 @@ from kt_ext.tuners._cv import run_folds
 from kt_ext.tuners._cv_state import CrossValidation
 from kt_ext.tuners._lean import LeanTrials
 from kt_ext.tuners._progress import install_search_display, search_progress
+from kt_ext.tuners._settings import SavedSettings
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -68,7 +68,7 @@ def reject_hyperband_only(tuner_name: str, kwargs: dict[str, Any]) -> None:
             )
 
 
-class FidelityTuner(CrossValidation, TunerSeam):
+class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
     """A ``keras_tuner.Tuner`` for oracles that schedule epochs per trial.
 
     Args:
@@ -76,6 +76,9 @@ class FidelityTuner(CrossValidation, TunerSeam):
             ``tuner/epochs`` and friends).
         hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may be
             ``None`` in a subclass that overrides ``run_trial``.
+        seed: The search's seed, which ``search(cv=k)`` shuffles the rows
+            with (never the oracle's own seed, so that every oracle given one
+            seed gets the same folds); None: a random one, drawn once.
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
 
@@ -83,7 +86,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
         >>> import keras_tuner as kt
         >>> oracle = kt.oracles.HyperbandOracle(
         ...     objective="val_accuracy", max_epochs=9, seed=0)
-        >>> tuner = FidelityTuner(oracle, model_builder)  # doctest: +SKIP
+        >>> tuner = FidelityTuner(oracle, model_builder, seed=0)  # doctest: +SKIP
         >>> tuner.search(x, y, cv=5, verbose=0)  # doctest: +SKIP
     """
 
@@ -92,8 +95,16 @@ class FidelityTuner(CrossValidation, TunerSeam):
     _lean_trials = True
 
     def __init__(
-        self, oracle: keras_tuner.Oracle, hypermodel: Any = None, **kwargs: Any
+        self,
+        oracle: keras_tuner.Oracle,
+        hypermodel: Any = None,
+        *,
+        seed: int | None = None,
+        **kwargs: Any,
     ) -> None:
+        if seed is not None:
+            check_int("seed", seed, 0)
+            self._search_seed = int(seed)
         # The oracle built here; on a worker, self.oracle becomes Keras Tuner's
         # gRPC client, which does not expose the oracle's own settings.
         self._local_oracle = oracle
@@ -128,7 +139,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
         scored on the mean of the folds' learning curves (see
         :mod:`kt_ext.tuners._cv`): ``cv=k`` is a shuffled ``StratifiedKFold``
         for classification and ``KFold`` for regression, seeded with the
-        tuner's ``seed``; a scikit-learn splitter is used as given. The
+        tuner's ``seed``; a scikit-learn splitter (given ``groups``) or a list
+        of ``(train_rows, validation_rows)`` is used as given. The
         trial's metrics add ``<metric>_std`` and ``<metric>_fold<i>``; every
         fold's epochs count against ``epoch_budget`` (a default budget grows
         by the number of folds). The split is made once and saved with the
@@ -171,6 +183,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
                     *validation[:2], "validation_data[0]", "validation_data[1]"
                 )
             check_finite_data("validation_data", validation)
+        self.check_fit_epochs(fit_kwargs)
         self.set_folds(cv, x, y, fit_kwargs)
         self._check_epoch_budget()
         if is_chief_process():
@@ -435,32 +448,6 @@ class FidelityTuner(CrossValidation, TunerSeam):
         self._asked = False
         self._idle_wait = 0.0
         super().on_trial_begin(trial)
-
-
-def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
-    """Raises ``ValueError`` for empty arrays or arrays of different lengths.
-
-    Only array-like data with a shape (NumPy, pandas, tensors) is checked, not
-    lists or dicts of inputs, ``tf.data`` datasets or generators.
-
-    Example:
-        >>> check_fit_data(np.zeros((3, 2)), np.zeros(2), "x", "y")
-        Traceback (most recent call last):
-        ...
-        ValueError: `x` and `y` must have the same length, got 3 and 2.
-    """
-    lengths = {}
-    for name, data in ((x_name, x), (y_name, y)):
-        if not hasattr(data, "shape") or not np.shape(data):
-            continue  # lists of inputs, dicts, tf.data, generators
-        lengths[name] = np.shape(data)[0]
-        if lengths[name] == 0:
-            raise ValueError(f"`{name}` must not be empty, got shape {np.shape(data)}.")
-    if len(lengths) == 2 and lengths[x_name] != lengths[y_name]:
-        raise ValueError(
-            f"`{x_name}` and `{y_name}` must have the same length, got "
-            f"{lengths[x_name]} and {lengths[y_name]}."
-        )
 
 
 def no_best_reason(oracle: Any) -> str:
