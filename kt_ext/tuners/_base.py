@@ -150,21 +150,25 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
 
         Args:
             *fit_args: ``x``, ``y``, as ``model.fit`` takes them.
-            cv: None, an int of at least 2 (the number of folds), or a
-                scikit-learn splitter (``split``, ``get_n_splits``).
+            cv: None, an int of at least 2 (the number of folds), a
+                scikit-learn splitter (``split``, ``get_n_splits``), or an
+                iterable of ``(train_rows, validation_rows)`` (read once).
             **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
-                ``validation_data`` nor ``validation_split``.
+                ``validation_data`` nor ``validation_split``, and ``groups``
+                goes to the splitter. A rerun must repeat ``epochs`` when the
+                oracle does not set each trial's epochs.
 
         Raises:
+            ResumeError: A rerun's ``cv``, rows or ``epochs`` differ from the
+                saved search's (a ``ValueError``).
             ValueError: Before any training: ``x`` or ``y`` is empty, they
                 differ in length (also for ``validation_data``), or one of
                 them holds NaN or infinity (the message names the array); or
                 ``epoch_budget`` cannot pay for one trial of the first round;
                 or ``cv`` is below 2, comes with validation data or
                 ``executions_per_trial > 1``, has more folds than the
-                smallest class has members, differs from the saved search's
-                ``cv``, or the saved split has another number of rows.
-            TypeError: ``cv`` is neither an int nor a splitter.
+                smallest class has members; ``groups`` without ``cv``.
+            TypeError: ``cv`` is neither an int, a splitter nor pairs of rows.
 
         Example:
             >>> tuner.search(x, y, cv=3, epochs=10, verbose=0)  # doctest: +SKIP
@@ -217,7 +221,8 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
         Raises:
             ValueError: The tuner's state file (``tuner0.json``) is not valid
                 JSON (the message names it), or a setting differs from the
-                saved search's (see ``RoundOracle.read_state``). Nothing is
+                saved search's (``RoundOracle.read_state`` for kt_ext's
+                oracles, :class:`SavedSettings` for Keras Tuner's). Nothing is
                 deleted or written.
         """
         check_state_file(self.tuner_state_path())
