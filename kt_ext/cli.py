@@ -10,20 +10,24 @@ over. ``kt-ext compare`` compares tuners against Hyperband at an equal epoch
 budget over several seeds (with ``--cv K``, on a K-fold cross-validated
 objective), prints a summary with each tuner's best hyperparameters, and
 writes results.csv, summary.md, anytime.png and report.html (needs the
-``analysis`` extra). ``kt-ext report DIR --out FILE.html`` writes a
-self-contained HTML report of a tuner directory (needs the ``analysis``
-extra).
+``analysis`` extra). ``kt-ext report DIR`` writes a self-contained HTML report
+of a tuner directory to ``DIR/report.html``, or where ``--out`` says (needs
+the ``analysis`` extra). A rerun of ``kt-ext search`` with other settings than the
+saved search's (another ``--max-epochs``, ``--seed``, ...) is refused before
+any training, for every tuner; the message names ``--overwrite`` and
+``--directory``.
 
 Arguments, files and tuner names are checked before TensorFlow, Keras Tuner or
-scikit-learn is imported, so a mistake fails at once. TensorFlow's native log
-lines (absl, CUDA) are kept off the terminal unless ``--verbose``.
+scikit-learn is imported, so a mistake fails at once. TensorFlow's native
+information and warning lines (absl, CUDA) are kept off the terminal unless
+``--verbose``; its error lines always show.
 
 Example:
     $ kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
     $ kt-ext search --csv churn.csv --target Churn --drop customerID
     $ kt-ext compare --dataset breast_cancer --tuners hyperband,random --seeds 2
     $ kt-ext compare --dataset wine --cv 3 --seeds 3
-    $ kt-ext report kt_ext_search/breast_cancer_hyperband --out bc_report.html
+    $ kt-ext report kt_ext_search/breast_cancer_hyperband
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any
 
 from kt_ext._internal.names import BUILTIN_TUNERS, DATASET_NAMES, epochs_text
 from kt_ext._internal.quiet import quiet_terminal
+from kt_ext.errors import ResumeError
 
 # Registered in kt_ext.compare; named in kt_ext._internal.names so that the checks and
 # `--help` need no Keras.
@@ -46,6 +51,26 @@ TUNER_NAMES = ", ".join(BUILTIN_TUNERS)
 
 #: Where ``kt-ext search`` keeps its trials unless ``--directory`` says.
 DEFAULT_SEARCH_DIRECTORY = "kt_ext_search"
+
+#: How a command-line user starts a search over (in a refused resume's message).
+START_OVER = (
+    "start over with --overwrite (which deletes the saved search) or another "
+    "--directory"
+)
+
+_DESCRIPTION = """\
+Tune Keras models with kt_ext's hypermodel templates and tuners, compare
+tuners against Keras Tuner's Hyperband, and report on a search.
+
+TensorFlow's information and warning lines are hidden unless --verbose; its
+error lines always show."""
+
+_EXAMPLES = """\
+examples:
+  kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
+  kt-ext search --csv churn.csv --target Churn --drop customerID
+  kt-ext compare --dataset wine --cv 3 --seeds 3
+  kt-ext report kt_ext_search/breast_cancer_hyperband"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,35 +97,59 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(command: str, error: Exception) -> int:
-    print(f"kt-ext {command}: error: {error}", file=sys.stderr)
+    message = (
+        error.explain(START_OVER) if isinstance(error, ResumeError) else str(error)
+    )
+    print(f"kt-ext {command}: error: {message}", file=sys.stderr)
     return 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kt-ext", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(
+        prog="kt-ext",
+        description=_DESCRIPTION,
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--verbose",
         action="store_true",
-        help="show TensorFlow's log lines (absl, CUDA), hidden by default",
+        help="show TensorFlow's information and warning lines (absl, CUDA), "
+        "hidden by default",
     )
 
     search = commands.add_parser(
         "search",
         parents=[common],
         help="tune a kt_ext hypermodel on a bundled data set or a CSV file",
+        description="Tune a kt_ext hypermodel template on a bundled data set or "
+        "a CSV file, then retrain the best configuration on train + validation "
+        "and score it on the test split. The same command run again resumes the "
+        "search; other settings than the saved search's are refused.",
     )
     _add_data(search)
-    search.add_argument("--tuner", default="hyperband", help=f"one of: {TUNER_NAMES}")
+    search.add_argument(
+        "--tuner",
+        default="hyperband",
+        metavar="NAME",
+        help=f"one of: {TUNER_NAMES} (default hyperband)",
+    )
     _add_epochs(search)
     search.add_argument(
         "--max-trials",
         type=_positive_int,
         default=10,
+        metavar="N",
         help="trials of max-epochs for random and bayesian (default 10)",
     )
-    search.add_argument("--seed", type=int, default=1)
+    search.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="seeds the data split and the search (default 1)",
+    )
     search.add_argument(
         "--directory",
         default=DEFAULT_SEARCH_DIRECTORY,
@@ -119,18 +168,31 @@ def _parser() -> argparse.ArgumentParser:
         "compare",
         parents=[common],
         help="compare tuners against Hyperband at an equal epoch budget",
+        description="Compare tuners against Keras Tuner's Hyperband at an equal "
+        "epoch budget over several seeds; every tuner of a seed is scored on the "
+        "same data (with --cv, the same folds). Writes results.csv, summary.md, "
+        "anytime.png and report.html.",
     )
     _add_data(compare)
     compare.add_argument(
         "--tuners",
         default="hyperband,coarse_to_fine,rank_pruning",
-        help=f"comma-separated, from: {TUNER_NAMES} (hyperband always runs first)",
+        metavar="NAMES",
+        help=f"comma-separated, from: {TUNER_NAMES} (hyperband always runs "
+        "first; default hyperband,coarse_to_fine,rank_pruning)",
     )
-    compare.add_argument("--seeds", type=_positive_int, default=2)
+    compare.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=2,
+        metavar="N",
+        help="run every tuner with seeds 1 to N (default 2)",
+    )
     _add_epochs(compare)
     compare.add_argument(
         "--objective",
         default=None,
+        metavar="METRIC",
         help="default: val_accuracy for classification, val_loss for regression",
     )
     compare.add_argument(
@@ -149,12 +211,16 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for the results, created inside an existing folder "
         "(default: kt_ext_compare)",
     )
-    compare.add_argument("--no-progress", action="store_true")
+    compare.add_argument(
+        "--no-progress", action="store_true", help="hide the progress bar"
+    )
 
     report = commands.add_parser(
         "report",
         parents=[common],
         help="write a self-contained HTML report of a tuner directory",
+        description="Write a self-contained HTML report of a saved search, one "
+        "file with its tables and plots.",
     )
     report.add_argument(
         "directory",
@@ -163,16 +229,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--out",
-        required=True,
+        default=None,
         metavar="FILE.html",
-        help="the HTML file to write, in an existing folder",
+        help="the HTML file to write, in an existing folder (default: DIR/report.html)",
     )
     return parser
 
 
 def _add_data(command: argparse.ArgumentParser) -> None:
     data = command.add_mutually_exclusive_group()
-    data.add_argument("--dataset", choices=DATASET_NAMES, default="breast_cancer")
+    data.add_argument(
+        "--dataset",
+        choices=DATASET_NAMES,
+        default="breast_cancer",
+        metavar="NAME",
+        help=f"a bundled data set, one of: {', '.join(DATASET_NAMES)} "
+        "(default breast_cancer)",
+    )
     data.add_argument(
         "--csv",
         metavar="FILE",
@@ -193,6 +266,7 @@ def _add_epochs(command: argparse.ArgumentParser) -> None:
         "--max-epochs",
         type=_positive_int,
         default=9,
+        metavar="N",
         help="epochs of the longest trial (default 9)",
     )
 
@@ -211,6 +285,8 @@ def _check(args: argparse.Namespace) -> None:
     """Raises ``ValueError`` naming the option for anything wrong in ``args``."""
     if args.command == "report":
         _check_report_source(args.directory)
+        if args.out is None:
+            args.out = str(Path(args.directory) / "report.html")
         _check_new_path("--out", args.out, folder=False)
         return
     _check_data(args)

@@ -1,13 +1,11 @@
 """Silencing known, harmless noise: during searches, and on the terminal.
 
-:func:`quiet_search` hides Keras' and TensorFlow's expected search warnings.
-:func:`quiet_terminal` keeps TensorFlow's native log lines (absl, CUDA) off
-the terminal: TensorFlow 2.21 writes them to the process's standard error
-from C++, at import and later (the first model, the first fit), and
-``TF_CPP_MIN_LOG_LEVEL`` does not silence the ones written before absl's
-logging starts. So standard error is passed through a filter that drops
-exactly those lines and forwards everything else (the user's errors, Python
-tracebacks, progress bars) as it comes.
+TensorFlow writes information and warning lines to standard error from C++,
+some before ``TF_CPP_MIN_LOG_LEVEL`` applies. :func:`quiet_terminal` sends
+file descriptor 2 through a filter that drops just those and forwards the rest
+as it comes: TensorFlow's error and fatal lines, tracebacks, progress bars. The
+filter is this file run as a child process, so that a crash of the search
+process cannot lose what is still in the pipe.
 """
 
 from __future__ import annotations
@@ -16,30 +14,21 @@ import contextlib
 import logging
 import os
 import re
+import subprocess
 import sys
-import threading
 import warnings
 from collections.abc import Iterator
 
-# absl/glog lines ("I0000 00:00:1796105053.227191    2002 cudart_stub.cc:31] ..."
-# before absl knows the time, "I1201 06:04:04.227191 ..." after),
-# absl's notice before its logging starts, and the second line of TensorFlow's
-# CPU-instructions notice.
-_NATIVE_LOG_LINE = re.compile(
-    rb"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\s\]]+:\d+\] "
+# absl's information and warning lines ("I0000 00:00:1796105053.227191  2002
+# cudart_stub.cc:31] ..."), its notice before its logging starts, and the
+# second line of the CPU-instructions notice. E and F lines always pass.
+_DROPPED = re.compile(
+    rb"[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\s\]]+:\d+\] "
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
     rb"|To enable the following instructions: .*rebuild TensorFlow"
 )
-# A line that starts like this waits for its end before it is judged.
-_MAYBE_NATIVE_START = re.compile(rb"[IWEF](\d{1,4}( .*)?)?$", re.DOTALL)
-_NATIVE_STARTS = (
-    b"WARNING: All log messages before absl::InitializeLog",
-    b"To enable the following instructions:",
-)
-_LINE_END = re.compile(rb"\r\n?|\n")
-# Python loggers of TensorFlow and absl, raised to ERROR unless verbose.
-_LIBRARY_LOGGERS = ("tensorflow", "absl")
-_PIPE_SIZE = 1 << 20
+_MAY_DROP = (b"I", b"W", b"T")  # a line starting so waits for its end
+_PIECES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # up to a line end
 
 
 @contextlib.contextmanager
@@ -66,141 +55,96 @@ def quiet_search() -> Iterator[None]:
 
 @contextlib.contextmanager
 def quiet_terminal(verbose: bool = False) -> Iterator[None]:
-    """Keeps TensorFlow's, absl's and CUDA's log lines off standard error.
+    """Keeps TensorFlow's information and warning lines off standard error.
 
-    Enter it before TensorFlow is imported. Native log lines are dropped from
-    file descriptor 2 and the ``tensorflow`` and ``absl`` Python loggers show
-    errors only; every other line reaches standard error unchanged. With
-    ``verbose`` nothing is hidden.
+    Enter it before TensorFlow is imported. The ``tensorflow`` and ``absl``
+    Python loggers show errors only. Where descriptor 2 cannot be redirected
+    or the filter cannot start, only the loggers are quiet. With ``verbose``
+    nothing is hidden.
+
+    Example:
+        >>> with quiet_terminal():  # doctest: +SKIP
+        ...     import tensorflow  # no "I0000 ... cudart_stub.cc" lines
     """
     if verbose:
         yield
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    loggers = [logging.getLogger(name) for name in _LIBRARY_LOGGERS]
-    levels = [logger.level for logger in loggers]
+    loggers = {logging.getLogger(name): None for name in ("tensorflow", "absl")}
     for logger in loggers:
+        loggers[logger] = logger.level
         logger.setLevel(logging.ERROR)
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stderr.flush()
+    original = child = None
+    with contextlib.suppress(OSError):  # no descriptor 2, or no filter process
+        original = os.dup(2)
+        # It ignores Ctrl-C (below), so it forwards this process's traceback.
+        child = subprocess.Popen(
+            [sys.executable, "-I", "-S", os.path.abspath(__file__)],
+            stdin=subprocess.PIPE,
+            stdout=original,
+        )
+        os.dup2(child.stdin.fileno(), 2)
     try:
-        with native_stderr_filtered():
-            yield
+        yield
     finally:
-        for logger, level in zip(loggers, levels, strict=True):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stderr.flush()
+        if original is not None:
+            os.dup2(original, 2)
+            os.close(original)
+        if child is not None:
+            child.stdin.close()  # the pipe's last write end here
+            # Ends at once, unless a process started here still holds the pipe.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(5)
+        for logger, level in loggers.items():
             logger.setLevel(level)
 
 
-@contextlib.contextmanager
-def native_stderr_filtered() -> Iterator[None]:
-    """Drops native log lines written to file descriptor 2, forwards the rest.
-
-    Python's ``sys.stderr`` writes to the same descriptor, so its lines pass
-    through the filter too, in order. Where descriptor 2 cannot be redirected
-    (it is closed, or this is not a POSIX-like system), nothing is filtered.
-    """
-    try:
-        _flush_stderr()
-        original = os.dup(2)
-    except OSError:
-        yield
-        return
-    read_end, write_end = os.pipe()
-    _enlarge_pipe(write_end)
-    os.dup2(write_end, 2)
-    os.close(write_end)
-    forwarder = threading.Thread(
-        target=_forward_lines,
-        args=(read_end, original),
-        name="kt_ext-stderr-filter",
-        daemon=True,
-    )
-    forwarder.start()
-    try:
-        yield
-    finally:
-        _flush_stderr()
-        os.dup2(original, 2)  # the pipe's last write end closes: EOF
-        forwarder.join(timeout=5)
-        if not forwarder.is_alive():
-            os.close(read_end)
-        os.close(original)
-
-
 def is_native_log_line(line: bytes) -> bool:
-    """Whether ``line`` is one of TensorFlow's native (absl, CUDA) log lines.
+    """Whether ``line`` is a native information or warning line, to be dropped.
 
     Example:
-        >>> is_native_log_line(b"E0000 00:00:1796.2 2223 cuda_platform.cc:52] x")
+        >>> is_native_log_line(b"I0000 00:00:1796.2 2223 cudart_stub.cc:31] x")
         True
-        >>> is_native_log_line(b"ValueError: `x` must not contain NaN")
+        >>> is_native_log_line(b"E0000 00:00:1796.2 2223 cuda_platform.cc:52] x")
         False
     """
-    return _NATIVE_LOG_LINE.match(line) is not None
+    return _DROPPED.match(line) is not None
 
 
-def _undecided(head: bytes) -> bool:
-    """Whether a line that starts with ``head`` (no newline yet) may be native."""
-    if _MAYBE_NATIVE_START.match(head):
-        return True
-    return any(
-        start.startswith(head) or head.startswith(start) for start in _NATIVE_STARTS
-    )
+def forward(source: int, target: int) -> None:
+    """Copies ``source`` to ``target`` until it ends, minus dropped lines.
 
-
-def _forward_lines(read_end: int, target: int) -> None:
-    """Copies ``read_end`` to ``target`` as it comes, minus native log lines.
-
-    A line ends at a newline or a carriage return (a progress bar redraws
-    its line after one). It is judged by its start: one that cannot be a
-    native line is forwarded at once, before its end arrives; one that may be
-    waits for its end.
+    A line that may be dropped (it starts like one) waits for its end, a
+    newline or a carriage return; any other is forwarded as it comes (a
+    progress bar redraws its line before the line ends).
     """
-    pending = b""
-    state = "start"  # or "forward" / "drop": what to do up to the line's end
-    while True:
-        chunk = os.read(read_end, 65536)
-        if not chunk:
-            break
-        pending += chunk
-        while pending:
-            found = _LINE_END.search(pending)
-            end = -1 if found is None else found.end()
-            if state == "start":
-                head = pending if end < 0 else pending[:end]
-                if end < 0 and _undecided(head):
-                    break  # wait for more of this line
-                state = "drop" if is_native_log_line(head) else "forward"
-            if end < 0:
-                if state == "forward":
-                    _write_all(target, pending)
-                pending = b""
-                break
-            if state == "forward":
-                _write_all(target, pending[:end])
-            pending = pending[end:]
-            state = "start"
-    if pending and not (state == "drop" or is_native_log_line(pending)):
-        _write_all(target, pending)
+    out = open(target, "wb", closefd=False)  # noqa: SIM115 (flushed, not closed)
+    head, forwarding = b"", None  # None: at a line's start
+    while chunk := os.read(source, 65536):
+        for piece in _PIECES.findall(chunk):
+            ended = piece.endswith((b"\n", b"\r"))
+            if forwarding is None:
+                head += piece
+                if not ended and head.startswith(_MAY_DROP):
+                    continue
+                forwarding, piece, head = not is_native_log_line(head), head, b""
+            if forwarding:
+                out.write(piece)
+            if ended:
+                forwarding = None
+        out.flush()
+    out.write(b"" if is_native_log_line(head) else head)
+    out.flush()
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    while data:
-        try:
-            written = os.write(fd, data)
-        except OSError:
-            return  # the terminal went away; nothing left to tell it
-        data = data[written:]
+if __name__ == "__main__":
+    # Ctrl-C reaches the whole foreground process group, this filter too.
+    import signal
 
-
-def _flush_stderr() -> None:
-    with contextlib.suppress(AttributeError, OSError, ValueError):
-        sys.stderr.flush()
-
-
-def _enlarge_pipe(fd: int) -> None:
-    """A bigger pipe, so native code writing while it holds the GIL never waits."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-    except (ImportError, AttributeError, OSError):
-        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):  # the terminal went away
+        forward(0, 1)

@@ -80,9 +80,8 @@ def compare(
         progress: Show one progress bar over the whole comparison, in epochs.
         cv: Cross-validate every tuner's search with this many folds of
             train + validation (``tuner.search(cv=...)``) instead of scoring
-            on the validation split; Hyperband and the other stock
-            strategies then run Keras Tuner's own oracles on
-            :class:`kt_ext.tuners.FidelityTuner`. Every fold's epochs count,
+            on the validation split; every tuner of a seed gets the same
+            folds (shuffled with that seed). Every fold's epochs count,
             so the budget is Hyperband's epochs times ``cv``. The test split
             is still scored once, after the retrain.
 
@@ -92,7 +91,8 @@ def compare(
         and the epochs of its retrain (``retrain_epochs``); a tuner and seed
         with no completed trial has NaN scores and says so in ``note``. With
         ``cv``, ``fold_std`` is the objective's standard deviation over
-        folds at the best trial's best epoch.
+        folds at the best trial's best epoch, and ``fold_digest`` (the sha256
+        of the folds' validation rows) is the same for every tuner of a seed.
 
     Example:
         >>> result = compare("breast_cancer", tuners=["hyperband", "random"],
@@ -220,10 +220,12 @@ def run_search(
             )
         row = _best_row(tuner, spec, dataset, direction)
     wall_s = recorder.log[-1].elapsed_s if recorder.log else 0.0
+    folds = getattr(tuner, "folds", None)
     row.update(
         epochs=recorder.epochs,
         trials=len(tuner.oracle.trials),
         wall_s=round(wall_s, 2),
+        fold_digest="" if folds is None else folds.fold_digest(),
     )
     return {"tuner": name, "seed": spec.seed, **row}, recorder.log, tuner
 

@@ -32,6 +32,7 @@ COLUMNS = (
     "budget_to_match",
     "wall_to_match",
     "fold_std",
+    "fold_digest",
     "best_trial",
     "retrain_epochs",
     "note",

@@ -7,11 +7,13 @@ tuners without an epoch budget (random, bayesian) run trials of
 ``max_epochs`` epochs, as many as fit. kt_ext's own tuners are registered only
 if they can be imported, so a missing one never breaks the registry.
 
-With ``spec.cv`` the search is cross-validated, which only kt_ext's tuner base
-can run: the stock strategies then run Keras Tuner's own oracles
-(``HyperbandOracle``, ``RandomSearchOracle``, ``BayesianOptimizationOracle``)
-on :class:`kt_ext.tuners.FidelityTuner`, so every tuner trains on the same
-folds and pays every fold's epochs from the same budget.
+The stock strategies run Keras Tuner's own oracles (``HyperbandOracle``,
+``RandomSearchOracle``, ``BayesianOptimizationOracle``) on
+:class:`kt_ext.tuners.FidelityTuner` with lean trials off: they search as
+Keras Tuner's tuners do and cost what they cost, while seeding, the checks of
+a resumed search and the folds of ``spec.cv`` are those of kt_ext's tuners.
+Every tuner of one seed trains on the same folds (each row of a comparison
+carries its ``fold_digest``) and pays every fold's epochs from the same budget.
 
 Keras Tuner's oracles draw their n-th random value from ``random.Random(seed +
 n)``, so seeds 1, 2 and 3 draw one sequence shifted by one, and their searches
@@ -76,10 +78,6 @@ class SearchSpec:
         """
         trial = self.max_epochs * (self.cv or 1)
         return max(1, (self.epoch_budget or trial) // trial)
-
-    def stock_args(self) -> dict[str, Any]:
-        """:meth:`common` for Keras Tuner's own tuners, with :func:`stock_seed`."""
-        return {**self.common(), "seed": stock_seed(self.seed)}
 
     def oracle_args(self) -> dict[str, Any]:
         """What a Keras Tuner oracle takes: the objective and :func:`stock_seed`."""
@@ -154,46 +152,38 @@ def get_factory(name: str) -> TunerFactory:
 
 
 def _hyperband(spec: SearchSpec) -> kt.Tuner:
-    if spec.cv:
-        oracle = kt.oracles.HyperbandOracle(
-            max_epochs=spec.max_epochs, factor=spec.factor, **spec.oracle_args()
-        )
-        return _fidelity_tuner(oracle, spec)
-    return kt.Hyperband(
-        spec.hypermodel,
-        max_epochs=spec.max_epochs,
-        factor=spec.factor,
-        **spec.stock_args(),
+    oracle = kt.oracles.HyperbandOracle(
+        max_epochs=spec.max_epochs, factor=spec.factor, **spec.oracle_args()
     )
+    return _stock_tuner(oracle, spec)
 
 
 def _random(spec: SearchSpec) -> kt.Tuner:
-    if spec.cv:
-        oracle = kt.oracles.RandomSearchOracle(
-            max_trials=spec.trials_in_budget(), **spec.oracle_args()
-        )
-        return _fidelity_tuner(oracle, spec)
-    return kt.RandomSearch(
-        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.stock_args()
+    oracle = kt.oracles.RandomSearchOracle(
+        max_trials=spec.trials_in_budget(), **spec.oracle_args()
     )
+    return _stock_tuner(oracle, spec)
 
 
 def _bayesian(spec: SearchSpec) -> kt.Tuner:
-    if spec.cv:
-        oracle = kt.oracles.BayesianOptimizationOracle(
-            max_trials=spec.trials_in_budget(), **spec.oracle_args()
-        )
-        return _fidelity_tuner(oracle, spec)
-    return kt.BayesianOptimization(
-        spec.hypermodel, max_trials=spec.trials_in_budget(), **spec.stock_args()
+    oracle = kt.oracles.BayesianOptimizationOracle(
+        max_trials=spec.trials_in_budget(), **spec.oracle_args()
     )
+    return _stock_tuner(oracle, spec)
 
 
-def _fidelity_tuner(oracle: kt.Oracle, spec: SearchSpec) -> kt.Tuner:
-    """Keras Tuner's ``oracle`` on kt_ext's tuner base, which runs ``cv``."""
+def _stock_tuner(oracle: kt.Oracle, spec: SearchSpec) -> kt.Tuner:
+    """Keras Tuner's ``oracle`` on kt_ext's tuner base, trials run as Keras
+    Tuner runs them (lean trials off, so wall times stay Keras Tuner's).
+
+    The tuner gets the comparison's seed (its folds with ``cv``), the oracle
+    :func:`stock_seed`.
+    """
     from kt_ext.tuners import FidelityTuner
 
-    return FidelityTuner(oracle, spec.hypermodel, **spec.tuner_args())
+    tuner = FidelityTuner(oracle, spec.hypermodel, seed=spec.seed, **spec.tuner_args())
+    tuner._lean_trials = False
+    return tuner
 
 
 def _kt_ext_tuner(class_name: str) -> TunerFactory | None:

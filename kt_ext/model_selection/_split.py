@@ -1,9 +1,12 @@
 """Cross-validation folds: checking ``cv``, splitting rows, keeping the split.
 
-``search(x, y, cv=...)`` takes an int or a scikit-learn splitter. An int ``k``
-is a shuffled, seeded ``StratifiedKFold(k)`` when ``y`` is a classification
-target (one-hot rows by their argmax) and ``KFold(k)`` otherwise, as
-scikit-learn's ``type_of_target`` tells them apart. The split is computed once,
+``search(x, y, cv=...)`` takes an int, a scikit-learn splitter, or an iterable
+of ``(train_rows, validation_rows)`` pairs (read once, by :func:`given_splits`).
+An int ``k`` is a shuffled ``StratifiedKFold(k)`` when ``y`` is a
+classification target (one-hot rows by their argmax) and ``KFold(k)``
+otherwise, as scikit-learn's ``type_of_target`` tells them apart, seeded with
+the search's seed (never the oracle's: every tuner given one seed splits the
+same way). The split is computed once,
 when a search first starts, and kept as a :class:`FoldAssignment` (plain JSON)
 in the search's saved state: a resumed run or a distributed worker reads it
 and never splits again. Nothing here imports Keras.
@@ -27,12 +30,15 @@ from sklearn.model_selection import (
 from sklearn.utils.multiclass import type_of_target
 
 from kt_ext._internal.checks import is_int
+from kt_ext.errors import ResumeError
 
 __all__ = [
     "FoldAssignment",
     "check_cv",
     "class_labels",
+    "fold_digest",
     "fold_indices",
+    "given_splits",
     "is_splitter",
     "num_rows",
     "take_rows",
@@ -63,20 +69,21 @@ def check_cv(cv: Any, fit_kwargs: Mapping[str, Any] | None = None) -> None:
             ``validation_data`` and ``validation_split``.
 
     Raises:
-        TypeError: ``cv`` is neither an int nor a splitter (``"3"``, ``True``,
-            ``2.5``).
+        TypeError: ``cv`` is neither an int, a splitter nor a list of
+            ``(train_rows, validation_rows)`` pairs (``"3"``, ``True``, ``2.5``).
         ValueError: ``cv`` is an int below 2, or comes with validation data.
 
     Example:
         >>> check_cv("3")
         Traceback (most recent call last):
         ...
-        TypeError: `cv` must be an int (the number of folds) or a scikit-learn splitter (with split() and get_n_splits()), got '3'.
+        TypeError: `cv` must be an int (the number of folds), a scikit-learn splitter (with split() and get_n_splits()) or an iterable of (train_rows, validation_rows) pairs, got '3'.
     """  # noqa: E501
-    if not (is_int(cv) or is_splitter(cv)):
+    if not (is_int(cv) or is_splitter(cv) or _is_split_list(cv)):
         raise TypeError(
-            "`cv` must be an int (the number of folds) or a scikit-learn "
-            f"splitter (with split() and get_n_splits()), got {cv!r}."
+            "`cv` must be an int (the number of folds), a scikit-learn "
+            "splitter (with split() and get_n_splits()) or an iterable of "
+            f"(train_rows, validation_rows) pairs, got {_brief(cv)}."
         )
     if is_int(cv) and cv < 2:
         raise ValueError(f"`cv` must be at least 2 folds, got {cv!r}.")
@@ -87,6 +94,69 @@ def check_cv(cv: Any, fit_kwargs: Mapping[str, Any] | None = None) -> None:
                 f"`cv` or `{name}`, not both (got cv={cv!r} and {name}="
                 f"{_short(fit_kwargs[name])})."
             )
+
+
+def given_splits(cv: Any) -> Any:
+    """``cv``, with an iterable of ``(train_rows, validation_rows)`` read once.
+
+    An int or a splitter is returned as it is. Any other iterable (a list, a
+    generator such as ``GroupKFold(3).split(x, y, groups)``) becomes a list of
+    pairs of int arrays, so that it can be checked, described and split more
+    than once.
+
+    Raises:
+        TypeError: ``cv`` is neither an int, a splitter nor an iterable of
+            pairs.
+
+    Example:
+        >>> given_splits(iter([([0, 1], [2]), ([2], [0, 1])]))[1]
+        (array([2]), array([0, 1]))
+    """
+    if is_int(cv) or is_splitter(cv) or isinstance(cv, str | bytes | Mapping):
+        return cv
+    try:
+        pairs = list(cv)
+    except TypeError:
+        return cv  # not iterable: check_cv says what cv must be
+    if not pairs or not all(_is_pair(pair) for pair in pairs):
+        raise TypeError(
+            "`cv` must be an int (the number of folds), a scikit-learn "
+            "splitter (with split() and get_n_splits()) or an iterable of "
+            f"(train_rows, validation_rows) pairs, got {_brief(pairs)}."
+        )
+    return [
+        (np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64))
+        for train, test in pairs
+    ]
+
+
+def _is_pair(pair: Any) -> bool:
+    if not isinstance(pair, tuple | list) or len(pair) != 2:
+        return False
+    return all(
+        (np.ndim(rows) == 1 and np.asarray(rows).dtype.kind in "iu") or len(rows) == 0
+        for rows in pair
+    )
+
+
+def _is_split_list(cv: Any) -> bool:
+    """Whether ``cv`` is what :func:`given_splits` makes of an iterable."""
+    return (
+        isinstance(cv, list)
+        and bool(cv)
+        and all(
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and all(isinstance(rows, np.ndarray) for rows in pair)
+            for pair in cv
+        )
+    )
+
+
+def _brief(value: Any) -> str:
+    """``repr(value)``, or its kind and length when that is long."""
+    text = repr(value)
+    return text if len(text) <= 60 else _short(value)
 
 
 def _short(value: Any) -> str:
@@ -177,7 +247,7 @@ def class_labels(y: Any) -> np.ndarray | None:
 
 
 def fold_indices(
-    cv: Any, x: Any, y: Any, seed: int | None = None
+    cv: Any, x: Any, y: Any, seed: int | None = None, groups: Any = None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Each fold's ``(train_rows, validation_rows)``, as scikit-learn splits.
 
@@ -185,10 +255,12 @@ def fold_indices(
         cv: An int ``k`` (a shuffled ``StratifiedKFold(k)`` for a
             classification ``y``, else ``KFold(k)``, seeded with ``seed``) or
             a scikit-learn splitter (used as given; ``y`` and, for a
-            classification target, the classes are passed to its ``split``).
+            classification target, the classes are passed to its ``split``,
+            with ``groups``), or the pairs :func:`given_splits` read.
         x: The inputs (only their number of rows is used).
         y: The targets.
         seed: The seed of an int ``cv``'s shuffle.
+        groups: Each row's group, for a splitter such as ``GroupKFold``.
 
     Raises:
         TypeError, ValueError: As :func:`check_cv`; also ``ValueError`` when
@@ -214,6 +286,8 @@ def fold_indices(
             if labels is None
             else StratifiedKFold(k, shuffle=True, random_state=seed)
         )
+    elif _is_split_list(cv):
+        return _checked_splits(cv, rows, cv)
     else:
         splitter = cv
     if labels is not None and isinstance(splitter, _STRATIFIED):
@@ -230,19 +304,40 @@ def fold_indices(
             )
     target = labels if labels is not None else y
     placeholder = np.zeros((rows, 1))
+    if groups is not None and num_rows(groups) != rows:
+        raise ValueError(
+            f"`groups` must have one value per row of `x` ({rows}), got "
+            f"{num_rows(groups)}."
+        )
     splits = [
         (np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64))
-        for train, test in splitter.split(placeholder, target)
+        for train, test in splitter.split(placeholder, target, groups)
     ]
+    return _checked_splits(splits, rows, cv)
+
+
+def _checked_splits(
+    splits: list[tuple[np.ndarray, np.ndarray]], rows: int, cv: Any
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``splits``, if every fold has rows of ``x`` to train and to validate on."""
+    shown = describe_cv(cv)
+    for index, (train, test) in enumerate(splits):
+        for rows_of in (train, test):
+            outside = rows_of[(rows_of < 0) | (rows_of >= rows)]
+            if len(outside):
+                raise ValueError(
+                    f"`cv` must give rows of `x` (0 to {rows - 1}); fold {index} "
+                    f"has row {int(outside[0])}, got cv={shown}."
+                )
     for index, (train, test) in enumerate(splits):
         if len(train) == 0 or len(test) == 0:
             raise ValueError(
                 f"`cv` must give every fold training and validation rows; fold "
-                f"{index} has {len(train)} and {len(test)}, got cv={cv!r}."
+                f"{index} has {len(train)} and {len(test)}, got cv={shown}."
             )
     if len(splits) < 2:
         raise ValueError(
-            f"`cv` must give at least 2 folds, got {len(splits)} from {cv!r}."
+            f"`cv` must give at least 2 folds, got {len(splits)} from {shown}."
         )
     return splits
 
@@ -269,9 +364,26 @@ class FoldAssignment:
     splits: list[tuple[np.ndarray, np.ndarray]]
 
     @classmethod
-    def split(cls, cv: Any, x: Any, y: Any, seed: int | None) -> FoldAssignment:
-        """Splits ``x, y`` with :func:`fold_indices`."""
-        return cls(describe_cv(cv), num_rows(x), seed, fold_indices(cv, x, y, seed))
+    def split(
+        cls, cv: Any, x: Any, y: Any, seed: int | None, groups: Any = None
+    ) -> FoldAssignment:
+        """Splits ``x, y`` with :func:`fold_indices`.
+
+        ``seed`` is kept only for an int ``cv`` (nothing else is seeded here).
+        """
+        seed = seed if is_int(cv) else None
+        splits = fold_indices(cv, x, y, seed, groups)
+        return cls(describe_cv(cv), num_rows(x), seed, splits)
+
+    def fold_digest(self) -> str:
+        """:func:`fold_digest` of this split: equal for the same validation rows.
+
+        Example:
+            >>> folds = FoldAssignment.split(2, np.zeros((4, 1)), None, seed=0)
+            >>> folds.fold_digest() == fold_digest(folds.splits)
+            True
+        """
+        return fold_digest(self.splits)
 
     @property
     def folds(self) -> int:
@@ -279,13 +391,14 @@ class FoldAssignment:
         return len(self.splits)
 
     def check_rows(self, x: Any) -> None:
-        """Raises ``ValueError`` unless ``x`` has the rows that were split."""
+        """Raises :class:`~kt_ext.errors.ResumeError` (a ``ValueError``) unless
+        ``x`` has the rows that were split."""
         rows = num_rows(x)
         if rows != self.rows:
-            raise ValueError(
+            raise ResumeError(
                 f"`x` must have the {self.rows} rows the saved search split into "
-                f"folds (cv={self.cv}), got {rows}. Pass the same data to resume "
-                "it, or start a new search (overwrite=True or a new project_name)."
+                f"folds (cv={self.cv}), got {rows}.",
+                "Pass the same data to resume it",
             )
 
     def digest(self) -> str:
@@ -340,8 +453,45 @@ class FoldAssignment:
 def describe_cv(cv: Any) -> str:
     """How ``cv`` is saved and compared on a rerun: its ``repr``.
 
+    Splits given as pairs (see :func:`given_splits`) are described by a
+    digest of the pairs: a generator's ``repr`` holds its address, which
+    would differ on every rerun.
+
     Example:
         >>> describe_cv(3), describe_cv(KFold(2))
         ('3', 'KFold(n_splits=2, random_state=None, shuffle=False)')
+        >>> describe_cv(given_splits([([0], [1]), ([1], [0])]))
+        '<2 given splits, sha256 0653d3a32e76c8d1>'
     """
-    return repr(int(cv)) if is_int(cv) else repr(cv)
+    if is_int(cv):
+        return repr(int(cv))
+    if _is_split_list(cv):
+        pairs = [[train.tolist(), test.tolist()] for train, test in cv]
+        text = json.dumps(pairs, separators=(",", ":"))
+        return f"<{len(cv)} given splits, sha256 {_sha256(text)[:16]}>"
+    return repr(cv)
+
+
+def fold_digest(splits: list[tuple[np.ndarray, np.ndarray]] | None) -> str:
+    """The sha256 of a split's validation rows; ``""`` without folds.
+
+    Only the validation rows count, each fold's sorted, the folds in sorted
+    order: two searches with the same digest were scored on the same
+    partition of the rows, whichever tuner ran them.
+
+    Example:
+        >>> fold_digest(None)
+        ''
+        >>> a = [(np.array([2, 3]), np.array([1, 0])), (np.array([0, 1]), np.array([3, 2]))]
+        >>> b = [(np.array([0, 1]), np.array([2, 3])), (np.array([2, 3]), np.array([0, 1]))]
+        >>> fold_digest(a) == fold_digest(b)
+        True
+    """  # noqa: E501
+    if not splits:
+        return ""
+    rows = sorted(sorted(int(row) for row in test) for _, test in splits)
+    return _sha256(json.dumps(rows, separators=(",", ":")))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kt_ext._internal.seam_oracle import save_json
+from kt_ext.errors import ResumeError
 from kt_ext.oracles._state_version import check_state_version
 
 #: Key of the snapshot's generation in ``oracle.json``.
@@ -131,12 +132,10 @@ def apply_change(state: dict[str, Any], change: Sequence[Operation]) -> None:
             raise ValueError(f"Unknown journal operation {op!r}.")
 
 
-def corrupt_error(path: str, error: Exception) -> ValueError:
+def corrupt_error(path: str, error: Exception) -> ResumeError:
     """The error for a state file that is not valid JSON; it names the file."""
-    return ValueError(
-        f"The search state file {path!r} is corrupt ({error}). Restore it, "
-        "or pass overwrite=True (or another project_name) to start afresh; "
-        "nothing was deleted."
+    return ResumeError(
+        f"The search state file {path!r} is corrupt ({error}).", "Restore it"
     )
 
 

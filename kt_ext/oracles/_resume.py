@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from kt_ext._internal.names import is_bookkeeping
+from kt_ext.errors import ResumeError
 
 ABSENT = "absent"
 
@@ -257,7 +258,7 @@ def bound_changes(
     return changes
 
 
-def resume_error(project: str, changes: list[Change]) -> ValueError:
+def resume_error(project: str, changes: list[Change]) -> ResumeError:
     """The error for a rerun that differs from the search saved in ``project``.
 
     Example:
@@ -267,9 +268,8 @@ def resume_error(project: str, changes: list[Change]) -> ValueError:
         Pass the saved settings to resume it, or start a new search with overwrite=True (which deletes the saved one) or a new project_name. Nothing was changed on disk.
     """  # noqa: E501
     lines = "\n".join(change.line() for change in changes)
-    return ValueError(
+    return ResumeError(
         f"The search saved in {project!r} was run with other settings than "
-        f"those given now:\n{lines}\nPass the saved settings to resume it, or "
-        "start a new search with overwrite=True (which deletes the saved one) "
-        "or a new project_name. Nothing was changed on disk."
+        f"those given now:\n{lines}\n",
+        "Pass the saved settings to resume it",
     )

@@ -31,6 +31,7 @@ import keras_tuner
 from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
+from kt_ext._internal.checks import check_int
 from kt_ext._internal.heap import frozen_heap
 from kt_ext._internal.names import diverged_message, fold_metric_base
 from kt_ext._internal.seam_oracle import is_chief_process
@@ -55,6 +56,7 @@ from kt_ext.tuners._failures import (
 from kt_ext.tuners._lean import LeanTrials
 from kt_ext.tuners._preflight import checked_fit_arguments
 from kt_ext.tuners._progress import install_search_display, search_progress
+from kt_ext.tuners._settings import SavedSettings
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
@@ -73,7 +75,7 @@ def reject_hyperband_only(tuner_name: str, kwargs: dict[str, Any]) -> None:
             )
 
 
-class FidelityTuner(CrossValidation, TunerSeam):
+class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
     """A ``keras_tuner.Tuner`` for oracles that schedule epochs per trial.
 
     Args:
@@ -81,6 +83,9 @@ class FidelityTuner(CrossValidation, TunerSeam):
             ``tuner/epochs`` and friends).
         hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may be
             ``None`` in a subclass that overrides ``run_trial``.
+        seed: The search's seed, which ``search(cv=k)`` shuffles the rows
+            with (never the oracle's own seed, so that every oracle given one
+            seed gets the same folds); None: a random one, drawn once.
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
 
@@ -88,7 +93,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
         >>> import keras_tuner as kt
         >>> oracle = kt.oracles.HyperbandOracle(
         ...     objective="val_accuracy", max_epochs=9, seed=0)
-        >>> tuner = FidelityTuner(oracle, model_builder)  # doctest: +SKIP
+        >>> tuner = FidelityTuner(oracle, model_builder, seed=0)  # doctest: +SKIP
         >>> tuner.search(x, y, cv=5, verbose=0)  # doctest: +SKIP
     """
 
@@ -97,8 +102,16 @@ class FidelityTuner(CrossValidation, TunerSeam):
     _lean_trials = True
 
     def __init__(
-        self, oracle: keras_tuner.Oracle, hypermodel: Any = None, **kwargs: Any
+        self,
+        oracle: keras_tuner.Oracle,
+        hypermodel: Any = None,
+        *,
+        seed: int | None = None,
+        **kwargs: Any,
     ) -> None:
+        if seed is not None:
+            check_int("seed", seed, 0)
+            self._search_seed = int(seed)
         # The oracle built here; on a worker, self.oracle becomes Keras Tuner's
         # gRPC client, which does not expose the oracle's own settings.
         self._local_oracle = oracle
@@ -133,7 +146,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
         scored on the mean of the folds' learning curves (see
         :mod:`kt_ext.tuners._cv`): ``cv=k`` is a shuffled ``StratifiedKFold``
         for classification and ``KFold`` for regression, seeded with the
-        tuner's ``seed``; a scikit-learn splitter is used as given. The
+        tuner's ``seed``; a scikit-learn splitter (given ``groups``) or a list
+        of ``(train_rows, validation_rows)`` is used as given. The
         trial's metrics add ``<metric>_std`` and ``<metric>_fold<i>``; every
         fold's epochs count against ``epoch_budget`` (a default budget grows
         by the number of folds). The split is made once and saved with the
@@ -143,10 +157,13 @@ class FidelityTuner(CrossValidation, TunerSeam):
 
         Args:
             *fit_args: ``x``, ``y``, as ``model.fit`` takes them.
-            cv: None, an int of at least 2 (the number of folds), or a
-                scikit-learn splitter (``split``, ``get_n_splits``).
+            cv: None, an int of at least 2 (the number of folds), a
+                scikit-learn splitter (``split``, ``get_n_splits``), or an
+                iterable of ``(train_rows, validation_rows)`` (read once).
             **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
-                ``validation_data`` nor ``validation_split``.
+                ``validation_data`` nor ``validation_split``, and ``groups``
+                goes to the splitter. A rerun must repeat ``epochs`` when the
+                oracle does not set each trial's epochs.
 
         Before the first trial it checks the data (a Python list of rows
         becomes an array), a template's labels (``check_targets``), and runs
@@ -156,6 +173,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
         about ``epochs`` that the oracle's ``max_epochs`` overrides.
 
         Raises:
+            ResumeError: A rerun's ``cv``, rows or ``epochs`` differ from the
+                saved search's (a ``ValueError``).
             ValueError: Before any training: ``x`` or ``y`` is empty, a list
                 that is not a table of numbers, they differ in length (also
                 for ``validation_data``), or one of them (or
@@ -165,9 +184,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
                 ``epoch_budget`` cannot pay for one trial of the first round;
                 or ``cv`` is below 2, comes with validation data or
                 ``executions_per_trial > 1``, has more folds than the
-                smallest class has members, differs from the saved search's
-                ``cv``, or the saved split has another number of rows.
-            TypeError: ``cv`` is neither an int nor a splitter.
+                smallest class has members; ``groups`` without ``cv``.
+            TypeError: ``cv`` is neither an int, a splitter nor pairs of rows.
             RuntimeError: ``max_consecutive_failed_trials`` trials failed in a
                 row, or every trial failed; the message names the first
                 failure's type and message.
@@ -182,6 +200,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
         )
         x = fit_args[0] if fit_args else fit_kwargs.get("x")
         y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
+        self.check_fit_epochs(fit_kwargs)
         self.set_folds(cv, x, y, fit_kwargs)
         self._check_epoch_budget()
         if is_chief_process():
@@ -223,7 +242,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
         Raises:
             ValueError: The tuner's state file (``tuner0.json``) is not valid
                 JSON (the message names it), or a setting differs from the
-                saved search's (see ``RoundOracle.read_state``). Nothing is
+                saved search's (``RoundOracle.read_state`` for kt_ext's
+                oracles, :class:`SavedSettings` for Keras Tuner's). Nothing is
                 deleted or written.
         """
         check_state_file(self.tuner_state_path())

@@ -5,9 +5,17 @@
 with the search: in the oracle's state for kt_ext's oracles
 (``RoundOracle.set_folds``) and, for every oracle (Keras Tuner's own too), in
 the tuner's state file (``tuner0.json``, ``chief.json`` in distributed mode).
-A resumed run reads it back and a distributed worker reads the chief's: neither
-splits again. A run that gives another ``cv`` than the saved search, or data
-with another number of rows, is refused before any training.
+A resumed run reads it back and a distributed worker reads the chief's:
+neither splits again. A run that gives another ``cv`` than the saved search,
+or data with another number of rows, is refused before any training.
+
+An int ``cv`` shuffles with the search's seed, the ``seed`` the user gave the
+tuner (:class:`~kt_ext.tuners.FidelityTuner`'s ``seed``; kt_ext's tuners pass
+theirs), never the oracle's: Keras Tuner's oracles turn ``None`` and ``0``
+into a random seed, and comparisons give them another seed than kt_ext's
+(``stock_seed``). So the split depends on the data, ``cv`` and that seed
+only, and every tuner given one seed is scored on the same folds. Without a
+seed, one is drawn once and saved with the split.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import time
 from typing import Any
 
@@ -24,6 +33,7 @@ from kt_ext.model_selection._split import (
     FoldAssignment,
     check_cv,
     describe_cv,
+    given_splits,
     num_rows,
 )
 from kt_ext.oracles._resume import Change, resume_error
@@ -54,6 +64,8 @@ class CrossValidation:
 
     _folds: FoldAssignment | None = None
     _saved_folds: dict[str, Any] | None = None
+    #: The search's seed (the tuner's ``seed``), which an int ``cv`` shuffles with.
+    _search_seed: int | None = None
 
     @property
     def folds(self) -> FoldAssignment | None:
@@ -70,9 +82,19 @@ class CrossValidation:
     def set_folds(self, cv: Any, x: Any, y: Any, fit_kwargs: dict[str, Any]) -> None:
         """Finds the search's folds (saved, the chief's, or new); tells the oracle.
 
+        ``fit_kwargs``' ``groups`` (for a splitter such as ``GroupKFold``) is
+        taken out of it; an iterable of splits is read once.
+
         Raises:
-            TypeError, ValueError: As :func:`resolve_folds`.
+            TypeError, ValueError: As :func:`resolve_folds`; ``groups``
+                without ``cv``.
         """
+        cv = given_splits(cv)
+        groups = fit_kwargs.pop("groups", None)
+        if groups is not None and cv is None:
+            raise ValueError(
+                "`groups` is passed to the splitter of `cv`; got groups without cv."
+            )
         oracle = self._local_oracle
         saved = getattr(oracle, "fold_assignment", None) or self._saved_folds
         if self.is_worker():
@@ -84,9 +106,10 @@ class CrossValidation:
             fit_kwargs,
             saved=saved,
             resumed=bool(getattr(oracle, "trials", None)) and not self.is_worker(),
-            seed=getattr(oracle, "seed", None),
+            seed=self._search_seed,
             executions_per_trial=self.executions_per_trial,
             project=self.project_dir,
+            groups=groups,
         )
         self._folds = folds
         count = 1 if folds is None else folds.folds
@@ -138,6 +161,7 @@ def resolve_folds(
     seed: int | None,
     executions_per_trial: int,
     project: str,
+    groups: Any = None,
 ) -> FoldAssignment | None:
     """The folds a search runs on: the saved ones, or a new split.
 
@@ -148,9 +172,11 @@ def resolve_folds(
         fit_kwargs: ``search()``'s other keyword arguments.
         saved: The saved search's :class:`FoldAssignment` as JSON, or None.
         resumed: Whether the saved search has trials already.
-        seed: The seed an int ``cv`` shuffles with (the oracle's).
+        seed: The seed an int ``cv`` shuffles with: the search's, never the
+            oracle's. None draws one, saved with the split.
         executions_per_trial: The tuner's; ``cv`` needs 1.
         project: The project directory, for the error of a changed ``cv``.
+        groups: Each row's group, for a splitter such as ``GroupKFold``.
 
     Raises:
         TypeError, ValueError: Bad ``cv`` (see
@@ -189,7 +215,9 @@ def resolve_folds(
             f"`x` and `y` must have the same length, got {num_rows(x)} and "
             f"{num_rows(y)}."
         )
-    return FoldAssignment.split(cv, x, y, seed)
+    if seed is None:
+        seed = secrets.randbelow(2**32)  # saved with the split, for resumed runs
+    return FoldAssignment.split(cv, x, y, seed, groups)
 
 
 def chief_digest(oracle: Any) -> str | None:

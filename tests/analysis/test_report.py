@@ -140,11 +140,12 @@ def test_cli_report_on_a_bad_directory_exits_2(where, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_cli_report_needs_out(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["report", "somewhere"])
-    assert exit_info.value.code == 2
-    assert "--out" in capsys.readouterr().err
+def test_cli_report_needs_no_out(tmp_path, capsys):
+    # Without --out, the report is DIR/report.html (the CLI tests write one).
+    assert main(["report", str(tmp_path / "somewhere")]) == 2
+    error = capsys.readouterr().err
+    assert "oracle.json" in error and "--out" not in error
+    assert not (tmp_path / "somewhere").exists()
 
 
 def test_missing_extra_names_it(monkeypatch):

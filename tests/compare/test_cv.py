@@ -9,8 +9,10 @@ import keras_tuner as kt
 import pytest
 
 from kt_ext import datasets
+from kt_ext._internal.names import BUILTIN_TUNERS
 from kt_ext.compare import (
     SearchSpec,
+    available_tuners,
     compare,
     register_tuner,
     run_search,
@@ -56,12 +58,12 @@ def test_hyperband_runs_keras_tuners_oracle_on_the_folds_of_train_and_validation
     assert row["fold_std"] >= 0 and 0 <= row["test_score"] <= 1
 
 
-def test_compare_with_cv_holds_every_tuner_to_hyperbands_epochs_and_adds_fold_std(
+def test_compare_with_cv_gives_every_tuner_the_same_folds_and_hyperbands_epochs(
     tmp_path,
 ):
     result = compare(
         "iris",
-        tuners="random",
+        tuners=available_tuners(),
         seeds=1,
         max_epochs=2,
         cv=2,
@@ -69,8 +71,13 @@ def test_compare_with_cv_holds_every_tuner_to_hyperbands_epochs_and_adds_fold_st
         progress=False,
     )
     rows = {row["tuner"]: row for row in result.rows}
+    assert sorted(rows) == sorted(BUILTIN_TUNERS)
     assert result.cv == 2
-    assert rows["random"]["epochs"] <= rows["hyperband"]["epochs"]
+    # Stock and kt_ext tuners alike are scored on one split of the rows.
+    digests = {row["fold_digest"] for row in rows.values()}
+    assert len(digests) == 1 and len(digests.pop()) == 64
+    for row in rows.values():
+        assert row["epochs"] <= rows["hyperband"]["epochs"]
     # A random trial of max_epochs costs two folds' epochs.
     assert rows["random"]["trials"] == rows["hyperband"]["epochs"] // (2 * 2)
     for row in rows.values():
@@ -78,6 +85,7 @@ def test_compare_with_cv_holds_every_tuner_to_hyperbands_epochs_and_adds_fold_st
     with open(tmp_path / "results.csv") as handle:
         written = list(csv.DictReader(handle))
     assert all(float(r["fold_std"]) >= 0 for r in written)
+    assert len({r["fold_digest"] for r in written}) == 1
     summary = (tmp_path / "summary.md").read_text()
     assert "cross-validated: the mean over 2 folds" in summary
     header = next(line for line in summary.splitlines() if line.startswith("| tuner"))

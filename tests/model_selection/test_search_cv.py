@@ -226,3 +226,25 @@ def test_the_other_tuners_search_the_same_cross_validated_objective(
     assert search.best_score_ == np.nanmax(results["mean_test_score"])
     assert results["iter"].max() >= 1  # a second round, continued trials
     assert 0 <= search.score(x, y) <= 1
+
+
+def test_hyperband_and_coarse_to_fine_split_the_same_way_for_one_seed(cancer, tmp_path):
+    import json
+
+    from kt_ext.model_selection._split import FoldAssignment
+
+    x, y = cancer
+    digests = {}
+    for tuner in ("hyperband", "coarse_to_fine"):
+        search = kt_ext.SearchCV(
+            MLPHyperModel.for_data(x, y == "benign", overrides=SMALL),
+            tuner=tuner,
+            cv=2,
+            max_epochs=1,
+            seed=3,
+            directory=tmp_path / tuner,
+        ).fit(x, y)
+        with open(os.path.join(search.search_directory_, "tuner0.json")) as file:
+            state = json.load(file)
+        digests[tuner] = FoldAssignment.from_json(state["cv"]).fold_digest()
+    assert digests["hyperband"] == digests["coarse_to_fine"] != ""

@@ -158,3 +158,26 @@ def test_rows_are_taken_from_arrays_frames_lists_and_dicts():
 def test_the_docstring_examples_hold():
     result = doctest.testmod(_split, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed
+
+
+def test_given_splits_are_read_once_checked_and_described_by_their_pairs():
+    x, y = _binary(12)
+    pairs = [(np.arange(6, 12), np.arange(6)), (np.arange(6), np.arange(6, 12))]
+    given = _split.given_splits(iter(pairs))
+    assert fold_indices(given, x, y)[1][1].tolist() == list(range(6, 12))
+    described = _split.describe_cv(given)
+    assert described == _split.describe_cv(_split.given_splits(list(pairs)))
+    assert described.startswith("<2 given splits, sha256 ")
+    with pytest.raises(ValueError, match=r"rows of `x` \(0 to 9\); fold 0 has row 10"):
+        fold_indices(given, x[:10], y[:10])
+    with pytest.raises(TypeError, match=r"`cv` must be .* pairs"):
+        _split.given_splits([(1, 2, 3)])
+
+
+def test_the_fold_digest_depends_on_the_validation_rows_only():
+    x, y = _binary(30)
+    a = FoldAssignment.split(3, x, y, seed=4)
+    b = FoldAssignment.split(_split.given_splits(a.splits[::-1]), x, y, seed=None)
+    assert a.fold_digest() == b.fold_digest() and len(a.fold_digest()) == 64
+    assert a.fold_digest() != FoldAssignment.split(3, x, y, seed=5).fold_digest()
+    assert _split.fold_digest(None) == ""

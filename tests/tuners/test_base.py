@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kt_ext._internal.seam_training import custom_gradient_names
+from kt_ext.compare import stock_seed
 from kt_ext.oracles import RoundOracle
 from kt_ext.tuners import FidelityTuner
 from kt_ext.tuners._base import reject_hyperband_only
@@ -359,6 +360,38 @@ def test_a_corrupt_tuner_file_is_named_and_nothing_is_deleted(tmp_path):
     make().save()
     (tmp_path / "p" / "tuner0.json").write_text('{"cut')
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    with pytest.raises(ValueError, match=r"tuner0\.json.*corrupt.*nothing was deleted"):
+    with pytest.raises(
+        ValueError, match=r"tuner0\.json.*corrupt.*Nothing was changed on disk"
+    ):
         make()
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_keras_tuners_oracles_refuse_a_rerun_with_other_settings(tmp_path):
+    from kt_ext.errors import ResumeError
+
+    def make(objective="val_accuracy", max_epochs=2, seed=1, units=(2, 4)):
+        def builder(hp):
+            hp.Int("units", *units)
+            return build(hp)
+
+        oracle = kt.oracles.HyperbandOracle(
+            objective, max_epochs=max_epochs, seed=stock_seed(seed)
+        )
+        return FidelityTuner(
+            oracle, builder, seed=seed, directory=tmp_path, project_name="hb"
+        )
+
+    make().save()
+    saved = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    make()  # the same settings resume
+    for change, match in [
+        ({"max_epochs": 3}, r"`max_epochs`: saved 2, given 3"),
+        ({"seed": 2}, r"`seed`: saved 1, given 2"),
+        ({"objective": "val_loss"}, r"`objective`: saved 'val_accuracy' \(max\)"),
+        ({"units": (2, 8)}, r"`units`: saved \{'max_value': 4\}"),
+    ]:
+        with pytest.raises(ResumeError, match=match) as error:
+            make(**change)
+        assert "overwrite=True" in str(error.value)
+        assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == saved
