@@ -74,8 +74,6 @@ class JournaledOracle(OracleSeam):
             set(),
             {},
         )
-        # Trials cut short (a crash, a dead worker): run again, charged once.
-        self._interrupted: set[str] = set()
         super().__init__(*args, **kwargs)
 
     #: How the parts of the state that grow with the trials are journaled
@@ -209,12 +207,12 @@ class JournaledOracle(OracleSeam):
                 if self.trials[trial_id].status not in ended
             ],
         )
-        self._interrupted = {
+        self._budget.interrupted = {
             trial_id
             for trial_id in retry_queue(self)
             if self.trials[trial_id].status == RUNNING
         }
-        for trial_id in self._interrupted:
+        for trial_id in self._budget.interrupted:
             self._forget_partial_run(trial_id)
 
     def _forget_partial_run(self, trial_id: str) -> None:

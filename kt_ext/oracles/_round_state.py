@@ -1,10 +1,10 @@
 """A round oracle's state as JSON, and the check that a rerun is the same search.
 
 :class:`RoundState` holds what :class:`~kt_ext.oracles.RoundOracle` saves
-(rounds, space, epochs trained, the random generator) and refuses, before
-anything is loaded, a rerun whose settings differ from the saved search's.
-Two small helpers go with it: the error for a budget that cannot pay for one
-trial, and the epoch at which a trial diverged.
+(rounds, space, the random generator; its budget part adds its own keys) and
+refuses, before anything is loaded, a rerun whose settings differ from the
+saved search's. A small helper goes with it: the epoch at which a trial
+diverged.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._seam_oracle import project_dir
-from kt_ext.oracles._plan import Round, hyperband_epoch_budget
+from kt_ext.oracles._plan import Round
 from kt_ext.oracles._resume import (
     bound_changes,
     objective_json,
@@ -25,27 +25,6 @@ from kt_ext.oracles._resume import (
     space_changes,
 )
 from kt_ext.oracles._workers import WorkerRelease
-
-
-def budget_error(
-    epoch_budget: int, min_epochs: int, models: int, folds: int = 1
-) -> ValueError:
-    """The error for a budget that cannot pay for one trial of the first round.
-
-    ``models`` is what one trial trains: ``executions_per_trial`` times ``folds``.
-
-    Example:
-        >>> str(budget_error(1, 3, 2)).startswith("`epoch_budget` must be at least 6")
-        True
-    """
-    executions = models // folds
-    cost = f"min_epochs={min_epochs} x executions_per_trial={executions}"
-    if folds > 1:
-        cost += f" x {folds} folds of cv"
-    return ValueError(
-        f"`epoch_budget` must be at least {min_epochs * models} (one trial of "
-        f"the first round: {cost}), got {epoch_budget!r}."
-    )
 
 
 def diverged_epoch(trial: trial_module.Trial, names: list[str]) -> int | None:
@@ -100,6 +79,12 @@ class RoundState(WorkerRelease):
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
+        budget = self._budget.get_state()
+        budget = {
+            "epoch_budget": budget.pop("epoch_budget"),
+            "max_trials": self.max_trials,
+            **budget,
+        }
         state.update(
             {
                 "objective": objective_json(self.objective),
@@ -107,15 +92,11 @@ class RoundState(WorkerRelease):
                 "max_epochs": self.max_epochs,
                 "min_epochs": self.min_epochs,
                 "factor": self.factor,
-                "epoch_budget": self.epoch_budget,
-                "max_trials": self.max_trials,
-                "executions_per_trial": self.executions_per_trial,
-                "cv_folds": self.cv_folds,
-                "cv": self.fold_assignment,
+                **budget,
                 "declared_entries": self._declared_entries,
                 "space": self.space,
                 "rounds": self._rounds_json(),
-                "epochs_trained": self.epochs_trained,
+                "epochs_trained": self._budget.trained,
                 "rng": self._rng.bit_generator.state,
             }
         )
@@ -128,24 +109,16 @@ class RoundState(WorkerRelease):
         self.min_epochs = state["min_epochs"]
         self.factor = state["factor"]
         # A resumed search keeps the budget and max_trials it is given now, so
-        # it can be extended (see `read_state`).
-        self.executions_per_trial = state["executions_per_trial"]
-        # The folds of a cross-validated search: search(cv=...) checks that a
-        # rerun gives the same cv, and uses the saved split.
-        self.fold_assignment = state.get("cv")
-        self.set_folds(state.get("cv_folds", 1), self.fold_assignment)
+        # it can be extended (see `read_state`). The folds of a cross-validated
+        # search: search(cv=...) checks that a rerun gives the same cv.
+        self._budget.set_state(state)
         self._declared_entries = state.get("declared_entries")
         self.space = state["space"]
         self.rounds = [Round(**r) for r in state["rounds"]]
-        saved_budget = state.get("epoch_budget")
-        grew = saved_budget is not None and (
-            self.epoch_budget is None or self.epoch_budget > saved_budget
-        )
-        if self.rounds and grew:
+        if self.rounds and self._budget.grew(state):
             # A rerun with a larger budget may pay for what the saved search's
             # last round could not.
             self.rounds[-1].full = False
-        self.epochs_trained = dict(state["epochs_trained"])
         self._rng = np.random.default_rng()
         self._rng.bit_generator.state = state["rng"]
 
@@ -170,19 +143,12 @@ class RoundState(WorkerRelease):
             given["hyperparameters"]["space"],
             saved_declared if self._space_declared else None,
         )
-        budget = self.epoch_budget
-        if self._default_budget:
-            # The default grows with the saved search's folds (set_folds).
-            budget = hyperband_epoch_budget(self.max_epochs, self.factor) * state.get(
-                "cv_folds", 1
-            )
         changes += bound_changes(
             state,
-            epoch_budget=budget,
+            # A default budget grows with the saved search's folds.
+            epoch_budget=self._budget.limit_for(state),
             max_trials=self.max_trials,
-            epochs_spent=sum(state["epochs_trained"].values())
-            * state["executions_per_trial"]
-            * state.get("cv_folds", 1),
+            epochs_spent=self._budget.spent(state),
             trials_run=len(state["start_order"]),
         )
         if changes:

@@ -44,7 +44,7 @@ from kt_ext._names import (
     is_diverged,
 )
 from kt_ext._seam_oracle import retry_queue, tried_hashes
-from kt_ext.oracles._budget import EpochBudget, planned_epochs
+from kt_ext.oracles._budget import EpochBudget, budget_error, planned_epochs
 from kt_ext.oracles._persistence import (
     COMPLETED,
     FAILED,
@@ -56,7 +56,7 @@ from kt_ext.oracles._plan import Round, hyperband_epoch_budget, rung_epochs
 from kt_ext.oracles._resume import (
     objective_metrics,
 )
-from kt_ext.oracles._round_state import RoundState, budget_error, diverged_epoch
+from kt_ext.oracles._round_state import RoundState, diverged_epoch
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -72,7 +72,19 @@ _MAX_COLLISIONS = 20
 __all__ = ["Round", "RoundOracle", "hyperband_epoch_budget", "rung_epochs"]
 
 
-class RoundOracle(EpochBudget, RoundState, WorkerRelease):
+def _delegate(part: str, name: str, doc: str, settable: bool = False) -> property:
+    """An oracle attribute that is ``name`` of the part held in ``part``."""
+
+    def get(oracle: Any) -> Any:
+        return getattr(getattr(oracle, part), name)
+
+    def put(oracle: Any, value: Any) -> None:
+        setattr(getattr(oracle, part), name, value)
+
+    return property(get, put if settable else None, doc=doc)
+
+
+class RoundOracle(RoundState, WorkerRelease):
     """Base oracle: rounds with growing epochs inside a current search space.
 
     Subclasses override :meth:`_end_round` (learn from a finished round, e.g.
@@ -166,19 +178,14 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         self.min_epochs = int(min_epochs)
         self.factor = factor
         # The default budget grows with the folds of a cross-validated search.
-        self._default_budget = epoch_budget is None and max_trials is None
-        if self._default_budget:
-            epoch_budget = hyperband_epoch_budget(self.max_epochs, factor)
-        self.epoch_budget = None if epoch_budget is None else int(epoch_budget)
-        # Set by the tuner: each trial trains this many models per fold.
-        self.executions_per_trial = 1
-        # Set by the tuner's search(cv=...): folds, and the rows of each.
-        self.cv_folds = 1
-        self.fold_assignment: dict[str, Any] | None = None
+        default = None
+        if epoch_budget is None and max_trials is None:
+            default = epoch_budget = hyperband_epoch_budget(self.max_epochs, factor)
+        self._budget = EpochBudget(
+            None if epoch_budget is None else int(epoch_budget), default
+        )
         self.space: Space = {}
         self.rounds: list[Round] = []
-        # Epochs each trial trained (planned ones while it runs), per model.
-        self.epochs_trained: dict[str, int] = {}
         self._rng = np.random.default_rng(self.seed)
         self.worker_timeout = worker_timeout
         # The rounds before the last, and their JSON (see `_rounds_json`).
@@ -261,7 +268,7 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
             values = self._next_values(current)
             if values is not None:
                 current.trial_ids.append(trial_id)
-                self.epochs_trained[trial_id] = planned_epochs(values)
+                self._budget.charge(trial_id, planned_epochs(values))
                 return {"status": RUNNING, "values": values}
             if self._round_is_running(current):
                 # Only in distributed mode: other workers still train this round.
@@ -270,7 +277,9 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
                 self._end_round(len(self.rounds) - 1, self._completed(current))
                 current.ended = True
             upcoming = None if current.full else self._plan_round(len(self.rounds))
-            if upcoming is None or not self._affordable(self._cheapest(upcoming)):
+            if upcoming is None or not self._budget.affordable(
+                self._cheapest(upcoming)
+            ):
                 # Keras Tuner saves only when a trial starts: keep what the last
                 # round taught.
                 self.save()
@@ -292,12 +301,7 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         while tuner_id not in self.ongoing_trials and queue:
             trial = self.trials[queue[-1]]
             planned = planned_epochs(trial.hyperparameters.values)
-            if trial.trial_id in self._interrupted:
-                # Cut short by a crash, not failed: already charged once.
-                self._interrupted.discard(trial.trial_id)
-                break
-            if self._affordable(planned * self.models_per_trial):
-                self.epochs_trained[trial.trial_id] += planned
+            if self._budget.charge_retry(trial.trial_id, planned):
                 break
             queue.pop()
             trial.status = trial_module.TrialStatus.FAILED
@@ -377,7 +381,7 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
             values["tuner/initial_epoch"] = 0
         values["tuner/epochs"] = current.epochs
         values["tuner/round"] = len(self.rounds) - 1
-        if not self._affordable(self._cost(values)):
+        if not self._budget.affordable(self._budget.cost(values)):
             current.full = True
             return None
         return values
@@ -448,3 +452,62 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         for hp in self.hyperparameters.space:
             if hp.name not in self.space and not is_bookkeeping(hp.name):
                 self.space[hp.name] = entry_space(hp)
+
+    # -- the epoch budget (a part: self._budget) -------------------------------
+
+    epoch_budget = _delegate(
+        "_budget", "limit", "Epochs to train in all, every model counted.", True
+    )
+    executions_per_trial = _delegate(
+        "_budget", "executions_per_trial", "Models per fold (the tuner sets it).", True
+    )
+    cv_folds = _delegate("_budget", "cv_folds", "Folds of ``search(cv=...)``.")
+    fold_assignment = _delegate(
+        "_budget", "fold_assignment", "The fold split as JSON (for resumed runs)."
+    )
+    epochs_trained = _delegate(
+        "_budget", "trained", "Trial id -> epochs trained (planned while running)."
+    )
+    models_per_trial = _delegate(
+        "_budget", "models_per_trial", "``executions_per_trial`` times the folds."
+    )
+    fold_budget = _delegate(
+        "_budget", "fold_budget", "The epoch budget in one fold's epochs."
+    )
+    epochs_used = _delegate(
+        "_budget", "used", "Epochs trained or reserved, times executions and folds."
+    )
+
+    def check_epoch_budget(self) -> None:
+        """Raises unless ``epoch_budget`` pays for one trial of the first round.
+
+        The tuner calls it once it has set ``executions_per_trial``.
+
+        Raises:
+            ValueError: Naming ``epoch_budget`` and the smallest that works.
+        """
+        self._budget.check(self.min_epochs)
+
+    def set_folds(self, folds: int, assignment: dict[str, Any] | None) -> None:
+        """Makes every trial train ``folds`` models (one per fold of ``cv``).
+
+        The tuner calls it in ``search(cv=...)`` before any trial; a default
+        epoch budget (neither ``epoch_budget`` nor ``max_trials`` given)
+        grows by ``folds``. ``assignment`` (:class:`kt_ext._folds.FoldAssignment`
+        as JSON) is kept in the state, for resumed runs and workers.
+        """
+        self._budget.set_folds(folds, assignment)
+
+    def charge_epochs(self, trial_id: str, epochs_trained: int) -> None:
+        """Records that ``trial_id`` trained fewer epochs than planned."""
+        self._budget.charge(trial_id, epochs_trained)
+        self._touch(trial_id)
+
+    def _cheapest(self, upcoming: Round) -> int:
+        """What the first trial of ``upcoming`` costs (a carried one first)."""
+        start = 0
+        if upcoming.carry:
+            start = self.trials[upcoming.carry[0]].hyperparameters.values[
+                "tuner/epochs"
+            ]
+        return (upcoming.epochs - start) * self._budget.models_per_trial

@@ -65,7 +65,7 @@ class WorkerRelease(JournaledOracle):
             return
         if not self._is_running(trial.trial_id):
             retry_queue(self).remove(trial.trial_id)
-            self._interrupted.discard(trial.trial_id)
+            self._budget.interrupted.discard(trial.trial_id)
         super().end_trial(trial)
 
     @keras_tuner.synchronized
@@ -111,7 +111,7 @@ class WorkerRelease(JournaledOracle):
                 f"{trial.trial_id} goes to the next worker that asks."
             )
             retry_queue(self).append(trial.trial_id)
-            self._interrupted.add(trial.trial_id)
+            self._budget.interrupted.add(trial.trial_id)
             self._forget_partial_run(trial.trial_id)
             handed_back.append(trial.trial_id)
         if handed_back:

@@ -1,0 +1,63 @@
+"""The parts an oracle is composed of, each alone (issue 20)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kt_ext.oracles._budget import EpochBudget
+
+_FOLDS = {"cv": "2", "rows": 4, "seed": 0, "folds": [{"test": [0, 1]}] * 2}
+
+
+def test_the_budget_charges_planned_epochs_times_the_models():
+    budget = EpochBudget(20, None)
+    budget.executions_per_trial = 2
+    values = {"tuner/epochs": 3, "tuner/initial_epoch": 1}
+    assert budget.cost(values) == 4
+    budget.charge("0", 2)
+    budget.charge("1", 3)
+    assert budget.used == 10 and budget.affordable(10) and not budget.affordable(11)
+    budget.charge("1", 1)  # refunded: stopped early
+    assert budget.used == 6
+
+
+def test_a_retry_is_charged_again_unless_it_was_cut_short():
+    budget = EpochBudget(7, None)
+    budget.charge("0", 3)
+    assert budget.charge_retry("0", 3) and budget.trained["0"] == 6
+    assert not budget.charge_retry("0", 3)  # 9 > 7
+    budget.interrupted.add("0")
+    assert budget.charge_retry("0", 3) and budget.trained["0"] == 6
+    assert not budget.interrupted
+
+
+def test_a_default_budget_grows_with_the_folds_a_given_one_does_not():
+    default, given = EpochBudget(30, 30), EpochBudget(50, None)
+    for budget in (default, given):
+        budget.set_folds(2, _FOLDS)
+    assert (default.limit, given.limit) == (60, 50)
+    assert default.fold_budget == 30 and default.models_per_trial == 2
+    assert default.limit_for({"cv_folds": 3}) == 90
+    assert given.limit_for({"cv_folds": 3}) == 50
+
+
+def test_the_budget_state_round_trips_and_a_resumed_limit_is_kept():
+    budget = EpochBudget(40, None)
+    budget.set_folds(2, _FOLDS)
+    budget.executions_per_trial = 3
+    budget.charge("0", 2)
+    state = {**budget.get_state(), "epochs_trained": dict(budget.trained)}
+    assert state["epoch_budget"] == 40 and state["cv"] == _FOLDS
+    resumed = EpochBudget(100, None)
+    resumed.set_state(state)
+    assert resumed.used == budget.used == 12 == EpochBudget.spent(state)
+    assert resumed.limit == 100 and resumed.grew(state)
+    assert not EpochBudget(40, None).grew(state)
+
+
+def test_a_budget_below_one_trial_names_the_argument():
+    budget = EpochBudget(5, None)
+    budget.check(5)
+    budget.set_folds(2, _FOLDS)
+    with pytest.raises(ValueError, match=r"`epoch_budget` must be at least 10.*got 5"):
+        budget.check(5)
