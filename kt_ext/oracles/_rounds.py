@@ -51,6 +51,7 @@ from kt_ext.oracles._persistence import (
     IDLE,
     RUNNING,
     STOPPED,
+    StateJournal,
 )
 from kt_ext.oracles._plan import Round, hyperband_epoch_budget, rung_epochs
 from kt_ext.oracles._resume import (
@@ -72,19 +73,7 @@ _MAX_COLLISIONS = 20
 __all__ = ["Round", "RoundOracle", "hyperband_epoch_budget", "rung_epochs"]
 
 
-def _delegate(part: str, name: str, doc: str, settable: bool = False) -> property:
-    """An oracle attribute that is ``name`` of the part held in ``part``."""
-
-    def get(oracle: Any) -> Any:
-        return getattr(getattr(oracle, part), name)
-
-    def put(oracle: Any, value: Any) -> None:
-        setattr(getattr(oracle, part), name, value)
-
-    return property(get, put if settable else None, doc=doc)
-
-
-class RoundOracle(RoundState, WorkerRelease):
+class RoundOracle(RoundState):
     """Base oracle: rounds with growing epochs inside a current search space.
 
     Subclasses override :meth:`_end_round` (learn from a finished round, e.g.
@@ -161,6 +150,16 @@ class RoundOracle(RoundState, WorkerRelease):
             check_number(
                 "worker_timeout", worker_timeout, low=0, high=math.inf, open_low=True
             )
+        # The parts, each with its own state; called under the oracle's lock.
+        # The default budget grows with the folds of a cross-validated search.
+        default = None
+        if epoch_budget is None and max_trials is None:
+            default = epoch_budget = hyperband_epoch_budget(int(max_epochs), factor)
+        self._budget = EpochBudget(
+            None if epoch_budget is None else int(epoch_budget), default
+        )
+        self._release = WorkerRelease(worker_timeout)
+        self._journal = StateJournal(self._journal_plan)
         super().__init__(
             objective=objective,
             max_trials=None if max_trials is None else int(max_trials),
@@ -177,17 +176,9 @@ class RoundOracle(RoundState, WorkerRelease):
         self.max_epochs = int(max_epochs)
         self.min_epochs = int(min_epochs)
         self.factor = factor
-        # The default budget grows with the folds of a cross-validated search.
-        default = None
-        if epoch_budget is None and max_trials is None:
-            default = epoch_budget = hyperband_epoch_budget(self.max_epochs, factor)
-        self._budget = EpochBudget(
-            None if epoch_budget is None else int(epoch_budget), default
-        )
         self.space: Space = {}
         self.rounds: list[Round] = []
         self._rng = np.random.default_rng(self.seed)
-        self.worker_timeout = worker_timeout
         # The rounds before the last, and their JSON (see `_rounds_json`).
         self._settled_rounds: tuple[list[Round], list[dict[str, Any]]] = ([], [])
         # Settings left to their default, not compared on a rerun.
@@ -295,7 +286,7 @@ class RoundOracle(RoundState, WorkerRelease):
         budget cannot pay for ends the trial as failed instead, and the next
         one waiting is considered.
         """
-        self._heard[tuner_id] = time.monotonic()
+        self._release.hear(tuner_id)
         self.release_silent_workers()
         queue = retry_queue(self)
         while tuner_id not in self.ongoing_trials and queue:
@@ -320,15 +311,23 @@ class RoundOracle(RoundState, WorkerRelease):
         A trial that reported a NaN or infinite loss or objective ends FAILED
         with the message ``diverged at epoch e`` (so it is never best, and is
         not retried), whatever status the tuner gave it. The trial's wall
-        time is recorded in its ``kt_ext/wall_time`` metric.
+        time is recorded in its ``kt_ext/wall_time`` metric. A worker presumed
+        dead that finishes after all is taken at its word if no other worker
+        has finished its trial yet; a late duplicate report is dropped.
         """
-        if self._accepts_end(trial.trial_id):
-            stored = self.trials[trial.trial_id]
-            epoch = diverged_epoch(stored, self._divergence_metrics())
-            if epoch is not None:
-                trial.status = FAILED
-                trial.message = diverged_message(epoch)
-            self._record_wall_time(stored)
+        self._release.hear_from(trial.trial_id, self.ongoing_trials)
+        if not self._accepts_end(trial.trial_id):
+            return  # a late duplicate report: the trial has ended already
+        stored = self.trials[trial.trial_id]
+        epoch = diverged_epoch(stored, self._divergence_metrics())
+        if epoch is not None:
+            trial.status = FAILED
+            trial.message = diverged_message(epoch)
+        self._record_wall_time(stored)
+        if not self._is_running(trial.trial_id):
+            # A worker presumed dead finished first: its trial leaves the queue.
+            retry_queue(self).remove(trial.trial_id)
+            self._budget.interrupted.discard(trial.trial_id)
         super().end_trial(trial)
 
     def ignores_failure(self, trial: trial_module.Trial) -> bool:
@@ -452,62 +451,3 @@ class RoundOracle(RoundState, WorkerRelease):
         for hp in self.hyperparameters.space:
             if hp.name not in self.space and not is_bookkeeping(hp.name):
                 self.space[hp.name] = entry_space(hp)
-
-    # -- the epoch budget (a part: self._budget) -------------------------------
-
-    epoch_budget = _delegate(
-        "_budget", "limit", "Epochs to train in all, every model counted.", True
-    )
-    executions_per_trial = _delegate(
-        "_budget", "executions_per_trial", "Models per fold (the tuner sets it).", True
-    )
-    cv_folds = _delegate("_budget", "cv_folds", "Folds of ``search(cv=...)``.")
-    fold_assignment = _delegate(
-        "_budget", "fold_assignment", "The fold split as JSON (for resumed runs)."
-    )
-    epochs_trained = _delegate(
-        "_budget", "trained", "Trial id -> epochs trained (planned while running)."
-    )
-    models_per_trial = _delegate(
-        "_budget", "models_per_trial", "``executions_per_trial`` times the folds."
-    )
-    fold_budget = _delegate(
-        "_budget", "fold_budget", "The epoch budget in one fold's epochs."
-    )
-    epochs_used = _delegate(
-        "_budget", "used", "Epochs trained or reserved, times executions and folds."
-    )
-
-    def check_epoch_budget(self) -> None:
-        """Raises unless ``epoch_budget`` pays for one trial of the first round.
-
-        The tuner calls it once it has set ``executions_per_trial``.
-
-        Raises:
-            ValueError: Naming ``epoch_budget`` and the smallest that works.
-        """
-        self._budget.check(self.min_epochs)
-
-    def set_folds(self, folds: int, assignment: dict[str, Any] | None) -> None:
-        """Makes every trial train ``folds`` models (one per fold of ``cv``).
-
-        The tuner calls it in ``search(cv=...)`` before any trial; a default
-        epoch budget (neither ``epoch_budget`` nor ``max_trials`` given)
-        grows by ``folds``. ``assignment`` (:class:`kt_ext._folds.FoldAssignment`
-        as JSON) is kept in the state, for resumed runs and workers.
-        """
-        self._budget.set_folds(folds, assignment)
-
-    def charge_epochs(self, trial_id: str, epochs_trained: int) -> None:
-        """Records that ``trial_id`` trained fewer epochs than planned."""
-        self._budget.charge(trial_id, epochs_trained)
-        self._touch(trial_id)
-
-    def _cheapest(self, upcoming: Round) -> int:
-        """What the first trial of ``upcoming`` costs (a carried one first)."""
-        start = 0
-        if upcoming.carry:
-            start = self.trials[upcoming.carry[0]].hyperparameters.values[
-                "tuner/epochs"
-            ]
-        return (upcoming.epochs - start) * self._budget.models_per_trial

@@ -61,3 +61,50 @@ def test_a_budget_below_one_trial_names_the_argument():
     budget.set_folds(2, _FOLDS)
     with pytest.raises(ValueError, match=r"`epoch_budget` must be at least 10.*got 5"):
         budget.check(5)
+
+
+def test_the_journal_appends_changes_and_snapshots_after_a_restart(tmp_path):
+    from kt_ext.oracles import _journal
+    from kt_ext.oracles._persistence import StateJournal
+
+    path = str(tmp_path / "oracle.json")
+    journal = StateJournal({("order",): _journal.APPEND, ("epochs",): "per_trial"})
+
+    def save(order, epochs):
+        journal.save(
+            path,
+            {"order": order, "epochs": epochs},
+            started=order,
+            ended=[],
+            busy=set(),
+            hashes={},
+            tried=set(),
+        )
+
+    save(["0"], {"0": 1})
+    first = journal.generation
+    save(["0", "1"], {"0": 1, "1": 3})
+    journal.touch("0")
+    save(["0", "1"], {"0": 2, "1": 3})  # "0" changed outside its own start
+    assert journal.generation == first
+    assert len((tmp_path / _journal.JOURNAL_NAME).read_text().splitlines()) == 2
+    assert _journal.read_state(path)["epochs"] == {"0": 2, "1": 3}
+    journal.restart()
+    save(["0", "1"], {"1": 3})  # an entry removed: a whole snapshot
+    assert journal.generation != first
+    assert _journal.read_state(path)["epochs"] == {"1": 3}
+
+
+def test_the_release_names_workers_silent_too_long_once(monkeypatch):
+    from kt_ext.oracles._workers import WorkerRelease
+
+    now = [100.0]
+    monkeypatch.setattr("kt_ext.oracles._workers.time.monotonic", lambda: now[0])
+    release = WorkerRelease(60)
+    release.hear("w1")
+    release.hear_from("7", {"w2": type("T", (), {"trial_id": "7"})()})
+    now[0] += 61
+    release.hear("w1")
+    assert release.silent(["w2", "w1", "w3"]) == [("w2", 61.0)]
+    assert release.silent(["w2"]) == []  # forgotten, then counted from now
+    assert WorkerRelease(None).silent(["w1"]) == []
