@@ -30,7 +30,6 @@ from kt_ext.oracles._modelled import ModelSampling
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
-    rung_epochs,
 )
 from kt_ext.oracles._space import Space
 
@@ -262,7 +261,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
         if initial_trials is None:
             # Derived from the budget, which a rerun may extend: not compared.
             self._unset_settings.add("initial_trials")
-        rungs = len(rung_epochs(self.min_epochs, self.max_epochs, factor))
+        rungs = len(self._plan.rungs)
         if initial_trials is None and self.epoch_budget is None:
             # Hyperband's widest bracket, for at most 4 rungs: 27 for factor 3
             # and max_epochs >= 27, 9 for max_epochs 9.
@@ -285,7 +284,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
         self.narrowing_history: list[dict[str, Any]] = []
 
     def _budget_initial_trials(self) -> int:
-        rungs = len(rung_epochs(self.min_epochs, self.max_epochs, self.factor))
+        rungs = len(self._plan.rungs)
         return max(2, int(self.fold_budget // (rungs * self.min_epochs)))
 
     def set_folds(self, folds: int, assignment: dict[str, Any] | None) -> None:
@@ -298,7 +297,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
 
     def _plan_round(self, index: int) -> Round | None:
         """Round 0: ``initial_trials``; then carry the top, add as many fresh."""
-        rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+        rungs = self._plan.rungs
         epochs = rungs[min(index, len(rungs) - 1)]
         if index == 0:
             return Round(epochs=epochs, carry=[], new=self.initial_trials)

@@ -41,7 +41,7 @@ from keras_tuner.engine import trial as trial_module
 from kt_ext._checks import check_int, check_number
 from kt_ext.oracles import _rank_rules as rules
 from kt_ext.oracles._modelled import ModelSampling
-from kt_ext.oracles._rounds import Round, rung_epochs
+from kt_ext.oracles._rounds import Round
 from kt_ext.oracles._sampling import round_percentiles
 from kt_ext.oracles._trial_pruning import TrialPruning
 
@@ -219,7 +219,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         if planned is None:
             return planned
         if index == 0 and self.epoch_budget is not None:
-            rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+            rungs = self._plan.rungs
             share = int(self.fold_budget // (len(rungs) * planned.epochs))
             planned.new = max(planned.new, share)
         if not planned.carry:

@@ -249,28 +249,10 @@ class RoundState(OracleSeam):
 
     # -- state -----------------------------------------------------------------
 
-    def _rounds_json(self) -> list[dict[str, Any]]:
-        """The rounds as JSON; that of rounds before the last is kept.
-
-        Only the last round changes (its trials, ``full``, ``ended``): the
-        others are converted once, so this costs the same at any trial count.
-        The dicts of earlier rounds are shared between calls: do not modify.
-        """
-        rounds, dicts = self._settled_rounds
-        settled = len(self.rounds) - 1
-        if len(rounds) > max(0, settled) or (
-            rounds and rounds[-1] is not self.rounds[len(rounds) - 1]
-        ):
-            rounds.clear()
-            dicts.clear()
-        while len(rounds) < settled:
-            done = self.rounds[len(rounds)]
-            rounds.append(done)
-            dicts.append(done.to_json())
-        return dicts + [r.to_json() for r in self.rounds[len(rounds) :]]
-
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
+        plan = self._plan.get_state()
+        rounds = plan.pop("rounds")
         budget = self._budget.get_state()
         budget = {
             "epoch_budget": budget.pop("epoch_budget"),
@@ -281,13 +263,11 @@ class RoundState(OracleSeam):
             {
                 "objective": objective_json(self.objective),
                 "seed": self.seed,
-                "max_epochs": self.max_epochs,
-                "min_epochs": self.min_epochs,
-                "factor": self.factor,
+                **plan,
                 **budget,
                 "declared_entries": self._declared_entries,
                 "space": self.space,
-                "rounds": self._rounds_json(),
+                "rounds": rounds,
                 "epochs_trained": self._budget.trained,
                 "rng": self._rng.bit_generator.state,
             }
@@ -297,20 +277,15 @@ class RoundState(OracleSeam):
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.seed = state["seed"]
-        self.max_epochs = state["max_epochs"]
-        self.min_epochs = state["min_epochs"]
-        self.factor = state["factor"]
         # A resumed search keeps the budget and max_trials it is given now, so
         # it can be extended (see `read_state`). The folds of a cross-validated
         # search: search(cv=...) checks that a rerun gives the same cv.
         self._budget.set_state(state)
         self._declared_entries = state.get("declared_entries")
         self.space = state["space"]
-        self.rounds = [Round(**r) for r in state["rounds"]]
-        if self.rounds and self._budget.grew(state):
-            # A rerun with a larger budget may pay for what the saved search's
-            # last round could not.
-            self.rounds[-1].full = False
+        # A rerun with a larger budget may pay for what the saved search's
+        # last round could not.
+        self._plan.set_state(state, reopen=self._budget.grew(state))
         self._rng = np.random.default_rng()
         self._rng.bit_generator.state = state["rng"]
 
@@ -358,6 +333,15 @@ class RoundState(OracleSeam):
         return state
 
     # -- the epoch budget (a part: self._budget) -------------------------------
+
+    # -- the round plan (a part: self._plan) ----------------------------------
+
+    min_epochs = _delegate(
+        "_plan", "min_epochs", "Epochs of the first round's trials.", True
+    )
+    max_epochs = _delegate("_plan", "max_epochs", "Epochs of the longest trial.", True)
+    factor = _delegate("_plan", "factor", "Epochs grow by this factor.", True)
+    rounds = _delegate("_plan", "rounds", "The rounds so far (Round records).", True)
 
     epoch_budget = _delegate(
         "_budget", "limit", "Epochs to train in all, every model counted.", True

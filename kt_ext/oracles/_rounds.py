@@ -53,7 +53,12 @@ from kt_ext.oracles._persistence import (
     STOPPED,
     StateJournal,
 )
-from kt_ext.oracles._plan import Round, hyperband_epoch_budget, rung_epochs
+from kt_ext.oracles._plan import (
+    Round,
+    RoundPlan,
+    hyperband_epoch_budget,
+    rung_epochs,
+)
 from kt_ext.oracles._resume import (
     objective_metrics,
 )
@@ -158,6 +163,7 @@ class RoundOracle(RoundState):
         self._budget = EpochBudget(
             None if epoch_budget is None else int(epoch_budget), default
         )
+        self._plan = RoundPlan(int(min_epochs), int(max_epochs), factor)
         self._release = WorkerRelease(worker_timeout)
         self._journal = StateJournal(self._journal_plan)
         super().__init__(
@@ -173,14 +179,8 @@ class RoundOracle(RoundState):
         if seed is not None:
             # Keras Tuner treats 0 as "no seed"; here it is a seed.
             self.seed = seed
-        self.max_epochs = int(max_epochs)
-        self.min_epochs = int(min_epochs)
-        self.factor = factor
         self.space: Space = {}
-        self.rounds: list[Round] = []
         self._rng = np.random.default_rng(self.seed)
-        # The rounds before the last, and their JSON (see `_rounds_json`).
-        self._settled_rounds: tuple[list[Round], list[dict[str, Any]]] = ([], [])
         # Settings left to their default, not compared on a rerun.
         self._unset_settings: set[str] = {"seed"} if seed is None else set()
         # Names of the entries declared when the search started (not those
@@ -216,8 +216,8 @@ class RoundOracle(RoundState):
         After the last rung, rounds of fresh trials at ``max_epochs`` follow
         while the budget lasts.
         """
-        rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
-        epochs = rungs[min(index, len(rungs) - 1)]
+        rungs = self._plan.rungs
+        epochs = self._plan.epochs_of(index)
         carry: list[str] = []
         previous = self.rounds[index - 1] if index else None
         if previous is not None and previous.epochs < epochs:
@@ -254,7 +254,7 @@ class RoundOracle(RoundState):
                 first = self._plan_round(0)
                 if first is None:
                     return {"status": STOPPED}
-                self.rounds.append(first)
+                self._plan.start(first)
             current = self.rounds[-1]
             values = self._next_values(current)
             if values is not None:
@@ -265,7 +265,7 @@ class RoundOracle(RoundState):
                 # Only in distributed mode: other workers still train this round.
                 return {"status": IDLE}
             if not current.ended:
-                self._end_round(len(self.rounds) - 1, self._completed(current))
+                self._end_round(self._plan.index, self._completed(current))
                 current.ended = True
             upcoming = None if current.full else self._plan_round(len(self.rounds))
             if upcoming is None or not self._budget.affordable(
@@ -275,7 +275,7 @@ class RoundOracle(RoundState):
                 # round taught.
                 self.save()
                 return {"status": IDLE if self.ongoing_trials else STOPPED}
-            self.rounds.append(upcoming)
+            self._plan.start(upcoming)
 
     @keras_tuner.synchronized
     def create_trial(self, tuner_id: str) -> trial_module.Trial:
@@ -379,7 +379,7 @@ class RoundOracle(RoundState):
             values = self._sample()
             values["tuner/initial_epoch"] = 0
         values["tuner/epochs"] = current.epochs
-        values["tuner/round"] = len(self.rounds) - 1
+        values["tuner/round"] = self._plan.index
         if not self._budget.affordable(self._budget.cost(values)):
             current.full = True
             return None

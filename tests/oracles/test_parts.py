@@ -108,3 +108,25 @@ def test_the_release_names_workers_silent_too_long_once(monkeypatch):
     assert release.silent(["w2", "w1", "w3"]) == [("w2", 61.0)]
     assert release.silent(["w2"]) == []  # forgotten, then counted from now
     assert WorkerRelease(None).silent(["w1"]) == []
+
+
+def test_the_round_plan_keeps_its_rounds_and_reopens_the_last():
+    from kt_ext.oracles._plan import Round, RoundPlan
+
+    plan = RoundPlan(1, 9, 3)
+    assert plan.rungs == [1, 3, 9] and plan.index == -1
+    assert [plan.epochs_of(i) for i in range(5)] == [1, 3, 9, 9, 9]
+    plan.start(Round(epochs=1, carry=[], new=3, trial_ids=["0", "1", "2"]))
+    plan.start(Round(epochs=3, carry=["1"], new=1, full=True))
+    state = plan.get_state()
+    assert plan.rounds_json()[0] is state["rounds"][0]  # settled: converted once
+    plan.rounds[-1].trial_ids.append("3")
+    assert plan.rounds_json()[-1]["trial_ids"] == ["3"]
+    resumed = RoundPlan(1, 9, 3)
+    resumed.set_state(state, reopen=False)
+    assert resumed.rounds == [
+        Round(1, [], 3, ["0", "1", "2"]),
+        Round(3, ["1"], 1, full=True),
+    ]
+    resumed.set_state(state, reopen=True)
+    assert resumed.index == 1 and not resumed.rounds[-1].full
