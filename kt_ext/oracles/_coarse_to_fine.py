@@ -31,6 +31,7 @@ from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
 )
+from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._space import Space
 
 __all__ = [
@@ -164,6 +165,7 @@ def narrow_space(
     return narrowed
 
 
+@shares_settings()
 class CoarseToFineOracle(ModelSampling, RoundOracle):
     """Narrows every range around the best trials, round after round.
 
@@ -179,15 +181,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
 
     Args:
         objective: As in Keras Tuner.
-        max_epochs: Epochs of the longest trial.
-        min_epochs: Epochs of the first round's trials.
-        factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all (times ``executions_per_trial``
-            and the folds of ``cv``, see :meth:`RoundOracle.set_folds`);
-            default when neither this nor ``max_trials`` is given: what one
-            Hyperband iteration with the same ``max_epochs`` and ``factor``
-            trains.
-        max_trials: Trials to run at most.
+        {search_settings}
         initial_trials: Configurations in round 0; default: an equal share
             of the epoch budget per rung, all at ``min_epochs``; with
             ``max_trials`` only, ``factor**min(3, rungs - 1)`` (27 for
@@ -199,14 +193,6 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             of its current width in the unit-cube view.
         min_width: Narrowest range, as a fraction of its original width in
             the unit-cube view.
-        hyperparameters: As in Keras Tuner.
-        allow_new_entries: As in Keras Tuner.
-        tune_new_entries: As in Keras Tuner.
-        seed: Random seed; ``0`` is a seed like any other.
-        max_retries_per_trial: As in Keras Tuner.
-        max_consecutive_failed_trials: As in Keras Tuner.
-        worker_timeout: Seconds of silence after which a distributed worker
-            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
 
     Example:
         >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
@@ -244,18 +230,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
     ) -> None:
         super().__init__(
             objective=objective,
-            max_epochs=max_epochs,
-            min_epochs=min_epochs,
-            factor=factor,
-            epoch_budget=epoch_budget,
-            max_trials=max_trials,
-            hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries,
-            tune_new_entries=tune_new_entries,
-            seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-            worker_timeout=worker_timeout,
+            **SearchSettings.of(locals()).arguments(),
         )
         derived = initial_trials is None and self.epoch_budget is not None
         if initial_trials is None:

@@ -23,6 +23,15 @@ dead goes on training are not counted). Everything lives in
 Keras Tuner's distributed mode a worker silent for ``worker_timeout`` seconds
 is released and its trial goes to the next worker that asks. A rerun on a
 saved search must repeat its settings (see :mod:`kt_ext.oracles._resume`).
+
+The oracle is composed of parts it holds and calls under its lock, each with
+its own state: ``self._plan`` (:class:`~kt_ext.oracles._plan.RoundPlan`: the
+rungs and the rounds), ``self._budget``
+(:class:`~kt_ext.oracles._budget.EpochBudget`: the limit and the epochs
+charged), ``self._journal`` (:class:`~kt_ext.oracles._persistence.StateJournal`:
+snapshot and journal on disk) and ``self._release``
+(:class:`~kt_ext.oracles._workers.WorkerRelease`: who was heard from when).
+Its shared arguments are :class:`~kt_ext.oracles._settings.SearchSettings`.
 """
 
 from __future__ import annotations
@@ -36,7 +45,6 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._checks import check_int, check_number
 from kt_ext._names import (
     WALL_TIME_METRIC,
     diverged_message,
@@ -63,6 +71,7 @@ from kt_ext.oracles._resume import (
     objective_metrics,
 )
 from kt_ext.oracles._round_state import RoundState, diverged_epoch
+from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -78,6 +87,7 @@ _MAX_COLLISIONS = 20
 __all__ = ["Round", "RoundOracle", "hyperband_epoch_budget", "rung_epochs"]
 
 
+@shares_settings()
 class RoundOracle(RoundState):
     """Base oracle: rounds with growing epochs inside a current search space.
 
@@ -88,29 +98,7 @@ class RoundOracle(RoundState):
 
     Args:
         objective: As in Keras Tuner.
-        max_epochs: Epochs of the longest trial.
-        min_epochs: Epochs of the first round's trials.
-        factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all, every model counted (a trial
-            of ``e`` epochs costs ``e`` times ``executions_per_trial`` times
-            the folds of ``cv``). Default when neither this nor
-            ``max_trials`` is given: what one Hyperband iteration with the
-            same ``max_epochs`` and ``factor`` trains (times the folds).
-        max_trials: Trials to run at most.
-        hyperparameters: As in Keras Tuner.
-        allow_new_entries: As in Keras Tuner.
-        tune_new_entries: As in Keras Tuner.
-        seed: Random seed; ``0`` is a seed like any other.
-        max_retries_per_trial: As in Keras Tuner.
-        max_consecutive_failed_trials: As in Keras Tuner.
-        worker_timeout: In Keras Tuner's distributed mode, seconds after which
-            a worker that has not been heard from counts as dead: its trial goes
-            to the next worker that asks (without using up a retry), and the
-            chief no longer waits for it. Only for workers that send heartbeats
-            while they train, as kt_ext's tuners do (every ``worker_timeout /
-            4`` seconds, at most every 10 s; their default is 120 s): a stock
-            ``keras_tuner.Tuner`` is silent for whole trials. ``None`` (the
-            oracle's default) waits forever, as Keras Tuner does.
+        {search_settings}
     """
 
     def __init__(
@@ -130,45 +118,24 @@ class RoundOracle(RoundState):
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = None,
     ) -> None:
-        check_int("max_epochs", max_epochs, 1)
-        check_int("min_epochs", min_epochs, 1)
-        if min_epochs > max_epochs:
-            raise ValueError(
-                f"`min_epochs` must be <= `max_epochs` ({max_epochs}), "
-                f"got {min_epochs!r}."
-            )
-        if isinstance(factor, bool) or not isinstance(factor, int | float):
-            raise TypeError(f"`factor` must be a number, got {factor!r}.")
-        if not factor > 1:
-            raise ValueError(f"`factor` must be > 1, got {factor!r}.")
-        if epoch_budget is not None:
-            check_int("epoch_budget", epoch_budget, 1)
-            if epoch_budget < min_epochs:
-                # Executions (and folds) only multiply a trial's cost.
-                raise budget_error(epoch_budget, min_epochs, 1)
-        if max_trials is not None:
-            check_int("max_trials", max_trials, 1)
-        if seed is not None:
-            check_int("seed", seed, 0)
-            seed = int(seed)  # numpy ints do not serialize to JSON
-        if worker_timeout is not None:
-            check_number(
-                "worker_timeout", worker_timeout, low=0, high=math.inf, open_low=True
-            )
+        settings = SearchSettings.of(locals())
+        seed = settings.seed
+        budget = settings.epoch_budget
+        if budget is not None and budget < settings.min_epochs:
+            # Executions (and folds) only multiply a trial's cost.
+            raise budget_error(budget, settings.min_epochs, 1)
         # The parts, each with its own state; called under the oracle's lock.
         # The default budget grows with the folds of a cross-validated search.
         default = None
-        if epoch_budget is None and max_trials is None:
-            default = epoch_budget = hyperband_epoch_budget(int(max_epochs), factor)
-        self._budget = EpochBudget(
-            None if epoch_budget is None else int(epoch_budget), default
-        )
-        self._plan = RoundPlan(int(min_epochs), int(max_epochs), factor)
+        if budget is None and settings.max_trials is None:
+            default = budget = hyperband_epoch_budget(settings.max_epochs, factor)
+        self._budget = EpochBudget(budget, default)
+        self._plan = RoundPlan(settings.min_epochs, settings.max_epochs, factor)
         self._release = WorkerRelease(worker_timeout)
         self._journal = StateJournal(self._journal_plan)
         super().__init__(
             objective=objective,
-            max_trials=None if max_trials is None else int(max_trials),
+            max_trials=settings.max_trials,
             hyperparameters=hyperparameters,
             allow_new_entries=allow_new_entries,
             tune_new_entries=tune_new_entries,
