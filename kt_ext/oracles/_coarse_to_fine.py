@@ -30,8 +30,8 @@ from kt_ext.oracles._modelled import ModelSampling
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
-    rung_epochs,
 )
+from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._space import Space
 
 __all__ = [
@@ -165,6 +165,7 @@ def narrow_space(
     return narrowed
 
 
+@shares_settings()
 class CoarseToFineOracle(ModelSampling, RoundOracle):
     """Narrows every range around the best trials, round after round.
 
@@ -180,15 +181,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
 
     Args:
         objective: As in Keras Tuner.
-        max_epochs: Epochs of the longest trial.
-        min_epochs: Epochs of the first round's trials.
-        factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all (times ``executions_per_trial``
-            and the folds of ``cv``, see :meth:`RoundOracle.set_folds`);
-            default when neither this nor ``max_trials`` is given: what one
-            Hyperband iteration with the same ``max_epochs`` and ``factor``
-            trains.
-        max_trials: Trials to run at most.
+        {search_settings}
         initial_trials: Configurations in round 0; default: an equal share
             of the epoch budget per rung, all at ``min_epochs``; with
             ``max_trials`` only, ``factor**min(3, rungs - 1)`` (27 for
@@ -200,14 +193,6 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             of its current width in the unit-cube view.
         min_width: Narrowest range, as a fraction of its original width in
             the unit-cube view.
-        hyperparameters: As in Keras Tuner.
-        allow_new_entries: As in Keras Tuner.
-        tune_new_entries: As in Keras Tuner.
-        seed: Random seed; ``0`` is a seed like any other.
-        max_retries_per_trial: As in Keras Tuner.
-        max_consecutive_failed_trials: As in Keras Tuner.
-        worker_timeout: Seconds of silence after which a distributed worker
-            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
 
     Example:
         >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
@@ -245,24 +230,13 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
     ) -> None:
         super().__init__(
             objective=objective,
-            max_epochs=max_epochs,
-            min_epochs=min_epochs,
-            factor=factor,
-            epoch_budget=epoch_budget,
-            max_trials=max_trials,
-            hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries,
-            tune_new_entries=tune_new_entries,
-            seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-            worker_timeout=worker_timeout,
+            **SearchSettings.of(locals()).arguments(),
         )
         derived = initial_trials is None and self.epoch_budget is not None
         if initial_trials is None:
             # Derived from the budget, which a rerun may extend: not compared.
             self._unset_settings.add("initial_trials")
-        rungs = len(rung_epochs(self.min_epochs, self.max_epochs, factor))
+        rungs = len(self._plan.rungs)
         if initial_trials is None and self.epoch_budget is None:
             # Hyperband's widest bracket, for at most 4 rungs: 27 for factor 3
             # and max_epochs >= 27, 9 for max_epochs 9.
@@ -285,7 +259,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
         self.narrowing_history: list[dict[str, Any]] = []
 
     def _budget_initial_trials(self) -> int:
-        rungs = len(rung_epochs(self.min_epochs, self.max_epochs, self.factor))
+        rungs = len(self._plan.rungs)
         return max(2, int(self.fold_budget // (rungs * self.min_epochs)))
 
     def set_folds(self, folds: int, assignment: dict[str, Any] | None) -> None:
@@ -298,7 +272,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
 
     def _plan_round(self, index: int) -> Round | None:
         """Round 0: ``initial_trials``; then carry the top, add as many fresh."""
-        rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+        rungs = self._plan.rungs
         epochs = rungs[min(index, len(rungs) - 1)]
         if index == 0:
             return Round(epochs=epochs, carry=[], new=self.initial_trials)

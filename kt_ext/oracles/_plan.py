@@ -1,13 +1,15 @@
 """The shape of a search in rounds: each round's epochs and the default budget.
 
 Pure functions and a plain record, with no oracle: the epochs of each rung,
-what one Keras Tuner Hyperband iteration trains, and :class:`Round`.
+what one Keras Tuner Hyperband iteration trains, and :class:`Round`; and
+:class:`RoundPlan`, the part of an oracle that holds its rounds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -92,3 +94,97 @@ class Round:
             "full": self.full,
             "ended": self.ended,
         }
+
+
+class RoundPlan:
+    """The rounds of a search: their epochs (the rungs) and what each holds.
+
+    It owns the shape of the epochs (``min_epochs`` growing by ``factor`` to
+    ``max_epochs``) and the list of :class:`Round`; which trials a round
+    continues and how many it samples is the strategy's choice (the oracle's
+    ``_plan_round``). The oracle calls it under its lock.
+
+    Args:
+        min_epochs: Epochs of the first round's trials.
+        max_epochs: Epochs of the longest trial.
+        factor: Epochs grow by this factor from one round to the next.
+
+    Example:
+        >>> plan = RoundPlan(1, 9, 3)
+        >>> plan.rungs, plan.epochs_of(5)
+        ([1, 3, 9], 9)
+        >>> plan.start(Round(epochs=1, carry=[], new=4))
+        >>> plan.index, plan.get_state()["rounds"][0]["new"]
+        (0, 4)
+    """
+
+    def __init__(self, min_epochs: int, max_epochs: int, factor: float) -> None:
+        self.min_epochs = min_epochs
+        self.max_epochs = max_epochs
+        self.factor = factor
+        self.rounds: list[Round] = []
+        # The rounds before the last, and their JSON (see `rounds_json`).
+        self._settled: tuple[list[Round], list[dict[str, Any]]] = ([], [])
+
+    @property
+    def rungs(self) -> list[int]:
+        """The epochs of each rung (see :func:`rung_epochs`)."""
+        return rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+
+    def epochs_of(self, index: int) -> int:
+        """The epochs of round ``index``: its rung's, or the last rung's."""
+        rungs = self.rungs
+        return rungs[min(index, len(rungs) - 1)]
+
+    @property
+    def index(self) -> int:
+        """The index of the current (last) round; -1 before the first."""
+        return len(self.rounds) - 1
+
+    def start(self, upcoming: Round) -> None:
+        """Makes ``upcoming`` the current round."""
+        self.rounds.append(upcoming)
+
+    def rounds_json(self) -> list[dict[str, Any]]:
+        """The rounds as JSON; that of rounds before the last is kept.
+
+        Only the last round changes (its trials, ``full``, ``ended``): the
+        others are converted once, so this costs the same at any trial count.
+        The dicts of earlier rounds are shared between calls: do not modify.
+        """
+        rounds, dicts = self._settled
+        settled = len(self.rounds) - 1
+        if len(rounds) > max(0, settled) or (
+            rounds and rounds[-1] is not self.rounds[len(rounds) - 1]
+        ):
+            rounds.clear()
+            dicts.clear()
+        while len(rounds) < settled:
+            done = self.rounds[len(rounds)]
+            rounds.append(done)
+            dicts.append(done.to_json())
+        return dicts + [r.to_json() for r in self.rounds[len(rounds) :]]
+
+    def get_state(self) -> dict[str, Any]:
+        """The plan's keys of the oracle's state."""
+        return {
+            "max_epochs": self.max_epochs,
+            "min_epochs": self.min_epochs,
+            "factor": self.factor,
+            "rounds": self.rounds_json(),
+        }
+
+    def set_state(self, state: Mapping[str, Any], *, reopen: bool) -> None:
+        """Restores from the oracle's state.
+
+        Args:
+            state: The oracle's state.
+            reopen: Whether the last round may take more trials again (a
+                rerun with a larger budget may pay for what it could not).
+        """
+        self.max_epochs = state["max_epochs"]
+        self.min_epochs = state["min_epochs"]
+        self.factor = state["factor"]
+        self.rounds = [Round(**r) for r in state["rounds"]]
+        if self.rounds and reopen:
+            self.rounds[-1].full = False

@@ -41,8 +41,9 @@ from keras_tuner.engine import trial as trial_module
 from kt_ext._internal.checks import check_int, check_number
 from kt_ext.oracles import _rank_rules as rules
 from kt_ext.oracles._modelled import ModelSampling
-from kt_ext.oracles._rounds import Round, rung_epochs
+from kt_ext.oracles._rounds import Round
 from kt_ext.oracles._sampling import round_percentiles
+from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._trial_pruning import TrialPruning
 
 __all__ = ["RankPruningOracle"]
@@ -60,27 +61,13 @@ def _inside(hp: hp_module.HyperParameter, entry: dict[str, Any], value: Any) -> 
     return entry["min"] <= value <= entry["max"]
 
 
+@shares_settings()
 class RankPruningOracle(ModelSampling, TrialPruning):
     """Rounds of trials; after each, Spearman correlations decide what to cut.
 
     Args:
         objective: As in Keras Tuner.
-        max_epochs: Epochs of the longest trial (default 100, as Hyperband).
-        min_epochs: Epochs of the first round's trials.
-        factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all (times ``executions_per_trial``
-            and the folds of ``cv``, see :meth:`RoundOracle.set_folds`);
-            default: what one Hyperband iteration with the same ``max_epochs``
-            and ``factor`` trains.
-        max_trials: Trials to run at most.
-        hyperparameters: As in Keras Tuner.
-        allow_new_entries: As in Keras Tuner.
-        tune_new_entries: As in Keras Tuner.
-        seed: Random seed; ``0`` is a seed like any other.
-        max_retries_per_trial: As in Keras Tuner.
-        max_consecutive_failed_trials: As in Keras Tuner.
-        worker_timeout: Seconds of silence after which a distributed worker
-            counts as dead; see :class:`~kt_ext.oracles.RoundOracle`.
+        {search_settings}
         rho_threshold: Smallest ``|rho|`` that makes an entry (or a choice
             value) influential. Default 0.3.
         alpha: Largest p-value that makes an entry influential (for a
@@ -167,18 +154,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         check_int("min_peers", min_peers, 1)
         super().__init__(
             objective=objective,
-            max_epochs=max_epochs,
-            min_epochs=min_epochs,
-            factor=factor,
-            epoch_budget=epoch_budget,
-            max_trials=max_trials,
-            hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries,
-            tune_new_entries=tune_new_entries,
-            seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-            worker_timeout=worker_timeout,
+            **SearchSettings.of(locals()).arguments(),
         )
         self.rho_threshold = float(rho_threshold)
         self.alpha = float(alpha)
@@ -219,7 +195,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         if planned is None:
             return planned
         if index == 0 and self.epoch_budget is not None:
-            rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+            rungs = self._plan.rungs
             share = int(self.fold_budget // (len(rungs) * planned.epochs))
             planned.new = max(planned.new, share)
         if not planned.carry:

@@ -23,6 +23,15 @@ dead goes on training are not counted). Everything lives in
 Keras Tuner's distributed mode a worker silent for ``worker_timeout`` seconds
 is released and its trial goes to the next worker that asks. A rerun on a
 saved search must repeat its settings (see :mod:`kt_ext.oracles._resume`).
+
+The oracle is composed of parts it holds and calls under its lock, each with
+its own state: ``self._plan`` (:class:`~kt_ext.oracles._plan.RoundPlan`: the
+rungs and the rounds), ``self._budget``
+(:class:`~kt_ext.oracles._budget.EpochBudget`: the limit and the epochs
+charged), ``self._journal`` (:class:`~kt_ext.oracles._persistence.StateJournal`:
+snapshot and journal on disk) and ``self._release``
+(:class:`~kt_ext.oracles._workers.WorkerRelease`: who was heard from when).
+Its shared arguments are :class:`~kt_ext.oracles._settings.SearchSettings`.
 """
 
 from __future__ import annotations
@@ -36,7 +45,6 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._internal.checks import check_int, check_number
 from kt_ext._internal.names import (
     WALL_TIME_METRIC,
     diverged_message,
@@ -44,19 +52,26 @@ from kt_ext._internal.names import (
     is_diverged,
 )
 from kt_ext._internal.seam_oracle import retry_queue, tried_hashes
-from kt_ext.oracles._budget import EpochBudget, planned_epochs
+from kt_ext.oracles._budget import EpochBudget, budget_error, planned_epochs
 from kt_ext.oracles._persistence import (
     COMPLETED,
     FAILED,
     IDLE,
     RUNNING,
     STOPPED,
+    StateJournal,
 )
-from kt_ext.oracles._plan import Round, hyperband_epoch_budget, rung_epochs
+from kt_ext.oracles._plan import (
+    Round,
+    RoundPlan,
+    hyperband_epoch_budget,
+    rung_epochs,
+)
 from kt_ext.oracles._resume import (
     objective_metrics,
 )
-from kt_ext.oracles._round_state import RoundState, budget_error, diverged_epoch
+from kt_ext.oracles._round_state import RoundState, diverged_epoch
+from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -72,7 +87,8 @@ _MAX_COLLISIONS = 20
 __all__ = ["Round", "RoundOracle", "hyperband_epoch_budget", "rung_epochs"]
 
 
-class RoundOracle(EpochBudget, RoundState, WorkerRelease):
+@shares_settings()
+class RoundOracle(RoundState):
     """Base oracle: rounds with growing epochs inside a current search space.
 
     Subclasses override :meth:`_end_round` (learn from a finished round, e.g.
@@ -82,29 +98,7 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
 
     Args:
         objective: As in Keras Tuner.
-        max_epochs: Epochs of the longest trial.
-        min_epochs: Epochs of the first round's trials.
-        factor: Epochs grow by this factor from one round to the next.
-        epoch_budget: Epochs to train in all, every model counted (a trial
-            of ``e`` epochs costs ``e`` times ``executions_per_trial`` times
-            the folds of ``cv``). Default when neither this nor
-            ``max_trials`` is given: what one Hyperband iteration with the
-            same ``max_epochs`` and ``factor`` trains (times the folds).
-        max_trials: Trials to run at most.
-        hyperparameters: As in Keras Tuner.
-        allow_new_entries: As in Keras Tuner.
-        tune_new_entries: As in Keras Tuner.
-        seed: Random seed; ``0`` is a seed like any other.
-        max_retries_per_trial: As in Keras Tuner.
-        max_consecutive_failed_trials: As in Keras Tuner.
-        worker_timeout: In Keras Tuner's distributed mode, seconds after which
-            a worker that has not been heard from counts as dead: its trial goes
-            to the next worker that asks (without using up a retry), and the
-            chief no longer waits for it. Only for workers that send heartbeats
-            while they train, as kt_ext's tuners do (every ``worker_timeout /
-            4`` seconds, at most every 10 s; their default is 120 s): a stock
-            ``keras_tuner.Tuner`` is silent for whole trials. ``None`` (the
-            oracle's default) waits forever, as Keras Tuner does.
+        {search_settings}
     """
 
     def __init__(
@@ -124,34 +118,24 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = None,
     ) -> None:
-        check_int("max_epochs", max_epochs, 1)
-        check_int("min_epochs", min_epochs, 1)
-        if min_epochs > max_epochs:
-            raise ValueError(
-                f"`min_epochs` must be <= `max_epochs` ({max_epochs}), "
-                f"got {min_epochs!r}."
-            )
-        if isinstance(factor, bool) or not isinstance(factor, int | float):
-            raise TypeError(f"`factor` must be a number, got {factor!r}.")
-        if not factor > 1:
-            raise ValueError(f"`factor` must be > 1, got {factor!r}.")
-        if epoch_budget is not None:
-            check_int("epoch_budget", epoch_budget, 1)
-            if epoch_budget < min_epochs:
-                # Executions (and folds) only multiply a trial's cost.
-                raise budget_error(epoch_budget, min_epochs, 1)
-        if max_trials is not None:
-            check_int("max_trials", max_trials, 1)
-        if seed is not None:
-            check_int("seed", seed, 0)
-            seed = int(seed)  # numpy ints do not serialize to JSON
-        if worker_timeout is not None:
-            check_number(
-                "worker_timeout", worker_timeout, low=0, high=math.inf, open_low=True
-            )
+        settings = SearchSettings.of(locals())
+        seed = settings.seed
+        budget = settings.epoch_budget
+        if budget is not None and budget < settings.min_epochs:
+            # Executions (and folds) only multiply a trial's cost.
+            raise budget_error(budget, settings.min_epochs, 1)
+        # The parts, each with its own state; called under the oracle's lock.
+        # The default budget grows with the folds of a cross-validated search.
+        default = None
+        if budget is None and settings.max_trials is None:
+            default = budget = hyperband_epoch_budget(settings.max_epochs, factor)
+        self._budget = EpochBudget(budget, default)
+        self._plan = RoundPlan(settings.min_epochs, settings.max_epochs, factor)
+        self._release = WorkerRelease(worker_timeout)
+        self._journal = StateJournal(self._journal_plan)
         super().__init__(
             objective=objective,
-            max_trials=None if max_trials is None else int(max_trials),
+            max_trials=settings.max_trials,
             hyperparameters=hyperparameters,
             allow_new_entries=allow_new_entries,
             tune_new_entries=tune_new_entries,
@@ -162,27 +146,8 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         if seed is not None:
             # Keras Tuner treats 0 as "no seed"; here it is a seed.
             self.seed = seed
-        self.max_epochs = int(max_epochs)
-        self.min_epochs = int(min_epochs)
-        self.factor = factor
-        # The default budget grows with the folds of a cross-validated search.
-        self._default_budget = epoch_budget is None and max_trials is None
-        if self._default_budget:
-            epoch_budget = hyperband_epoch_budget(self.max_epochs, factor)
-        self.epoch_budget = None if epoch_budget is None else int(epoch_budget)
-        # Set by the tuner: each trial trains this many models per fold.
-        self.executions_per_trial = 1
-        # Set by the tuner's search(cv=...): folds, and the rows of each.
-        self.cv_folds = 1
-        self.fold_assignment: dict[str, Any] | None = None
         self.space: Space = {}
-        self.rounds: list[Round] = []
-        # Epochs each trial trained (planned ones while it runs), per model.
-        self.epochs_trained: dict[str, int] = {}
         self._rng = np.random.default_rng(self.seed)
-        self.worker_timeout = worker_timeout
-        # The rounds before the last, and their JSON (see `_rounds_json`).
-        self._settled_rounds: tuple[list[Round], list[dict[str, Any]]] = ([], [])
         # Settings left to their default, not compared on a rerun.
         self._unset_settings: set[str] = {"seed"} if seed is None else set()
         # Names of the entries declared when the search started (not those
@@ -218,8 +183,8 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         After the last rung, rounds of fresh trials at ``max_epochs`` follow
         while the budget lasts.
         """
-        rungs = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
-        epochs = rungs[min(index, len(rungs) - 1)]
+        rungs = self._plan.rungs
+        epochs = self._plan.epochs_of(index)
         carry: list[str] = []
         previous = self.rounds[index - 1] if index else None
         if previous is not None and previous.epochs < epochs:
@@ -256,26 +221,28 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
                 first = self._plan_round(0)
                 if first is None:
                     return {"status": STOPPED}
-                self.rounds.append(first)
+                self._plan.start(first)
             current = self.rounds[-1]
             values = self._next_values(current)
             if values is not None:
                 current.trial_ids.append(trial_id)
-                self.epochs_trained[trial_id] = planned_epochs(values)
+                self._budget.charge(trial_id, planned_epochs(values))
                 return {"status": RUNNING, "values": values}
             if self._round_is_running(current):
                 # Only in distributed mode: other workers still train this round.
                 return {"status": IDLE}
             if not current.ended:
-                self._end_round(len(self.rounds) - 1, self._completed(current))
+                self._end_round(self._plan.index, self._completed(current))
                 current.ended = True
             upcoming = None if current.full else self._plan_round(len(self.rounds))
-            if upcoming is None or not self._affordable(self._cheapest(upcoming)):
+            if upcoming is None or not self._budget.affordable(
+                self._cheapest(upcoming)
+            ):
                 # Keras Tuner saves only when a trial starts: keep what the last
                 # round taught.
                 self.save()
                 return {"status": IDLE if self.ongoing_trials else STOPPED}
-            self.rounds.append(upcoming)
+            self._plan.start(upcoming)
 
     @keras_tuner.synchronized
     def create_trial(self, tuner_id: str) -> trial_module.Trial:
@@ -286,18 +253,13 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         budget cannot pay for ends the trial as failed instead, and the next
         one waiting is considered.
         """
-        self._heard[tuner_id] = time.monotonic()
+        self._release.hear(tuner_id)
         self.release_silent_workers()
         queue = retry_queue(self)
         while tuner_id not in self.ongoing_trials and queue:
             trial = self.trials[queue[-1]]
             planned = planned_epochs(trial.hyperparameters.values)
-            if trial.trial_id in self._interrupted:
-                # Cut short by a crash, not failed: already charged once.
-                self._interrupted.discard(trial.trial_id)
-                break
-            if self._affordable(planned * self.models_per_trial):
-                self.epochs_trained[trial.trial_id] += planned
+            if self._budget.charge_retry(trial.trial_id, planned):
                 break
             queue.pop()
             trial.status = trial_module.TrialStatus.FAILED
@@ -316,15 +278,23 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
         A trial that reported a NaN or infinite loss or objective ends FAILED
         with the message ``diverged at epoch e`` (so it is never best, and is
         not retried), whatever status the tuner gave it. The trial's wall
-        time is recorded in its ``kt_ext/wall_time`` metric.
+        time is recorded in its ``kt_ext/wall_time`` metric. A worker presumed
+        dead that finishes after all is taken at its word if no other worker
+        has finished its trial yet; a late duplicate report is dropped.
         """
-        if self._accepts_end(trial.trial_id):
-            stored = self.trials[trial.trial_id]
-            epoch = diverged_epoch(stored, self._divergence_metrics())
-            if epoch is not None:
-                trial.status = FAILED
-                trial.message = diverged_message(epoch)
-            self._record_wall_time(stored)
+        self._release.hear_from(trial.trial_id, self.ongoing_trials)
+        if not self._accepts_end(trial.trial_id):
+            return  # a late duplicate report: the trial has ended already
+        stored = self.trials[trial.trial_id]
+        epoch = diverged_epoch(stored, self._divergence_metrics())
+        if epoch is not None:
+            trial.status = FAILED
+            trial.message = diverged_message(epoch)
+        self._record_wall_time(stored)
+        if not self._is_running(trial.trial_id):
+            # A worker presumed dead finished first: its trial leaves the queue.
+            retry_queue(self).remove(trial.trial_id)
+            self._budget.interrupted.discard(trial.trial_id)
         super().end_trial(trial)
 
     def ignores_failure(self, trial: trial_module.Trial) -> bool:
@@ -376,8 +346,8 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
             values = self._sample()
             values["tuner/initial_epoch"] = 0
         values["tuner/epochs"] = current.epochs
-        values["tuner/round"] = len(self.rounds) - 1
-        if not self._affordable(self._cost(values)):
+        values["tuner/round"] = self._plan.index
+        if not self._budget.affordable(self._budget.cost(values)):
             current.full = True
             return None
         return values

@@ -4,128 +4,73 @@ A worker that goes silent for ``worker_timeout`` seconds counts as dead: its
 trial goes to the next worker that asks (without using up a retry, and
 without its epochs being charged twice), and the chief stops waiting for it.
 A worker that was only slow is taken at its word if nobody else has finished
-its trial; otherwise its late report is dropped.
+its trial; otherwise its late report is dropped. :class:`WorkerRelease` is
+the part of the oracle that knows who was heard from when; the oracle hands
+a released worker's trial back, under its lock.
 """
 
 from __future__ import annotations
 
-import copy
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import keras_tuner
-from keras_tuner.engine import trial as trial_module
-
-from kt_ext._internal.seam_oracle import retry_queue
-from kt_ext.oracles._persistence import COMPLETED, FAILED, STOPPED, JournaledOracle
+__all__ = ["WorkerRelease"]
 
 
-class WorkerRelease(JournaledOracle):
-    """An oracle that releases workers silent for ``worker_timeout`` seconds.
+class WorkerRelease:
+    """When each worker was last heard from, and which are silent too long.
 
-    Subclasses set :attr:`worker_timeout` (``None`` waits forever, as Keras
-    Tuner does). Every request about a trial counts as a sign of life from the
-    worker running it.
+    Every request about a trial counts as a sign of life from the worker
+    running it.
+
+    Args:
+        worker_timeout: Seconds of silence after which a worker counts as
+            dead; ``None`` waits forever, as Keras Tuner does.
+
+    Example:
+        >>> release = WorkerRelease(60)
+        >>> release.hear("w0")
+        >>> release.silent(["w0"])  # heard just now
+        []
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.worker_timeout: float | None = None
+    def __init__(self, worker_timeout: float | None) -> None:
+        self.timeout = worker_timeout
         # When each tuner id was last heard from (this process's clock).
-        self._heard: dict[str, float] = {}
-        super().__init__(*args, **kwargs)
+        self.heard: dict[str, float] = {}
 
-    @keras_tuner.synchronized
-    def update_trial(
-        self, trial_id: str, metrics: dict[str, float], step: int = 0
-    ) -> trial_module.Trial:
-        """Records metrics as Keras Tuner does, unless the trial has ended.
+    def hear(self, tuner_id: str) -> None:
+        """Records a sign of life from ``tuner_id``."""
+        self.heard[tuner_id] = time.monotonic()
 
-        A worker presumed dead that reports for a trial another worker has
-        since finished gets the trial back with status STOPPED.
+    def hear_from(self, trial_id: str, ongoing: Mapping[str, Any]) -> None:
+        """Records a sign of life from the worker running ``trial_id``.
+
+        Args:
+            trial_id: The trial a request was about.
+            ongoing: Tuner id -> its running trial (Keras Tuner's
+                ``ongoing_trials``).
         """
-        self._hear_from(trial_id)
-        trial = self.trials[trial_id]
-        if trial.status in (COMPLETED, FAILED) and not self._is_running(trial_id):
-            answer = copy.copy(trial)
-            answer.status = STOPPED
-            return answer
-        return super().update_trial(trial_id, metrics, step=step)
+        for tuner_id, trial in ongoing.items():
+            if trial.trial_id == trial_id:
+                self.heard[tuner_id] = time.monotonic()
 
-    @keras_tuner.synchronized
-    def end_trial(self, trial: trial_module.Trial) -> None:
-        """Ends ``trial`` as Keras Tuner does; a late duplicate report is ignored.
+    def silent(self, tuner_ids: Iterable[str]) -> list[tuple[str, float]]:
+        """The workers silent for longer than the timeout, forgotten here.
 
-        A worker presumed dead that finishes after all is taken at its word if
-        no other worker has finished its trial yet (the first report wins);
-        if the trial has already ended, its report is dropped, so no trial is
-        counted twice.
-        """
-        self._hear_from(trial.trial_id)
-        if not self._accepts_end(trial.trial_id):
-            return
-        if not self._is_running(trial.trial_id):
-            retry_queue(self).remove(trial.trial_id)
-            self._interrupted.discard(trial.trial_id)
-        super().end_trial(trial)
-
-    @keras_tuner.synchronized
-    def get_trial(self, trial_id: str) -> trial_module.Trial:
-        """Returns the trial; from a worker, this is also its heartbeat."""
-        self._hear_from(trial_id)
-        return super().get_trial(trial_id)
-
-    @keras_tuner.synchronized
-    def release_silent_workers(self) -> list[str]:
-        """Forgets workers silent for longer than ``worker_timeout`` seconds.
-
-        The trial of such a worker goes back to the queue, first in line for
-        the next worker that asks, without using up one of its retries and
-        without charging its epochs twice; the chief stops waiting for the
-        worker. Called on every ``create_trial`` and, in distributed mode, by
-        the chief every second.
+        A worker never heard from counts from now on.
 
         Returns:
-            The ids of the trials handed back.
-
-        Example:
-            >>> from kt_ext.oracles import RoundOracle
-            >>> oracle = RoundOracle("loss", max_epochs=1, worker_timeout=5)
-            >>> oracle.release_silent_workers()
-            []
+            ``(tuner id, seconds silent)`` in tuner-id order.
         """
-        if self.worker_timeout is None:
+        if self.timeout is None:
             return []
         now = time.monotonic()
-        handed_back = []
-        for tuner_id in sorted(self.tuner_ids | set(self.ongoing_trials)):
-            silent = now - self._heard.setdefault(tuner_id, now)
-            if silent <= self.worker_timeout:
-                continue
-            self.tuner_ids.discard(tuner_id)
-            del self._heard[tuner_id]
-            trial = self.ongoing_trials.pop(tuner_id, None)
-            if trial is None:
-                continue
-            print(
-                f"Worker {tuner_id} silent for {silent:.0f} s: trial "
-                f"{trial.trial_id} goes to the next worker that asks."
-            )
-            retry_queue(self).append(trial.trial_id)
-            self._interrupted.add(trial.trial_id)
-            self._forget_partial_run(trial.trial_id)
-            handed_back.append(trial.trial_id)
-        if handed_back:
-            self.save()
-        return handed_back
-
-    def _hear_from(self, trial_id: str) -> None:
-        for tuner_id, trial in self.ongoing_trials.items():
-            if trial.trial_id == trial_id:
-                self._heard[tuner_id] = time.monotonic()
-
-    def _accepts_end(self, trial_id: str) -> bool:
-        """Whether a report that ``trial_id`` ended is taken (see end_trial)."""
-        return self._is_running(trial_id) or trial_id in retry_queue(self)
-
-    def _is_running(self, trial_id: str) -> bool:
-        return any(trial.trial_id == trial_id for trial in self.ongoing_trials.values())
+        found = []
+        for tuner_id in sorted(tuner_ids):
+            seconds = now - self.heard.setdefault(tuner_id, now)
+            if seconds > self.timeout:
+                del self.heard[tuner_id]
+                found.append((tuner_id, seconds))
+        return found

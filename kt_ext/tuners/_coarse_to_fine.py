@@ -7,9 +7,11 @@ from typing import Any
 import keras_tuner
 
 from kt_ext.oracles import CoarseToFineOracle
+from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.tuners._base import FidelityTuner, reject_hyperband_only
 
 
+@shares_settings(defaults={"worker_timeout": 120.0})
 class CoarseToFine(FidelityTuner):
     """Tuner of :class:`~kt_ext.oracles.CoarseToFineOracle`.
 
@@ -21,22 +23,7 @@ class CoarseToFine(FidelityTuner):
         hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may
             be ``None`` in a subclass that overrides ``run_trial``.
         objective: As in Keras Tuner, e.g. ``"val_accuracy"``.
-        max_epochs: Epochs of the longest trial. Default 100.
-        min_epochs: Epochs of the first round's trials. Default 1.
-        factor: Epochs grow by this factor between rounds. Default 3.
-        epoch_budget: Epochs to train in all (times
-            ``executions_per_trial`` and the folds of ``search(cv=...)``);
-            default: about one Hyperband iteration (times the folds).
-        max_trials: Trials to run at most.
-        seed: Random seed; ``0`` is a seed like any other.
-        hyperparameters: As in Keras Tuner.
-        tune_new_entries: As in Keras Tuner.
-        allow_new_entries: As in Keras Tuner.
-        max_retries_per_trial: As in Keras Tuner.
-        max_consecutive_failed_trials: As in Keras Tuner.
-        worker_timeout: Seconds of silence after which a distributed worker
-            counts as dead (default 120; ``None``: wait forever); see
-            :class:`~kt_ext.oracles.RoundOracle`.
+        {search_settings}
         initial_trials: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
         final_trials: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
         top_fraction: See :class:`~kt_ext.oracles.CoarseToFineOracle`.
@@ -85,22 +72,11 @@ class CoarseToFine(FidelityTuner):
         reject_hyperband_only(type(self).__name__, kwargs)
         oracle = CoarseToFineOracle(
             objective=objective,
-            max_epochs=max_epochs,
-            min_epochs=min_epochs,
-            factor=factor,
-            epoch_budget=epoch_budget,
-            max_trials=max_trials,
+            **SearchSettings.of(locals()).arguments(),
             initial_trials=initial_trials,
             final_trials=final_trials,
             top_fraction=top_fraction,
             margin=margin,
             min_width=min_width,
-            hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries,
-            tune_new_entries=tune_new_entries,
-            seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-            worker_timeout=worker_timeout,
         )
         super().__init__(oracle=oracle, hypermodel=hypermodel, seed=seed, **kwargs)

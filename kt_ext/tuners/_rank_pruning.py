@@ -8,9 +8,11 @@ import keras_tuner
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext.oracles import RankPruningOracle
+from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.tuners._base import FidelityTuner, reject_hyperband_only
 
 
+@shares_settings(defaults={"worker_timeout": 120.0})
 class RankPruning(FidelityTuner):
     """Tuner of :class:`~kt_ext.oracles.RankPruningOracle`.
 
@@ -25,22 +27,7 @@ class RankPruning(FidelityTuner):
         hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may
             be ``None`` in a subclass that overrides ``run_trial``.
         objective: As in Keras Tuner, e.g. ``"val_accuracy"``.
-        max_epochs: Epochs of the longest trial. Default 100.
-        min_epochs: Epochs of the first round's trials. Default 1.
-        factor: Epochs grow by this factor between rounds. Default 3.
-        epoch_budget: Epochs to train in all (times
-            ``executions_per_trial`` and the folds of ``search(cv=...)``);
-            default: about one Hyperband iteration (times the folds).
-        max_trials: Trials to run at most.
-        seed: Random seed; ``0`` is a seed like any other.
-        hyperparameters: As in Keras Tuner.
-        tune_new_entries: As in Keras Tuner.
-        allow_new_entries: As in Keras Tuner.
-        max_retries_per_trial: As in Keras Tuner.
-        max_consecutive_failed_trials: As in Keras Tuner.
-        worker_timeout: Seconds of silence after which a distributed worker
-            counts as dead (default 120; ``None``: wait forever); see
-            :class:`~kt_ext.oracles.RoundOracle`.
+        {search_settings}
         rho_threshold: See :class:`~kt_ext.oracles.RankPruningOracle`.
         alpha: See :class:`~kt_ext.oracles.RankPruningOracle`.
         freeze_rho: See :class:`~kt_ext.oracles.RankPruningOracle`.
@@ -101,18 +88,7 @@ class RankPruning(FidelityTuner):
         reject_hyperband_only(type(self).__name__, kwargs)
         oracle = RankPruningOracle(
             objective=objective,
-            max_epochs=max_epochs,
-            min_epochs=min_epochs,
-            factor=factor,
-            epoch_budget=epoch_budget,
-            max_trials=max_trials,
-            hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries,
-            tune_new_entries=tune_new_entries,
-            seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-            worker_timeout=worker_timeout,
+            **SearchSettings.of(locals()).arguments(),
             rho_threshold=rho_threshold,
             alpha=alpha,
             freeze_rho=freeze_rho,
