@@ -30,7 +30,9 @@ def cancer():
     return (x[:150], y[:150]), validation
 
 
-def make_tuner(tmp_path, name, cancer, *, epoch_budget=12, seed=7, **overrides):
+def make_tuner(
+    tmp_path, name, cancer, *, epoch_budget=12, min_epochs=1, seed=7, **overrides
+):
     """Four 1-epoch trials, then the best continued to 3 epochs (with 12)."""
     (x, y), _ = cancer
     hypermodel = MLPHyperModel.for_data(
@@ -42,6 +44,7 @@ def make_tuner(tmp_path, name, cancer, *, epoch_budget=12, seed=7, **overrides):
         hypermodel,
         objective="val_loss",
         max_epochs=MAX_EPOCHS,
+        min_epochs=min_epochs,
         epoch_budget=epoch_budget,
         initial_trials=4,
         seed=seed,
@@ -152,11 +155,24 @@ def test_continued_trials_go_on_with_their_parents_optimizer_state_quietly(
 def test_a_continued_hold_exp_trial_follows_the_uninterrupted_rate_path(
     tmp_path, cancer, recorded
 ):
-    tuner = make_tuner(tmp_path, "hold_exp", cancer, lr_schedule="hold_exp")
+    # Two-epoch trials, then continued to 3: hold_exp holds epoch 0 only, so
+    # a parent's checkpoint after epoch 1 holds a decayed rate.
+    tuner = make_tuner(
+        tmp_path,
+        "hold_exp",
+        cancer,
+        epoch_budget=14,
+        min_epochs=2,
+        lr_schedule="hold_exp",
+    )
     trials = search(tuner, cancer, callbacks=[recorded()])
     fits = dict(zip([t.trial_id for t in trials], recorded.fits, strict=True))
     (x, y), _ = cancer
-    assert continued(trials)
+    parents = [
+        tuner.oracle.get_trial(t.hyperparameters.values["tuner/trial_id"])
+        for t in continued(trials)
+    ]
+    assert 1 in [parent.best_step for parent in parents], "no decayed checkpoint"
     for trial in continued(trials):
         values = trial.hyperparameters.values
         start = values["tuner/initial_epoch"]
@@ -168,7 +184,6 @@ def test_a_continued_hold_exp_trial_follows_the_uninterrupted_rate_path(
         history = tuner.hypermodel.fit(
             hp, model, x, y, epochs=MAX_EPOCHS, schedule_epochs=MAX_EPOCHS, verbose=0
         )
-        uninterrupted = history.history["learning_rate"][start:]
-        assert start >= 1 and len(uninterrupted) == MAX_EPOCHS - start
-        np.testing.assert_allclose(fits[trial.trial_id]["rates"], uninterrupted)
-        assert uninterrupted[-1] < uninterrupted[0]  # the schedule decays here
+        rates = history.history["learning_rate"]
+        assert start == 2 and rates[start] < rates[0]  # decayed by then
+        np.testing.assert_allclose(fits[trial.trial_id]["rates"], rates[start:])
