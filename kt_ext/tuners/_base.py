@@ -21,6 +21,7 @@ oracle can refuse settings that differ from the saved search's.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import time
@@ -35,6 +36,7 @@ from kt_ext._internal.checks import check_int
 from kt_ext._internal.heap import frozen_heap
 from kt_ext._internal.names import diverged_message, fold_metric_base
 from kt_ext._internal.seam_oracle import is_chief_process
+from kt_ext._internal.seam_random import preserved, seeded, trial_seed
 from kt_ext._internal.seam_training import (
     BestEpochWeights,
     TrialDiverged,
@@ -83,9 +85,13 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
             ``tuner/epochs`` and friends).
         hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may be
             ``None`` in a subclass that overrides ``run_trial``.
-        seed: The search's seed, which ``search(cv=k)`` shuffles the rows
-            with (never the oracle's own seed, so that every oracle given one
-            seed gets the same folds); None: a random one, drawn once.
+        seed: The search's seed. Each trial seeds Python, NumPy and Keras from
+            it and its trial id, and puts the caller's random state back when
+            it ends (:func:`~kt_ext._internal.seam_random.seeded`); ``search(cv=k)``
+            shuffles the rows with it (never with the oracle's own seed, so
+            every oracle given one seed gets the same folds). ``None``: trials
+            are not seeded and draw from (and advance) the global state, and
+            the folds' seed is drawn once and saved with the split.
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
 
@@ -122,7 +128,8 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
         self._diverged: dict[str, int] = {}
         # The whole search's progress instead of Keras Tuner's trial tables.
         install_search_display(oracle, type(self).__name__)
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        with self._random_state_kept():  # Keras Tuner builds the hypermodel
+            super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         oracle.executions_per_trial = self.executions_per_trial
         # On a worker, self.oracle is now Keras Tuner's gRPC client, which does
         # not expose this: read it from the oracle built here.
@@ -218,7 +225,11 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
             dry_step(self, fit_args, fit_kwargs)
         self._kept_gradients = custom_gradient_names()
         try:
-            with frozen_heap(), search_progress(self.oracle, fit_kwargs) as kwargs:
+            with (
+                self._random_state_kept(),
+                frozen_heap(),
+                search_progress(self.oracle, fit_kwargs) as kwargs,
+            ):
                 super().search(*fit_args, **kwargs)
             if not self.is_worker():
                 check_some_trial_ran(self.oracle)
@@ -247,8 +258,13 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
                 deleted or written.
         """
         check_state_file(self.tuner_state_path())
-        self.declare_space()
-        super().reload()
+        with self._random_state_kept():  # the entries are declared by a build
+            self.declare_space()
+            super().reload()
+
+    def _random_state_kept(self) -> contextlib.AbstractContextManager:
+        """A seeded tuner leaves the caller's random state as it found it."""
+        return contextlib.nullcontext() if self._search_seed is None else preserved()
 
     def get_best_hyperparameters(
         self, num_trials: int = 1
@@ -306,9 +322,15 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
         if "tuner/epochs" in values:
             kwargs["epochs"] = values["tuner/epochs"]
             kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
-        if self._folds is not None:
-            return run_folds(self, trial, self._folds, args, kwargs)
-        return super().run_trial(trial, *args, **kwargs)
+        seed = (
+            None
+            if self._search_seed is None
+            else trial_seed(self._search_seed, trial.trial_id)
+        )
+        with seeded(seed):
+            if self._folds is not None:
+                return run_folds(self, trial, self._folds, args, kwargs)
+            return super().run_trial(trial, *args, **kwargs)
 
     def new_checkpoint(self, trial: keras_tuner.engine.trial.Trial) -> Any:
         """Lean trials keep the best epoch in memory and write it once."""
