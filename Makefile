@@ -8,7 +8,7 @@ PYTHON_LOWEST ?= python3.11
 LOWEST := .venv-lowest
 CONSTRAINTS_LOWEST := constraints/lowest.txt
 
-.PHONY: run test lint install check-floors test-lowest
+.PHONY: run test lint typecheck docs wheel-check ci-docs install check-floors test-lowest
 
 # The main job (README, "Set up and run"): four tuners on digits, scored by
 # 3-fold cross-validation, at Hyperband's epoch budget, over three seeds.
@@ -23,9 +23,30 @@ PYTEST_PARALLEL := -n 2 --dist loadscope
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
-lint: $(VENV)/.installed check-floors
+lint: $(VENV)/.installed check-floors typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy at its default strictness ([tool.mypy] in pyproject.toml): about 25 s
+# cold on a busy 2-core machine, 2 s with its cache.
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+# The docs site (docs/, mkdocs.yml) into site/; a warning fails it.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Build the sdist and wheel, install the wheel in a fresh venv outside the tree
+# (TensorFlow from PyPI: minutes), import kt_ext, `kt-ext --help`, one trial.
+wheel-check: $(VENV)/.installed
+	BUILD_PYTHON=$(BIN)/python VENV_PYTHON=$(PYTHON) bash .ci/wheel_check.sh
+
+# The docs site and the wheel, each under its own timeout, with its time.
+ci-docs: $(VENV)/.installed
+	@start=$$(date +%s); timeout 600 $(MAKE) --no-print-directory docs; status=$$?; \
+		echo "make docs: $$(( $$(date +%s) - start )) s"; exit $$status
+	@start=$$(date +%s); timeout 1200 $(MAKE) --no-print-directory wheel-check; status=$$?; \
+		echo "make wheel-check: $$(( $$(date +%s) - start )) s"; exit $$status
 
 install: $(VENV)/.installed
 

@@ -167,9 +167,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
         validation = fit_kwargs.get("validation_data")
         if isinstance(validation, tuple | list):
             if len(validation) >= 2:
-                check_fit_data(
-                    *validation[:2], "validation_data[0]", "validation_data[1]"
-                )
+                x_val, y_val = validation[0], validation[1]
+                check_fit_data(x_val, y_val, "validation_data[0]", "validation_data[1]")
             check_finite_data("validation_data", validation)
         self.set_folds(cv, x, y, fit_kwargs)
         self._check_epoch_budget()
