@@ -9,7 +9,7 @@ PYTHON_LOWEST ?= python3.11
 LOWEST := .venv-lowest
 CONSTRAINTS_LOWEST := constraints/lowest.txt
 
-.PHONY: run test lint install check-floors test-lowest test-floors ci
+.PHONY: run test lint typecheck docs wheel-check install check-floors test-lowest test-floors ci
 
 # The main job (README, "Set up and run"): four tuners on digits, scored by
 # 3-fold cross-validation, at Hyperband's epoch budget, over three seeds.
@@ -24,9 +24,23 @@ PYTEST_PARALLEL := -n 2 --dist loadscope
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
-lint: $(VENV)/.installed check-floors
+lint: $(VENV)/.installed check-floors typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy at its default strictness ([tool.mypy] in pyproject.toml): about 25 s
+# cold on a busy 2-core machine, 2 s with its cache.
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+# The docs site (docs/, mkdocs.yml) into site/; a warning fails it.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Build the sdist and wheel, install the wheel in a fresh venv outside the tree
+# (TensorFlow from PyPI: minutes), import kt_ext, `kt-ext --help`, one trial.
+wheel-check: $(VENV)/.installed
+	BUILD_PYTHON=$(BIN)/python VENV_PYTHON=$(PYTHON) bash .ci/wheel_check.sh
 
 install: $(VENV)/.installed
 
@@ -58,6 +72,8 @@ endef
 ci:
 	$(call timed,test,$(CI_TEST_LIMIT))
 	$(call timed,test-floors,$(CI_FLOORS_LIMIT))
+	$(call timed,docs,600)
+	$(call timed,wheel-check,1200)
 
 $(LOWEST)/.installed: pyproject.toml $(CONSTRAINTS_LOWEST)
 	rm -rf $(LOWEST)

@@ -454,8 +454,10 @@ def _compare(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         cv=args.cv,
     )
-    print((result.out / "summary.md").read_text())
-    print(f"Results, plot and report in {result.out}/")
+    out = result.out
+    assert out is not None, "`kt-ext compare` always writes its outputs"
+    print((out / "summary.md").read_text())
+    print(f"Results, plot and report in {out}/")
     return 0
 
 
@@ -470,7 +472,8 @@ def _search(args: argparse.Namespace) -> int:
         template_for,
     )
 
-    hypermodel = template_for(*data.train, data.task)
+    x_train, y_train = data.train
+    hypermodel = template_for(x_train, y_train, data.task)
     objective = "val_loss" if data.task == "regression" else "val_accuracy"
     direction = objective_direction(objective)
     stock_trials = args.tuner in ("random", "bayesian")

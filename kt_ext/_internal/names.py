@@ -92,7 +92,7 @@ def is_diverged(message: str | None) -> bool:
         >>> is_diverged("diverged at epoch 1"), is_diverged(None)
         (True, False)
     """
-    return bool(message) and message.startswith(f"{DIVERGED} ")
+    return message is not None and message.startswith(f"{DIVERGED} ")
 
 
 # `<metric>_std` and `<metric>_fold<i>`: what a cross-validated trial adds.

@@ -32,9 +32,9 @@ def is_better(score: float | None, other: float | None, direction: str) -> bool:
         >>> is_better(0.9, 0.9, "max"), is_better(0.1, None, "min")
         (False, True)
     """
-    if not is_finite_score(score):
+    if score is None or not math.isfinite(score):
         return False
-    if not is_finite_score(other):
+    if other is None or not math.isfinite(other):
         return True
     return score > other if direction == "max" else score < other
 
@@ -59,7 +59,7 @@ def best_so_far(scores: Iterable[float | None], direction: str) -> list[float]:
     curve: list[float] = []
     best = math.nan
     for score in scores:
-        if is_better(score, best, direction):
+        if score is not None and is_better(score, best, direction):
             best = float(score)
         curve.append(best)
     return curve

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import types
 from collections.abc import Callable, Mapping
 from concurrent import futures
 from typing import Any
@@ -215,7 +216,7 @@ def in_keras_tuner_search() -> bool:
         False
     """
     code = _base_tuner_module.BaseTuner.search.__code__
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code is code:
             return True
@@ -362,7 +363,7 @@ class OracleSeam(keras_tuner.Oracle):
             ) from error
         for trial in self.ongoing_trials.values():
             retry_queue(self).append(trial.trial_id)
-        self.ongoing_trials = {}
+        self.ongoing_trials: dict[str, Any] = {}
         self.after_reload()
 
     def _check_consecutive_failures(self) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-from typing import Any
+from typing import Any, TypeAlias
 
 import keras
 import keras_tuner
@@ -98,7 +98,7 @@ UPSTREAM: dict[str, str] = {
     ),
 }
 
-SaveBestEpoch = _tuner_utils.SaveBestEpoch
+SaveBestEpoch: TypeAlias = _tuner_utils.SaveBestEpoch
 
 
 # -- the Tuner's private methods that kt_ext overrides --------------------------

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import keras_tuner
 from keras_tuner.engine.base_tuner import BaseTuner
@@ -27,7 +27,7 @@ from kt_ext.oracles._journal import GENERATION_KEY, read_state
 HISTORY_KEYS = ("narrowing_history", "pruning_log")
 
 #: What the analysis functions accept as a search.
-Source = keras_tuner.Oracle | BaseTuner | str | os.PathLike
+Source: TypeAlias = keras_tuner.Oracle | BaseTuner | str | os.PathLike
 
 
 @dataclass(frozen=True)

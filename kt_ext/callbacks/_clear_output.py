@@ -283,6 +283,8 @@ class ClearTrainingOutput(keras.callbacks.Callback):
             release_trial_end_clearing()
 
     def _draw(self, batch: str = "") -> None:
+        if self._line is None:  # not training
+            return
         parts = [self._epoch]
         if batch:
             parts.append(f"batch {batch}")

@@ -210,6 +210,8 @@ class _ScheduleCallback(keras.callbacks.Callback):
             self.base_lr = current
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.base_lr is None:  # an epoch without `on_train_begin` before it
+            self.base_lr = _current_lr(self.model.optimizer)
         self.model.optimizer.learning_rate = self.schedule(epoch, self.base_lr)
         self._last_lr = _current_lr(self.model.optimizer)
         if self.verbose:

@@ -161,7 +161,7 @@ def plot_anytime(comparison: Comparison) -> Figure:
 
     figure = Figure(figsize=(7, 4), layout="constrained")
     axes = figure.add_subplot()
-    colors = {}
+    colors: dict[str, Any] = {}
     for (tuner, seed), log in comparison.logs.items():
         curve = anytime_curve(log, comparison.direction)
         if not curve:

@@ -139,7 +139,7 @@ class SearchRecorder(keras.callbacks.Callback):
 
     def _observe(self, logs: dict[str, Any] | None) -> None:
         value = (logs or {}).get(self.objective)
-        if is_better(value, self._fit_best, self.direction):
+        if value is not None and is_better(value, self._fit_best, self.direction):
             self._fit_best = float(value)
 
     def _record(self, score: float | None) -> None:

@@ -118,7 +118,7 @@ class TemplateHyperModel(keras_tuner.HyperModel):
     def __init__(
         self,
         *,
-        input_shape: tuple[int, ...],
+        input_shape: tuple[int, ...] | int,
         task: str,
         num_outputs: int,
         overrides: Mapping[str, Any] | None = None,

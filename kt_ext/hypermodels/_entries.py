@@ -64,8 +64,8 @@ class Declaration:
     mode: Literal["off", "fixed", "range", "choice", "bool"]
     kind: Kind
     default: Value | None = None
-    min_value: float | None = None
-    max_value: float | None = None
+    min_value: Value | None = None
+    max_value: Value | None = None
     sampling: str = "linear"
     step: float | None = None
     values: tuple[Value, ...] = ()
@@ -78,6 +78,7 @@ class Declaration:
     def possible_values(self) -> tuple[Value, ...] | None:
         """The finite set of values this entry can take, or ``None`` if a range."""
         if self.mode == "fixed":
+            assert self.default is not None, "a fixed entry has its value"
             return (self.default,)
         if self.mode == "choice":
             return self.values
@@ -99,22 +100,26 @@ class Declaration:
             return hp.Boolean(self.name, default=bool(self.default))
         if self.mode == "choice":
             return hp.Choice(self.name, list(self.values), default=self.default)
+        low, high, default = self.min_value, self.max_value, self.default
+        assert low is not None and high is not None and default is not None, (
+            "a range has its bounds and default"
+        )
         if self.kind == "int":
             return hp.Int(
                 self.name,
-                int(self.min_value),
-                int(self.max_value),
+                int(low),
+                int(high),
                 step=None if self.step is None else int(self.step),
                 sampling=self.sampling,
-                default=int(self.default),
+                default=int(default),
             )
         return hp.Float(
             self.name,
-            float(self.min_value),
-            float(self.max_value),
+            float(low),
+            float(high),
             step=self.step,
             sampling=self.sampling,
-            default=float(self.default),
+            default=float(default),
         )
 
 

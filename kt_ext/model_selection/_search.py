@@ -173,7 +173,7 @@ class SearchCV(BaseEstimator):
             task = "regression"  # integer targets, too
         if task == "regression":
             self.__dict__.pop("classes_", None)
-            targets = np.asarray(y, dtype=np.float32)
+            targets: np.ndarray = np.asarray(y, dtype=np.float32)
             n_classes = 0
         else:
             self.classes_, targets = np.unique(y, return_inverse=True)

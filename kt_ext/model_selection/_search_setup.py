@@ -138,7 +138,7 @@ def build_tuner(
     """
     from kt_ext.tuners import CoarseToFine, FidelityTuner, RankPruning
 
-    location = {
+    location: dict[str, Any] = {
         "directory": os.path.dirname(path),
         "project_name": os.path.basename(path),
         "overwrite": False,

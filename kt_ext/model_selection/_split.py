@@ -87,8 +87,9 @@ def check_cv(cv: Any, fit_kwargs: Mapping[str, Any] | None = None) -> None:
         )
     if is_int(cv) and cv < 2:
         raise ValueError(f"`cv` must be at least 2 folds, got {cv!r}.")
+    fit_kwargs = fit_kwargs or {}
     for name in ("validation_data", "validation_split"):
-        if (fit_kwargs or {}).get(name) not in (None, 0, 0.0):
+        if fit_kwargs.get(name) not in (None, 0, 0.0):
             raise ValueError(
                 f"`cv` takes each fold's validation rows from `x`: pass either "
                 f"`cv` or `{name}`, not both (got cv={cv!r} and {name}="

@@ -282,7 +282,7 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             top = ranked[: top_count(len(ranked), self.top_fraction)]
             carry = [trial.trial_id for trial in top]
             new = max(1, len(carry))
-            if self.epoch_budget is not None:
+            if self.fold_budget is not None:
                 # An equal share of the budget per rung: what continuing the
                 # top leaves of it pays for fresh trials (from the model).
                 share = self.fold_budget / len(rungs)

@@ -27,6 +27,10 @@ from kt_ext.oracles._curve_fit import predict_final
 _MAX_COLLISIONS = 20
 
 
+# The model of good and bad trials, with the (rounds ended, entries) it fits.
+_ModelCache = tuple[tuple[int, int], "list[_sampling.EntryModel] | None"]
+
+
 class ModelSampling:
     """Mixin for :class:`~kt_ext.oracles.RoundOracle`: model-based fresh draws.
 
@@ -37,6 +41,7 @@ class ModelSampling:
 
     model_window = 64
     model_gamma = 1 / 3
+    _model_cache: _ModelCache | None
 
     def _observations(self) -> list[tuple[dict[str, Any], float]]:
         """``(values, percentile in its round)`` of recent completed trials."""

@@ -194,7 +194,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         planned = super()._plan_round(index)
         if planned is None:
             return planned
-        if index == 0 and self.epoch_budget is not None:
+        if index == 0 and self.fold_budget is not None:
             rungs = self._plan.rungs
             share = int(self.fold_budget // (len(rungs) * planned.epochs))
             planned.new = max(planned.new, share)

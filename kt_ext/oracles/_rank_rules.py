@@ -12,10 +12,13 @@ import bisect
 import math
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from scipy import stats
+
+# A choice value of an entry: ``values_to_remove`` returns the keys it was given.
+Key = TypeVar("Key", bound=Hashable)
 
 
 class Evidence(NamedTuple):
@@ -163,8 +166,8 @@ def narrowed_bounds(
 
 
 def values_to_remove(
-    evidence: Mapping[Hashable, Evidence], *, rho_threshold: float, alpha: float
-) -> list[Hashable]:
+    evidence: Mapping[Key, Evidence], *, rho_threshold: float, alpha: float
+) -> list[Key]:
     """Choice values whose presence correlates significantly with bad scores.
 
     The p-values are Bonferroni-corrected for the number of values tested (the

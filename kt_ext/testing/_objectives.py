@@ -65,6 +65,10 @@ class SyntheticObjective:
     best_score: ClassVar[float]
     optimum: ClassVar[Mapping[str, Any]]
     inert: ClassVar[tuple[str, ...]] = ()
+    seed: int
+    noise: float
+    diverge_above: float | None
+    _space: keras_tuner.HyperParameters
 
     def __init__(
         self,

@@ -148,7 +148,7 @@ def regret(score: float | None, optimum: float, direction: str) -> float:
         >>> regret(None, 0.95, "max")
         inf
     """
-    if not is_finite_score(score):
+    if score is None or not math.isfinite(score):
         return math.inf
     return optimum - score if direction == "max" else score - optimum
 

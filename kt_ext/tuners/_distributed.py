@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import keras_tuner
@@ -39,7 +39,9 @@ def serve(oracle: keras_tuner.Oracle, poll_s: float = _POLL_S) -> None:
         >>> # In the process started with KERASTUNER_TUNER_ID=chief:
         >>> serve(tuner.oracle)  # doctest: +SKIP
     """
-    release = getattr(oracle, "release_silent_workers", lambda: [])
+    release: Callable[[], list[str]] = getattr(
+        oracle, "release_silent_workers", lambda: []
+    )
     serve_oracle(oracle, poll_s, release)
 
 

@@ -261,8 +261,8 @@ class TracedModels:
         self._models.clear()
 
 
-def _key(signature: str | None, slot: int | None) -> str | None:
-    return signature if slot is None or signature is None else f"{slot}:{signature}"
+def _key(signature: str, slot: int | None) -> str:
+    return signature if slot is None else f"{slot}:{signature}"
 
 
 def graph_signature(model: keras.Model) -> str | None:
@@ -350,9 +350,10 @@ def _only_keras_objects(config: Any) -> bool:
         if config.get("class_name") == "__lambda__":
             return False
         module = config.get("module")
-        serialized = isinstance(module, str) and "class_name" in config
-        if serialized and (
-            module.split(".")[0] != "keras" or config.get("registered_name")
+        if (
+            isinstance(module, str)
+            and "class_name" in config
+            and (module.split(".")[0] != "keras" or config.get("registered_name"))
         ):
             return False
         return all(_only_keras_objects(value) for value in config.values())

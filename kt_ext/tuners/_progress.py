@@ -148,6 +148,8 @@ class SearchDisplay(Display):
         'SearchDisplay'
     """
 
+    search_start: datetime | None  # Keras Tuner's `Display` keeps it
+
     def __init__(
         self, oracle: keras_tuner.Oracle, verbose: int = 1, name: str = "search"
     ) -> None:
@@ -182,7 +184,7 @@ class SearchDisplay(Display):
         text = self._status(f"{how} {_duration(self._elapsed())}", eta=False)
         if self._mode == "plain":
             print(text, flush=True)
-        else:
+        elif self._line is not None:  # every other mode has its line
             self._line.show(text)
             self._line.finish()
 
@@ -223,7 +225,7 @@ class SearchDisplay(Display):
         else:
             self._last = f"last: {self._short_summary(trial)}"
         self._draw(self._last)
-        if self._mode == "terminal" and self._keras_prints:
+        if self._mode == "terminal" and self._keras_prints and self._line is not None:
             # Keras writes the next trial's epochs below: the line stays.
             self._line.finish()
 

@@ -264,3 +264,13 @@ def test_schedule_callback_scales_to_epochs():
 def test_schedule_callback_works_for_a_single_epoch(name):
     callback = schedule_callback(name, epochs=1)
     assert fitted_rates(callback, epochs=1) == pytest.approx([0.02], rel=1e-6)
+
+
+def test_an_epoch_without_train_begin_scales_the_optimizers_rate():
+    # A custom training loop may call on_epoch_begin alone; the rate then in
+    # the optimizer is the base (it was a TypeError on base_lr=None).
+    model, callback = build_model(), StepDecay(drop_every=1, factor=0.5, verbose=0)
+    callback.set_model(model)
+    callback.on_epoch_begin(1)
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    assert rate == pytest.approx(TUNED_LR * 0.5, rel=1e-6)

@@ -1,0 +1,32 @@
+"""A griffe extension for the API reference: kt_ext's docstrings as written.
+
+kt_ext's docstrings are Google style with a singular ``Example:`` heading and
+Sphinx roles (``:class:`~kt_ext.oracles.CoarseToFineOracle```). Griffe reads
+``Example:`` as a plain admonition, whose ``>>>`` lines Markdown then shows as
+nested quotes, and leaves the roles as text. This reads ``Example:`` as an
+``Examples:`` section (rendered as code) and a role as inline code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import griffe
+
+_EXAMPLE = re.compile(r"^(\s*)Example:[ \t]*$", re.MULTILINE)
+_ROLE = re.compile(r":(?:class|func|meth|attr|mod|data|exc|obj):`(~?)([^`]+)`")
+
+
+def _role(match: re.Match[str]) -> str:
+    name = match.group(2)
+    return f"`{name.rsplit('.', 1)[-1] if match.group(1) else name}`"
+
+
+class KtExtDocstrings(griffe.Extension):
+    """Rewrites ``Example:`` headings and Sphinx roles before parsing."""
+
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+        if obj.docstring is not None:
+            text = _EXAMPLE.sub(r"\1Examples:", obj.docstring.value)
+            obj.docstring.value = _ROLE.sub(_role, text)
