@@ -105,6 +105,14 @@ class RoundOracle(EpochBudget, RoundState, WorkerRelease):
             4`` seconds, at most every 10 s; their default is 120 s): a stock
             ``keras_tuner.Tuner`` is silent for whole trials. ``None`` (the
             oracle's default) waits forever, as Keras Tuner does.
+
+    Example:
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RoundOracle, objective, max_epochs=9, seed=1)
+        >>> result = run_oracle(oracle, objective)  # a synthetic search
+        >>> [round.epochs for round in oracle.rounds][:3]
+        [1, 3, 9]
     """
 
     def __init__(
