@@ -23,6 +23,7 @@ PYTEST_PARALLEL := -n 2 --dist loadscope
 
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --doctest-modules kt_ext
 
 lint: $(VENV)/.installed check-floors typecheck
 	$(BIN)/ruff check .

@@ -271,7 +271,7 @@ def trial_hashes(oracle: keras_tuner.Oracle) -> dict[str, str]:
     """Each trial's configuration hash, by trial id (``_id_to_hash``).
 
     Example:
-        >>> trial_hashes(keras_tuner.Oracle("loss"))
+        >>> dict(trial_hashes(keras_tuner.Oracle("loss")))
         {}
     """
     return oracle._id_to_hash

@@ -399,9 +399,10 @@ def sublayers(model: keras.Model) -> list[Any]:
     """Every layer inside ``model``, nested ones included, without the model.
 
     Example:
-        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        >>> [type(layer).__name__ for layer in sublayers(model)]
-        ['Dense']
+        >>> inner = keras.Sequential([keras.layers.Dense(2)], name="inner")
+        >>> model = keras.Sequential([inner, keras.layers.Dense(1)])
+        >>> [layer.name == "inner" for layer in sublayers(model)]
+        [True, False, False]
     """
     return list(model._flatten_layers(include_self=False))
 

@@ -106,8 +106,14 @@ def trials_dataframe(source: Source) -> pd.DataFrame:
 
     Example:
         >>> from kt_ext.analysis import trials_dataframe
-        >>> df = trials_dataframe("runs/bc")  # doctest: +SKIP
-        >>> df.sort_values("score", ascending=False).head()  # doctest: +SKIP
+        >>> from keras_tuner.oracles import RandomSearchOracle
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RandomSearchOracle, objective, max_trials=3, seed=1)
+        >>> _ = run_oracle(oracle, objective, epochs=2)  # a synthetic search
+        >>> df = trials_dataframe(oracle)  # or a tuner, or its folder
+        >>> df.sort_values("score", ascending=False)["trial_id"].tolist()
+        ['1', '2', '0']
     """
     search = load_search(source)
     sampling = _sampling(search.hyperparameters)

@@ -33,6 +33,13 @@ class EntryRanges(NamedTuple):
         low: Range minimum in each round; NaN where the entry was no range.
         high: Range maximum in each round; NaN where the entry was no range.
         values: Values left in each round; () where the entry had no list.
+
+    Example:
+        >>> import numpy as np
+        >>> ranges = EntryRanges("units", "log", np.array([16.0, 32.0]),
+        ...                      np.array([256.0, 128.0]), ((), ()))
+        >>> ranges.high.tolist()
+        [256.0, 128.0]
     """
 
     name: str
@@ -51,6 +58,13 @@ class NarrowingData(NamedTuple):
         trials: Number of trials in each round.
         best_scores: Best score after each round (NaN where None).
         entries: The search space of each entry over the rounds.
+
+    Example:
+        >>> from kt_ext.analysis import narrowing_data
+        >>> data = narrowing_data([{"round": 0, "epochs": 1, "trial_ids": ["0"],
+        ...     "best_score": 0.8, "space": {"opt": {"values": ["adam"]}}}])
+        >>> data.trials.tolist(), data.entries[0].values
+        ([1], (('adam',),))
     """
 
     rounds: np.ndarray
@@ -176,6 +190,13 @@ class PruningSeries(NamedTuple):
         rho: Spearman's rho that decided it.
         p_values: Its p-value.
         actions: "narrow", "remove" or "freeze".
+
+    Example:
+        >>> from kt_ext.analysis import pruning_series
+        >>> [series] = pruning_series([{"round": 2, "name": "units", "rho": 0.05,
+        ...     "p_value": 0.8, "action": "freeze", "before": [16, 256], "after": 64}])
+        >>> series.name, series.rounds.tolist()
+        ('units', [2])
     """
 
     name: str

@@ -43,6 +43,16 @@ class BestSoFar(NamedTuple):
             short trial is no final score.
         objective: The objective's name (None if unknown).
         direction: "min" or "max".
+
+    Example:
+        >>> from kt_ext.analysis import best_so_far, trials_dataframe
+        >>> from keras_tuner.oracles import RandomSearchOracle
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RandomSearchOracle, objective, max_trials=3, seed=1)
+        >>> _ = run_oracle(oracle, objective, epochs=2)  # a synthetic search
+        >>> best_so_far(trials_dataframe(oracle)).epochs.tolist()
+        [2.0, 4.0, 6.0]
     """
 
     trial_ids: tuple[str, ...]
@@ -65,9 +75,14 @@ def best_so_far(df: pd.DataFrame) -> BestSoFar:
 
     Example:
         >>> from kt_ext.analysis import best_so_far, trials_dataframe
-        >>> curve = best_so_far(trials_dataframe("runs/bc"))  # doctest: +SKIP
-        >>> curve.epochs[-1], curve.best[-1]  # doctest: +SKIP
-        (70.0, 0.99)
+        >>> from keras_tuner.oracles import RandomSearchOracle
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RandomSearchOracle, objective, max_trials=3, seed=1)
+        >>> _ = run_oracle(oracle, objective, epochs=2)  # a synthetic search
+        >>> curve = best_so_far(trials_dataframe(oracle))
+        >>> float(curve.epochs[-1]), round(float(curve.best[-1]), 3)
+        (6.0, 0.524)
     """
     direction = df.attrs["direction"]
     scores = df["score"].where(is_scored(df))
@@ -172,6 +187,17 @@ class HyperparameterScores(NamedTuple):
             that scores at different epochs are told apart.
         group_epochs: For non-numeric entries, value (as text) -> the
             `epochs_reached` of its scores; empty for numeric entries.
+
+    Example:
+        >>> from kt_ext.analysis import hyperparameter_scores, trials_dataframe
+        >>> from keras_tuner.oracles import RandomSearchOracle
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RandomSearchOracle, objective, max_trials=3, seed=1)
+        >>> _ = run_oracle(oracle, objective, epochs=2)  # a synthetic search
+        >>> scores = hyperparameter_scores(trials_dataframe(oracle), "learning_rate")
+        >>> scores.sampling, len(scores.values)
+        ('log', 3)
     """
 
     name: str
@@ -203,9 +229,13 @@ def hyperparameter_scores(df: pd.DataFrame, name: str) -> HyperparameterScores:
 
     Example:
         >>> from kt_ext.analysis import hyperparameter_scores, trials_dataframe
-        >>> data = hyperparameter_scores(trials_dataframe("runs/bc"),
-        ...                              "learning_rate")  # doctest: +SKIP
-        >>> data.log  # doctest: +SKIP
+        >>> from keras_tuner.oracles import RandomSearchOracle
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RandomSearchOracle, objective, max_trials=3, seed=1)
+        >>> _ = run_oracle(oracle, objective, epochs=2)  # a synthetic search
+        >>> data = hyperparameter_scores(trials_dataframe(oracle), "learning_rate")
+        >>> data.log
         True
     """
     sampling = df.attrs["sampling"]

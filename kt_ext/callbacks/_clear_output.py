@@ -213,8 +213,8 @@ class ClearTrainingOutput(keras.callbacks.Callback):
         ValueError: If ``mode`` is unknown.
 
     Example:
-        >>> tuner.search(x, y, epochs=20, callbacks=[ClearTrainingOutput()])
-        ... # doctest: +SKIP
+        >>> callback = ClearTrainingOutput(mode="terminal")
+        >>> tuner.search(x, y, epochs=20, callbacks=[callback])  # doctest: +SKIP
     """
 
     # Its batch hook reads no logs: Keras may call it asynchronously.

@@ -31,6 +31,11 @@ class TrialCost:
 
     ``trial_id`` is the id of the trial (``"0004"``), or None when the
     recorder does not follow a tuner.
+
+    Example:
+        >>> cost = TrialCost(score=0.9, epochs=3, cumulative_epochs=12, elapsed_s=4.5)
+        >>> cost.cumulative_epochs, cost.trial_id
+        (12, None)
     """
 
     score: float | None

@@ -48,6 +48,13 @@ class SearchSpec:
         overwrite: Start afresh (as comparisons do); ``False`` resumes the
             trials already in ``directory/project_name``.
         cv: The number of folds of a cross-validated search, or ``None``.
+
+    Example:
+        >>> from kt_ext.compare import SearchSpec
+        >>> spec = SearchSpec(lambda hp: None, "val_accuracy", max_epochs=9,
+        ...                   factor=3, seed=1, directory="runs", project_name="p")
+        >>> spec.common()["objective"]
+        'val_accuracy'
     """
 
     hypermodel: Any

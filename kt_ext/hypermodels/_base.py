@@ -113,6 +113,15 @@ class TemplateHyperModel(keras_tuner.HyperModel):
 
     Subclasses implement :meth:`_body`, which maps the input tensor to the
     features the dense head starts from, and may extend :meth:`_entries`.
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> from kt_ext.hypermodels import MLPHyperModel
+        >>> hypermodel = MLPHyperModel(input_shape=(4,), task="binary")
+        >>> isinstance(hypermodel, TemplateHyperModel)
+        True
+        >>> hypermodel.build(kt.HyperParameters()).output_shape
+        (None, 1)
     """
 
     def __init__(

@@ -56,6 +56,7 @@ def diverged_epoch(trial: trial_module.Trial, names: list[str]) -> int | None:
     every value reported is finite.
 
     Example:
+        >>> import keras_tuner
         >>> trial = trial_module.Trial(keras_tuner.HyperParameters(), "0")
         >>> _ = trial.metrics.update("loss", 0.5, step=0)
         >>> _ = trial.metrics.update("loss", float("nan"), step=1)

@@ -99,6 +99,14 @@ class RoundOracle(RoundState):
     Args:
         objective: As in Keras Tuner.
         {search_settings}
+
+    Example:
+        >>> from kt_ext.testing import get_objective, make_oracle, run_oracle
+        >>> objective = get_objective("lr_only", seed=0)
+        >>> oracle = make_oracle(RoundOracle, objective, max_epochs=9, seed=1)
+        >>> result = run_oracle(oracle, objective)  # a synthetic search
+        >>> [round.epochs for round in oracle.rounds][:3]
+        [1, 3, 9]
     """
 
     def __init__(

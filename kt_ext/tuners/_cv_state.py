@@ -186,10 +186,11 @@ def resolve_folds(
             search's; ``x`` with another number of rows than was split.
 
     Example:
+        >>> import numpy as np
         >>> folds = resolve_folds(2, np.zeros((4, 1)), np.array([0, 1, 0, 1]), {},
         ...     saved=None, resumed=False, seed=0, executions_per_trial=1,
-        ...     project="p")  # doctest: +SKIP
-        >>> folds.folds  # doctest: +SKIP
+        ...     project="p")
+        >>> folds.folds
         2
     """
     if cv is None:

@@ -66,6 +66,7 @@ def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bo
         Whether the optimizer was built here.
 
     Example:
+        >>> import numpy as np
         >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         >>> model.compile("adam", "mse")
         >>> build_training_state(model, np.zeros((4, 2)), np.zeros(4))
