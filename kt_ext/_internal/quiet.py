@@ -70,13 +70,14 @@ def quiet_terminal(verbose: bool = False) -> Iterator[None]:
         yield
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    loggers = {logging.getLogger(name): None for name in ("tensorflow", "absl")}
+    loggers = {logging.getLogger(name): 0 for name in ("tensorflow", "absl")}
     for logger in loggers:
         loggers[logger] = logger.level
         logger.setLevel(logging.ERROR)
     with contextlib.suppress(AttributeError, OSError, ValueError):
         sys.stderr.flush()
-    original = child = None
+    original: int | None = None
+    child: subprocess.Popen[bytes] | None = None
     with contextlib.suppress(OSError):  # no descriptor 2, or no filter process
         original = os.dup(2)
         # It ignores Ctrl-C (below), so it forwards this process's traceback.
@@ -85,6 +86,7 @@ def quiet_terminal(verbose: bool = False) -> Iterator[None]:
             stdin=subprocess.PIPE,
             stdout=original,
         )
+        assert child.stdin is not None  # stdin=PIPE
         os.dup2(child.stdin.fileno(), 2)
     try:
         yield
@@ -94,7 +96,7 @@ def quiet_terminal(verbose: bool = False) -> Iterator[None]:
         if original is not None:
             os.dup2(original, 2)
             os.close(original)
-        if child is not None:
+        if child is not None and child.stdin is not None:
             child.stdin.close()  # the pipe's last write end here
             # Ends at once, unless a process started here still holds the pipe.
             with contextlib.suppress(subprocess.TimeoutExpired):

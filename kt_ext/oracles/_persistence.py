@@ -116,7 +116,9 @@ class StateJournal:
         if self._file is None or self._file.snapshot_path != path:
             self._file = _journal.Journal(path)
             self._diff = _journal.StateDiff(self.plan)
-        members = {("tried_so_far",): (tried, lambda ids: self._hashes_of(ids, hashes))}
+        members: dict[tuple[str, ...], tuple[set[Any], Any]] = {
+            ("tried_so_far",): (tried, lambda ids: self._hashes_of(ids, hashes))
+        }
         try:
             if not self._file.needs_snapshot():
                 dirty = self._dirty(started, ended, busy)
@@ -147,11 +149,11 @@ class StateJournal:
     def _hashes_of(self, trial_ids: Iterable[str], hashes: dict[str, Any]) -> set[str]:
         """The tried-configuration hashes that ``trial_ids`` may have changed."""
         saved = self._marks[3]
-        found = set()
+        found: set[str] = set()
         for trial_id in trial_ids:
-            found.add(hashes.get(trial_id))
-            found.add(saved.get(trial_id))
-        found.discard(None)
+            for known in (hashes.get(trial_id), saved.get(trial_id)):
+                if known is not None:
+                    found.add(known)
         return found
 
     def _mark(self, started, ended, busy, hashes, *, full: bool) -> None:

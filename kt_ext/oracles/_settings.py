@@ -166,7 +166,7 @@ def shares_settings(
     overrides = dict(defaults or {})
 
     def decorate(cls: _T) -> _T:
-        parameters = inspect.signature(cls.__init__).parameters
+        parameters = inspect.signature(cls).parameters
         for field in _FIELDS:
             expected = overrides.get(field.name, field.default)
             parameter = parameters.get(field.name)

@@ -107,8 +107,8 @@ def first_rows(data: Any, rows: int) -> Any:
     if data is None:
         return None
     if isinstance(data, dict):
-        parts = {key: first_rows(value, rows) for key, value in data.items()}
-        return None if any(part is None for part in parts.values()) else parts
+        named = {key: first_rows(value, rows) for key, value in data.items()}
+        return None if any(part is None for part in named.values()) else named
     if isinstance(data, list | tuple):
         parts = [first_rows(value, rows) for value in data]
         return None if any(part is None for part in parts) else type(data)(parts)

@@ -44,14 +44,14 @@ def checked_fit_arguments(
         ...     tuner, tuner.oracle, ([[0.0, 1.0], [1.0, 0.0]], [0, 1]), {}, None
         ... )  # doctest: +SKIP
     """
-    fit_args, fit_kwargs = list(fit_args), dict(fit_kwargs)
+    args, fit_kwargs = list(fit_args), dict(fit_kwargs)
     for index, name in enumerate(("x", "y")):
-        if len(fit_args) > index:
-            fit_args[index] = as_array_input(name, fit_args[index])
+        if len(args) > index:
+            args[index] = as_array_input(name, args[index])
         elif name in fit_kwargs:
             fit_kwargs[name] = as_array_input(name, fit_kwargs[name])
-    x = fit_args[0] if fit_args else fit_kwargs.get("x")
-    y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
+    x = args[0] if args else fit_kwargs.get("x")
+    y = args[1] if len(args) > 1 else fit_kwargs.get("y")
     check_fit_data(x, y, "x", "y")
     check_finite_data("x", x)
     check_finite_data("y", y)
@@ -62,7 +62,8 @@ def checked_fit_arguments(
     validation = fit_kwargs.get("validation_data")
     if isinstance(validation, tuple | list):
         if len(validation) >= 2:
-            check_fit_data(*validation[:2], "validation_data[0]", "validation_data[1]")
+            x_val, y_val = validation[0], validation[1]
+            check_fit_data(x_val, y_val, "validation_data[0]", "validation_data[1]")
             if check_targets is not None:
                 check_targets(validation[1], "validation_data[1]")
         check_finite_data("validation_data", validation)
@@ -72,7 +73,7 @@ def checked_fit_arguments(
         or bool(fit_kwargs.get("validation_split"))
     )
     warn_ignored_arguments(oracle, type(tuner).__name__, fit_kwargs, validated)
-    return tuple(fit_args), fit_kwargs
+    return tuple(args), fit_kwargs
 
 
 def warn_ignored_arguments(
