@@ -9,9 +9,10 @@ of asking again at once, so a distributed chief is not flooded; in Keras
 Tuner's chief/worker mode the chief releases dead workers and exits when the
 search ends, and workers send heartbeats while they train (``_distributed``).
 
-With ``search(x, y, cv=...)`` a trial trains one model per fold, in lockstep,
-and is scored on the mean fold curve (:mod:`kt_ext.tuners._cv`; the folds are
-kept as :mod:`kt_ext.tuners._cv_state` says).
+With ``search(x, y, cv=...)`` a trial trains one model per fold, epoch by
+epoch in turn on the trial's thread, and is scored on the mean fold curve
+(:mod:`kt_ext.tuners._cv`; the folds are kept as
+:mod:`kt_ext.tuners._cv_state` says).
 
 A trial whose loss or objective becomes NaN or infinite stops training at that
 epoch and ends FAILED with the message ``diverged at epoch e``. A rerun with
@@ -21,9 +22,12 @@ oracle can refuse settings that differ from the saved search's.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
 import math
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import keras
@@ -186,6 +190,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
                 super().search(*fit_args, **kwargs)
         finally:
             self._lean.models.clear()
+            self.forget_fold_rows()
             forget_custom_gradients(self._kept_gradients)
             self._kept_gradients = None
 
@@ -307,6 +312,7 @@ class FidelityTuner(CrossValidation, TunerSeam):
         """
         return self._fit(hp, model, args, kwargs)
 
+    @contextlib.contextmanager
     def fit_fold(
         self,
         hp: keras_tuner.HyperParameters,
@@ -314,11 +320,28 @@ class FidelityTuner(CrossValidation, TunerSeam):
         fold: int,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-    ) -> Any:
-        """Trains fold ``fold``'s model of a cross-validated trial, as
-        :meth:`fit_model` trains a trial's (lean trials keep a model per fold).
+    ) -> Iterator[tuple[Any, Callable[[], Any]]]:
+        """Fold ``fold``'s model of a cross-validated trial, and its ``fit``.
+
+        Yields the model that trains (lean trials may train a kept twin, kept
+        again for fold ``fold`` when the block ends) and a function that runs
+        the hypermodel's ``fit`` on it as :meth:`fit_model` would; the block
+        ends when the fold has trained (see :mod:`kt_ext.tuners._cv`).
         """
-        return self._fit(hp, model, args, kwargs, slot=fold)
+        kwargs = self._fit_kwargs(kwargs)
+        training = contextlib.nullcontext(model)
+        if self._lean_trials:
+            training = self._lean.training(
+                model, args, kwargs, plain_fit=self.fits_as_given(), slot=fold
+            )
+        with training as model:
+            fit = functools.partial(self.hypermodel.fit, hp, model, *args, **kwargs)
+            yield model, fit
+
+    def _fit_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:
+            return {**kwargs, "schedule_epochs": self._max_epochs}
+        return kwargs
 
     def _fit(
         self,
@@ -326,10 +349,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
         model: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        slot: int | None = None,
     ) -> Any:
-        if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:
-            kwargs["schedule_epochs"] = self._max_epochs
+        kwargs = self._fit_kwargs(kwargs)
         if not self._lean_trials:
             return super().fit_model(hp, model, *args, **kwargs)
         return self._lean.fit(
@@ -339,7 +360,6 @@ class FidelityTuner(CrossValidation, TunerSeam):
             args,
             kwargs,
             plain_fit=self.fits_as_given(),
-            slot=slot,
         )
 
     def fits_as_given(self) -> bool:

@@ -22,6 +22,7 @@ from kt_ext._folds import FoldAssignment, check_cv, describe_cv, num_rows
 from kt_ext._seam_oracle import is_chief_process
 from kt_ext._seam_training import BestEpochWeights, SaveBestEpoch
 from kt_ext.oracles._resume import Change, resume_error
+from kt_ext.tuners._cv import FoldRows, slice_folds
 from kt_ext.tuners._lean import LeanTrials
 
 __all__ = [
@@ -45,10 +46,12 @@ class CrossValidation:
     Attributes:
         _folds: The folds of ``search(cv=...)``, or None without ``cv``.
         _saved_folds: The same as JSON (what the tuner's state file keeps).
+        _fold_rows: The slices of :meth:`fold_rows`, by the data's identity.
     """
 
     _folds: FoldAssignment | None = None
     _saved_folds: dict[str, Any] | None = None
+    _fold_rows: tuple[tuple[int, int, int], list[FoldRows]] | None = None
 
     @property
     def folds(self) -> FoldAssignment | None:
@@ -93,8 +96,23 @@ class CrossValidation:
         if folds is not None and is_chief_process():
             # Workers check the split they read against the live chief's.
             oracle.hyperparameters.Fixed(CV_ENTRY, folds.digest())
-        # Every fold's model is kept for reuse (lean trials).
-        self._lean.models.capacity = LeanTrials.CAPACITY * count
+        # One model per fold of a graph is kept for reuse (lean trials): the
+        # same number of models as without cv, for fewer graphs.
+        self._lean.models.capacity = max(LeanTrials.CAPACITY, count)
+
+    def fold_rows(self, x: Any, y: Any, sample_weight: Any) -> list[FoldRows]:
+        """Each fold's rows of ``x``, ``y`` and ``sample_weight``, sliced once
+        per ``search()`` (every trial trains on the same slices).
+        """
+        key = (id(x), id(y), id(sample_weight))
+        if self._fold_rows is None or self._fold_rows[0] != key:
+            self._fold_rows = None  # the old slices go before the new are made
+            self._fold_rows = (key, slice_folds(self._folds, x, y, sample_weight))
+        return self._fold_rows[1]
+
+    def forget_fold_rows(self) -> None:
+        """Drops the slices of :meth:`fold_rows` (when ``search()`` ends)."""
+        self._fold_rows = None
 
     def get_state(self) -> dict[str, Any]:
         """The tuner's state: with ``cv``, the search's folds (for any oracle)."""
