@@ -377,8 +377,17 @@ class FidelityTuner(CrossValidation, TunerSeam):
         full collection would also walk the models kept for reuse, and
         Python's own full collections, less often than once a trial, free what
         is left.
+
+        Clearing the session resets Keras's global settings; the dtype policy
+        and the distribution that the caller set around ``search()`` are set
+        again, so every model (every fold's) is built and trained under them.
         """
+        policy = keras.config.dtype_policy()
+        distribution = keras.distribution.distribution()
         keras.backend.clear_session(free_memory=False)
+        keras.config.set_dtype_policy(policy)
+        if distribution is not None:
+            keras.distribution.set_distribution(distribution)
         if self._kept_gradients is not None:
             forget_custom_gradients(self._kept_gradients)
         gc.collect(1 if self._lean_trials and self._lean.last_model_small else 2)

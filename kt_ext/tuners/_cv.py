@@ -8,18 +8,18 @@ The hypermodel's ``fit`` runs once per fold with ``model.fit`` captured
 is then trained one epoch at a time, ``model.fit(initial_epoch=e,
 epochs=e + 1)``, fold after fold, all on the trial's thread. Each fold's
 callbacks live for the whole trial (:class:`FoldCallbacks`): they begin and
-end training once, and see every batch and epoch as in one ``fit``. When
-every fold has ended epoch ``e``:
+end training once, see every batch and epoch as in one ``fit``, and get
+their fold's epoch logs as its epoch ends (a schedule adds
+``learning_rate``; a callback may stop training, or raise, and then no other
+fold trains on). When every fold has ended epoch ``e``:
 
-1. each fold's callbacks get its own epoch logs, in order (a schedule adds
-   ``learning_rate``, a callback may stop its fold);
-2. the trial's logs are the mean over folds of every metric, ``<metric>_std``
+1. the trial's logs are the mean over folds of every metric, ``<metric>_std``
    (NumPy's standard deviation over folds) and ``<metric>_fold<i>``
    (:func:`fold_logs`);
-3. callbacks that read logs to stop training (``EarlyStopping``,
+2. callbacks that read logs to stop training (``EarlyStopping``,
    :data:`MERGED_LOGS`) get the trial's logs, so their copies in every fold
    decide alike;
-4. the oracle ranks, narrows and prunes on the trial's logs. A fold that
+3. the oracle ranks, narrows and prunes on the trial's logs. A fold that
    diverges makes the mean NaN, so the trial diverged; the trial stops after
    the epoch at which the oracle or any fold's callbacks stop training, so
    every fold trains the same epochs, all charged to the budget.
@@ -31,22 +31,26 @@ so ``get_best_models`` gives fold 0's model), and a continued trial's fold
 another fold's validation rows. The folds' rows are sliced once per
 ``search()`` (:func:`slice_folds`).
 
-Why no threads. Until 0.x each fold's ``fit`` ran in a thread of its own that
-paused at every epoch end. Keras 3 keeps its global state per thread (the
-dtype policy, the global ``SeedGenerator``, the distribution), as TensorFlow
-keeps ``tf.device`` and strategy scopes: none of what the caller set applied
-inside a fold. A Ctrl-C landing while the threads were stopped left threads
-parked for ever with their models, and fold progress bars interleaved. One
-``fit`` call per epoch on the caller's thread has none of these problems;
-its cost was measured on a ``cv=3`` search of a tiny MLP
-(``benchmarks/cv_overhead.py --folds 3 --budget 12 --max-epochs 3``):
-threads XX s, one fit per epoch XX s (same machine, interleaved runs).
-Keras's ``fit`` does set-up work per call (the data iterator, the validation
-iterator); callbacks run once per trial, as said above. The hypermodel's
-``fit`` must therefore call ``model.fit`` once, on the model it is given; it
-gets back a ``History`` that fills as the fold trains. An optimizer with
-``use_ema=True`` swaps in its moving averages at the end of every ``fit``
-call, so every epoch under ``cv``.
+Why no threads. Before, each fold's ``fit`` ran in a thread of its own that
+paused at every epoch end. Keras 3 keeps its global state per thread (dtype
+policy, global ``SeedGenerator``, distribution), as TensorFlow keeps
+``tf.device``: none of what the caller set applied inside a fold. A Ctrl-C
+landing while the threads took turns left threads parked for ever with their
+models; a hypermodel's ``EarlyStopping`` ran after the hand-off, one turn
+late; fold progress bars interleaved. Keeping threads would have meant
+copying every piece of thread-local state into each fold through private
+Keras and TensorFlow names, and a hand-off that survives a second interrupt.
+One ``fit`` per epoch costs Keras's per-call set-up (data and validation
+iterators), measured on a ``cv=3`` search of a tiny MLP (breast_cancer, all
+569 rows, ``MLPHyperModel`` with 1 layer of 4 units and batch size 64;
+``CoarseToFine(max_epochs=3, epoch_budget=72, seed=0)``: 17 trials, 69
+model-epochs), interleaved runs on one shared 2-core machine: threads 77.7 s
+and 104.4 s, one fit per epoch 84.9 s and 97.7 s, the same within the
+machine's noise (building and tracing the models dominates). As the
+callbacks begin and end once per trial, the hypermodel's ``fit`` must call
+``model.fit`` once, on the model it is given; it gets back a ``History`` that
+fills as the fold trains. An optimizer with ``use_ema=True`` swaps in its
+moving averages at the end of every ``fit`` call, so at every epoch here.
 """
 
 from __future__ import annotations
@@ -204,9 +208,10 @@ class FoldCallbacks(keras.callbacks.CallbackList):
     """A fold's callbacks for the whole trial, across its one-epoch ``fit`` calls.
 
     Keras's ``fit`` takes a ``CallbackList`` as it is: this one begins
-    training once, keeps each epoch's logs for the trial to hand out
-    (:meth:`fold_epoch_end`, :meth:`trial_epoch_end`) and ends training when
-    the trial says (:meth:`end`). Every hook runs on the calling thread.
+    training once, gives each epoch's logs to the fold's callbacks (but
+    :data:`MERGED_LOGS`, which get the trial's: :meth:`trial_epoch_end`) and
+    ends training when the trial says (:meth:`end`). Every hook runs on the
+    calling thread.
 
     Example:
         >>> callbacks = FoldCallbacks([keras.callbacks.History()], epochs=3)
@@ -226,16 +231,14 @@ class FoldCallbacks(keras.callbacks.CallbackList):
             super().on_train_begin(logs)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.logs = {name: _plain(value) for name, value in (logs or {}).items()}
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        """Training goes on in the trial's next one-epoch ``fit``."""
-
-    def fold_epoch_end(self, epoch: int) -> None:
         """The fold's callbacks, but :data:`MERGED_LOGS`, get its epoch logs."""
+        self.logs = {name: _plain(value) for name, value in (logs or {}).items()}
         for callback in self.callbacks:
             if not isinstance(callback, MERGED_LOGS):
                 callback.on_epoch_end(epoch, self.logs)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        """Training goes on in the trial's next one-epoch ``fit``."""
 
     def trial_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         """:data:`MERGED_LOGS` callbacks get the trial's epoch logs."""
@@ -371,8 +374,6 @@ def _train_in_turns(
     for epoch in range(first.initial_epoch, first.epochs):
         for fold in folds:
             fold.train(epoch)
-        for fold in folds:
-            fold.callbacks.fold_epoch_end(epoch)
         logs = fold_logs([fold.callbacks.logs for fold in folds])
         for fold in folds:
             fold.callbacks.trial_epoch_end(epoch, logs)
