@@ -391,10 +391,8 @@ def distribution_strategy(model: Any) -> Any:
 
 
 def in_order(callbacks: keras.callbacks.CallbackList) -> None:
-    """Makes ``callbacks`` call every hook in order, on the calling thread.
-
-    Keras hands batch-end hooks to a thread pool when every callback allows
-    it (``async_safe``, or no batch-end hook).
+    """Makes ``callbacks`` call every hook on the calling thread (Keras may
+    hand batch-end hooks to a thread pool).
 
     Example:
         >>> callbacks = keras.callbacks.CallbackList([keras.callbacks.History()])

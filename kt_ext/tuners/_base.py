@@ -22,12 +22,9 @@ oracle can refuse settings that differ from the saved search's.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import gc
 import math
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import keras
@@ -311,32 +308,6 @@ class FidelityTuner(CrossValidation, TunerSeam):
         ``max_epochs``, whatever epochs this trial trains.
         """
         return self._fit(hp, model, args, kwargs)
-
-    @contextlib.contextmanager
-    def fit_fold(
-        self,
-        hp: keras_tuner.HyperParameters,
-        model: Any,
-        fold: int,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Iterator[tuple[Any, Callable[[], Any]]]:
-        """Fold ``fold``'s model of a cross-validated trial, and its ``fit``.
-
-        Yields the model that trains (lean trials may train a kept twin, kept
-        again for fold ``fold`` when the block ends) and a function that runs
-        the hypermodel's ``fit`` on it as :meth:`fit_model` would; the block
-        ends when the fold has trained (see :mod:`kt_ext.tuners._cv`).
-        """
-        kwargs = self._fit_kwargs(kwargs)
-        training = contextlib.nullcontext(model)
-        if self._lean_trials:
-            training = self._lean.training(
-                model, args, kwargs, plain_fit=self.fits_as_given(), slot=fold
-            )
-        with training as model:
-            fit = functools.partial(self.hypermodel.fit, hp, model, *args, **kwargs)
-            yield model, fit
 
     def _fit_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:

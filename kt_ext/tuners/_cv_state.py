@@ -13,9 +13,11 @@ of rows, is refused before any training.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kt_ext._folds import FoldAssignment, check_cv, describe_cv, num_rows
@@ -40,8 +42,9 @@ CV_ENTRY = "tuner/cv"
 class CrossValidation:
     """What :class:`~kt_ext.tuners.FidelityTuner` keeps of a search's folds.
 
-    A mixin: it reads the tuner's ``_local_oracle``, ``_lean`` and
-    ``_lean_trials``, and Keras Tuner's ``get_state``/``set_state`` chain.
+    A mixin: it reads the tuner's ``_local_oracle``, ``_lean``,
+    ``_lean_trials``, ``_fit_kwargs`` and ``fits_as_given``, and Keras
+    Tuner's ``get_state``/``set_state`` chain.
 
     Attributes:
         _folds: The folds of ``search(cv=...)``, or None without ``cv``.
@@ -123,6 +126,32 @@ class CrossValidation:
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self._saved_folds = state.get("cv")
+
+    @contextlib.contextmanager
+    def fit_fold(
+        self,
+        hp: Any,
+        model: Any,
+        fold: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Iterator[tuple[Any, Callable[[], Any]]]:
+        """Fold ``fold``'s model of a cross-validated trial, and its ``fit``.
+
+        Yields the model that trains (lean trials may train a kept twin, kept
+        again for fold ``fold`` when the block ends) and a function that runs
+        the hypermodel's ``fit`` on it as :meth:`fit_model` would; the block
+        ends when the fold has trained (see :mod:`kt_ext.tuners._cv`).
+        """
+        kwargs = self._fit_kwargs(kwargs)
+        training = contextlib.nullcontext(model)
+        if self._lean_trials:
+            training = self._lean.training(
+                model, args, kwargs, plain_fit=self.fits_as_given(), slot=fold
+            )
+        with training as model:
+            fit = functools.partial(self.hypermodel.fit, hp, model, *args, **kwargs)
+            yield model, fit
 
     def fold_checkpoint(self, path: str) -> Any:
         """The callback that keeps one fold's best epoch, in ``path``."""
