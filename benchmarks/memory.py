@@ -35,7 +35,7 @@ import numpy as np
 
 import kt_ext
 from kt_ext import datasets
-from kt_ext._quiet import quiet_search
+from kt_ext._internal.quiet import quiet_search
 from kt_ext.hypermodels import MLPHyperModel
 
 

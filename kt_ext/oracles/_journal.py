@@ -42,7 +42,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from kt_ext._seam_oracle import save_json
+from kt_ext._internal.seam_oracle import save_json
 
 #: Key of the snapshot's generation in ``oracle.json``.
 GENERATION_KEY = "journal_generation"

@@ -66,8 +66,8 @@ import keras
 import numpy as np
 from keras_tuner import errors
 
-from kt_ext._folds import FoldAssignment, take_rows
-from kt_ext._seam_training import in_order
+from kt_ext._internal.seam_training import in_order
+from kt_ext.model_selection._split import FoldAssignment, take_rows
 from kt_ext.tuners._progress import fold_epoch_line
 
 __all__ = [

@@ -28,8 +28,8 @@ import keras
 import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._names import fold_metric_base
-from kt_ext._seam_oracle import Display, display_of, set_display
+from kt_ext._internal.names import fold_metric_base
+from kt_ext._internal.seam_oracle import Display, display_of, set_display
 from kt_ext.callbacks._clear_output import (
     ClearTrainingOutput,
     StatusLine,
