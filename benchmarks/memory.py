@@ -7,6 +7,12 @@ resident memory after 30 and after N trials, and their ratio. Writes
 ``memory.csv`` next to this file.
 
     python benchmarks/memory.py --trials 300
+
+With ``--cv K`` it compares instead ``CoarseToFine`` searched with
+``cv=K`` (on the training and validation rows together) against the same
+search on validation data ("cv=1"), and writes ``memory_cv.csv``:
+
+    python benchmarks/memory.py --cv 5 --trials 100
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import keras_tuner as kt
+import numpy as np
 
 import kt_ext
 from kt_ext import datasets
@@ -51,9 +58,13 @@ class PeakMemory(keras.callbacks.Callback):
             self.peaks[self.fits] = kib / 1024
 
 
-def measure(tuner_name: str, trials: int) -> dict[int, float]:
+def measure(tuner_name: str, trials: int, folds: int = 1) -> dict[int, float]:
     """Peak RSS (MiB) after 30 and ``trials`` trials of one search."""
     (x, y), validation, _ = datasets.load("breast_cancer", seed=0)
+    fit_kwargs: dict = {"validation_data": validation}
+    if folds > 1:
+        x, y = np.concatenate([x, validation[0]]), np.concatenate([y, validation[1]])
+        fit_kwargs = {"cv": folds}
     hypermodel = MLPHyperModel.for_data(
         x, y, overrides={"num_layers": 1, "units": (4, 16), "batch_size": 64}
     )
@@ -68,24 +79,27 @@ def measure(tuner_name: str, trials: int) -> dict[int, float]:
         tuner = kt_ext.CoarseToFine(hypermodel, max_epochs=1, **common)
     else:
         tuner = kt.RandomSearch(hypermodel, **common)
-    recorder = PeakMemory((30, trials))
+    recorder = PeakMemory((30 * folds, trials * folds))  # a fit per fold
     with quiet_search():
-        tuner.search(
-            x, y, epochs=1, validation_data=validation, callbacks=[recorder], verbose=0
-        )
-    return recorder.peaks
+        tuner.search(x, y, epochs=1, callbacks=[recorder], verbose=0, **fit_kwargs)
+    return {mark // folds: peak for mark, peak in recorder.peaks.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--cv", type=int, default=0)
     parser.add_argument("--arm", help=argparse.SUPPRESS)
+    parser.add_argument("--folds", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.arm:  # a child process: one search, its peaks as JSON
-        print(json.dumps(measure(args.arm, args.trials)))
+        print(json.dumps(measure(args.arm, args.trials, args.folds)))
         return
     rows = []
-    for arm in ("random_search (stock)", "coarse_to_fine"):
+    arms = [("random_search (stock)", 1), ("coarse_to_fine", 1)]
+    if args.cv:
+        arms = [("coarse_to_fine cv=1", 1), (f"coarse_to_fine cv={args.cv}", args.cv)]
+    for arm, folds in arms:
         child = subprocess.run(
             [
                 sys.executable,
@@ -94,6 +108,8 @@ def main() -> None:
                 arm.split()[0],
                 "--trials",
                 str(args.trials),
+                "--folds",
+                str(folds),
             ],
             capture_output=True,
             text=True,
@@ -109,7 +125,7 @@ def main() -> None:
             f"after {args.trials}: {last / first:.2f}x",
             flush=True,
         )
-    out = Path(__file__).with_name("memory.csv")
+    out = Path(__file__).with_name("memory_cv.csv" if args.cv else "memory.csv")
     with open(out, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["arm", "peak_mib_30", f"peak_mib_{args.trials}", "growth"])

@@ -248,7 +248,29 @@ def _check_tf_global_seed() -> None:
     np.testing.assert_array_equal(after, tf.random.uniform((2,)).numpy())
 
 
+def _check_callback_list_dispatch() -> None:
+    import threading
+
+    threads = []
+
+    class Batches(keras.callbacks.Callback):
+        async_safe = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            threads.append(threading.current_thread())
+
+    callbacks = keras.callbacks.CallbackList([Batches()])
+    names = {"_async_train", "_async_test", "_async_predict"}
+    assert names <= set(vars(callbacks)), "CallbackList's async flags moved"
+    seam_training.in_order(callbacks)
+    callbacks.on_train_begin()
+    callbacks.on_train_batch_end(0, {})
+    callbacks.on_train_end()
+    assert threads == [threading.current_thread()]
+
+
 _KERAS_CHECKS = {
+    "keras.callbacks.CallbackList._async_train": _check_callback_list_dispatch,
     "keras.src.models.functional.Functional": _check_functional,
     "keras.src.layers.preprocessing": _check_preprocessing,
     "keras.Model._distribute_strategy": _check_distribute_strategy,

@@ -45,6 +45,7 @@ __all__ = [
     "distribution_strategy",
     "excludes_from_weight_decay",
     "forget_custom_gradients",
+    "in_order",
     "is_plain_model",
     "is_preprocessing_layer",
     "sublayers",
@@ -92,6 +93,9 @@ UPSTREAM: dict[str, str] = {
     "keras.Model._symbolic_build": "symbolic_build (build_training_state)",
     "keras.optimizers.Optimizer._exclude_from_weight_decay": (
         "excludes_from_weight_decay (graph_signature)"
+    ),
+    "keras.callbacks.CallbackList._async_train": (
+        "in_order (cross-validated folds call their callbacks on the trial's thread)"
     ),
     "tensorflow.python.framework.ops._gradient_registry": (
         "custom_gradient_names / forget_custom_gradients (flat memory)"
@@ -393,6 +397,19 @@ def distribution_strategy(model: Any) -> Any:
         True
     """
     return getattr(model, "_distribute_strategy", None)
+
+
+def in_order(callbacks: keras.callbacks.CallbackList) -> None:
+    """Makes ``callbacks`` call every hook on the calling thread (Keras may
+    hand batch-end hooks to a thread pool).
+
+    Example:
+        >>> callbacks = keras.callbacks.CallbackList([keras.callbacks.History()])
+        >>> in_order(callbacks)
+    """
+    callbacks._async_train = False
+    callbacks._async_test = False
+    callbacks._async_predict = False
 
 
 def sublayers(model: keras.Model) -> list[Any]:

@@ -9,9 +9,10 @@ of asking again at once, so a distributed chief is not flooded; in Keras
 Tuner's chief/worker mode the chief releases dead workers and exits when the
 search ends, and workers send heartbeats while they train (``_distributed``).
 
-With ``search(x, y, cv=...)`` a trial trains one model per fold, in lockstep,
-and is scored on the mean fold curve (:mod:`kt_ext.tuners._cv`; the folds are
-kept as :mod:`kt_ext.tuners._cv_state` says).
+With ``search(x, y, cv=...)`` a trial trains one model per fold, epoch by
+epoch in turn on the trial's thread, and is scored on the mean fold curve
+(:mod:`kt_ext.tuners._cv`; the folds are kept as
+:mod:`kt_ext.tuners._cv_state` says).
 
 A trial whose loss or objective becomes NaN or infinite stops training at that
 epoch and ends FAILED with the message ``diverged at epoch e``. A rerun with
@@ -235,6 +236,7 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
                 check_some_trial_ran(self.oracle)
         finally:
             self._lean.models.clear()
+            self.forget_fold_rows()
             forget_custom_gradients(self._kept_gradients)
             self._kept_gradients = None
 
@@ -368,18 +370,10 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
         """
         return self._fit(hp, model, args, kwargs)
 
-    def fit_fold(
-        self,
-        hp: keras_tuner.HyperParameters,
-        model: Any,
-        fold: int,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        """Trains fold ``fold``'s model of a cross-validated trial, as
-        :meth:`fit_model` trains a trial's (lean trials keep a model per fold).
-        """
-        return self._fit(hp, model, args, kwargs, slot=fold)
+    def _fit_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:
+            return {**kwargs, "schedule_epochs": self._max_epochs}
+        return kwargs
 
     def _fit(
         self,
@@ -387,10 +381,8 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
         model: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        slot: int | None = None,
     ) -> Any:
-        if isinstance(self.hypermodel, TemplateHyperModel) and self._max_epochs:
-            kwargs["schedule_epochs"] = self._max_epochs
+        kwargs = self._fit_kwargs(kwargs)
         if not self._lean_trials:
             return super().fit_model(hp, model, *args, **kwargs)
         return self._lean.fit(
@@ -400,7 +392,6 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
             args,
             kwargs,
             plain_fit=self.fits_as_given(),
-            slot=slot,
         )
 
     def fits_as_given(self) -> bool:
@@ -418,8 +409,17 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
         full collection would also walk the models kept for reuse, and
         Python's own full collections, less often than once a trial, free what
         is left.
+
+        Clearing the session resets Keras's global settings; the dtype policy
+        and the distribution that the caller set around ``search()`` are set
+        again, so every model (every fold's) is built and trained under them.
         """
+        policy = keras.config.dtype_policy()
+        distribution = keras.distribution.distribution()
         keras.backend.clear_session(free_memory=False)
+        keras.config.set_dtype_policy(policy)
+        if distribution is not None:
+            keras.distribution.set_distribution(distribution)
         if self._kept_gradients is not None:
             forget_custom_gradients(self._kept_gradients)
         gc.collect(1 if self._lean_trials and self._lean.last_model_small else 2)

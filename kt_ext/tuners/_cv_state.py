@@ -21,10 +21,12 @@ seed, one is drawn once and saved with the split.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kt_ext._internal.seam_oracle import is_chief_process
@@ -37,6 +39,7 @@ from kt_ext.model_selection._split import (
     num_rows,
 )
 from kt_ext.oracles._resume import Change, resume_error
+from kt_ext.tuners._cv import FoldRows, slice_folds
 from kt_ext.tuners._lean import LeanTrials
 
 __all__ = [
@@ -54,18 +57,21 @@ CV_ENTRY = "tuner/cv"
 class CrossValidation:
     """What :class:`~kt_ext.tuners.FidelityTuner` keeps of a search's folds.
 
-    A mixin: it reads the tuner's ``_local_oracle``, ``_lean`` and
-    ``_lean_trials``, and Keras Tuner's ``get_state``/``set_state`` chain.
+    A mixin: it reads the tuner's ``_local_oracle``, ``_lean``,
+    ``_lean_trials``, ``_fit_kwargs`` and ``fits_as_given``, and Keras
+    Tuner's ``get_state``/``set_state`` chain.
 
     Attributes:
         _folds: The folds of ``search(cv=...)``, or None without ``cv``.
         _saved_folds: The same as JSON (what the tuner's state file keeps).
+        _fold_rows: The slices of :meth:`fold_rows`, by the data's identity.
     """
 
     _folds: FoldAssignment | None = None
     _saved_folds: dict[str, Any] | None = None
     #: The search's seed (the tuner's ``seed``), which an int ``cv`` shuffles with.
     _search_seed: int | None = None
+    _fold_rows: tuple[tuple[int, int, int], list[FoldRows]] | None = None
 
     @property
     def folds(self) -> FoldAssignment | None:
@@ -121,8 +127,23 @@ class CrossValidation:
         if folds is not None and is_chief_process():
             # Workers check the split they read against the live chief's.
             oracle.hyperparameters.Fixed(CV_ENTRY, folds.digest())
-        # Every fold's model is kept for reuse (lean trials).
-        self._lean.models.capacity = LeanTrials.CAPACITY * count
+        # One model per fold of a graph is kept for reuse (lean trials): the
+        # same number of models as without cv, for fewer graphs.
+        self._lean.models.capacity = max(LeanTrials.CAPACITY, count)
+
+    def fold_rows(self, x: Any, y: Any, sample_weight: Any) -> list[FoldRows]:
+        """Each fold's rows of ``x``, ``y`` and ``sample_weight``, sliced once
+        per ``search()`` (every trial trains on the same slices).
+        """
+        key = (id(x), id(y), id(sample_weight))
+        if self._fold_rows is None or self._fold_rows[0] != key:
+            self._fold_rows = None  # the old slices go before the new are made
+            self._fold_rows = (key, slice_folds(self._folds, x, y, sample_weight))
+        return self._fold_rows[1]
+
+    def forget_fold_rows(self) -> None:
+        """Drops the slices of :meth:`fold_rows` (when ``search()`` ends)."""
+        self._fold_rows = None
 
     def get_state(self) -> dict[str, Any]:
         """The tuner's state: with ``cv``, the search's folds (for any oracle)."""
@@ -133,6 +154,32 @@ class CrossValidation:
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self._saved_folds = state.get("cv")
+
+    @contextlib.contextmanager
+    def fit_fold(
+        self,
+        hp: Any,
+        model: Any,
+        fold: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Iterator[tuple[Any, Callable[[], Any]]]:
+        """Fold ``fold``'s model of a cross-validated trial, and its ``fit``.
+
+        Yields the model that trains (lean trials may train a kept twin, kept
+        again for fold ``fold`` when the block ends) and a function that runs
+        the hypermodel's ``fit`` on it as :meth:`fit_model` would; the block
+        ends when the fold has trained (see :mod:`kt_ext.tuners._cv`).
+        """
+        kwargs = self._fit_kwargs(kwargs)
+        training = contextlib.nullcontext(model)
+        if self._lean_trials:
+            training = self._lean.training(
+                model, args, kwargs, plain_fit=self.fits_as_given(), slot=fold
+            )
+        with training as model:
+            fit = functools.partial(self.hypermodel.fit, hp, model, *args, **kwargs)
+            yield model, fit
 
     def fold_checkpoint(self, path: str) -> Any:
         """The callback that keeps one fold's best epoch, in ``path``."""

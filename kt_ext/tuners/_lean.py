@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -142,7 +143,8 @@ class LeanTrials:
         ... # doctest: +SKIP
     """
 
-    #: Models kept for reuse by default (times the folds of ``cv``).
+    #: Models kept for reuse by default (with ``cv``, one per fold of each
+    #: graph, so fewer graphs: ``max(CAPACITY, folds)`` models in all).
     CAPACITY = 16
 
     def __init__(self, capacity: int = CAPACITY) -> None:
@@ -168,11 +170,32 @@ class LeanTrials:
         (``plain_fit=False``) may compile again or reshape the data: then no
         model is reused and only the optimizer is built early.
 
-        ``slot`` keeps models apart that train side by side (the folds of
-        a cross-validated trial): a kept model is reused in its own slot only.
-
         Returns:
             What ``fit`` returns.
+        """
+        with self.training(model, args, kwargs, plain_fit=plain_fit, slot=slot) as twin:
+            return fit(hp, twin, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def training(
+        self,
+        model: keras.Model,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        plain_fit: bool,
+        slot: int | None = None,
+    ) -> Iterator[keras.Model]:
+        """The model to train in ``model``'s stead, kept when the block ends.
+
+        As :meth:`fit`, for training that is not one call (the folds of a
+        cross-validated trial train epoch by epoch, side by side). ``slot``
+        keeps such models apart: a kept model is reused in its own slot only.
+        A block that raises keeps nothing.
+
+        Example:
+            >>> with lean.training(model, (x, y), {}, plain_fit=True) as model:
+            ...     model.fit(x, y)  # doctest: +SKIP
         """
         self.last_model_small = is_small(model)
         x = args[0] if args else kwargs.get("x")
@@ -183,9 +206,8 @@ class LeanTrials:
             build_training_state(model, x, y)
         else:
             build_training_state(model)
-        results = fit(hp, model, *args, **kwargs)
+        yield model
         self.models.keep(model, signature, slot)
-        return results
 
 
 class TracedModels:

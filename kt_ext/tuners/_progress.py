@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ import keras
 import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 
+from kt_ext._internal.names import fold_metric_base
 from kt_ext._internal.seam_oracle import Display, display_of, set_display
 from kt_ext.callbacks._clear_output import (
     ClearTrainingOutput,
@@ -88,6 +89,26 @@ def search_progress(
         display.end_search(finished=False)
         raise
     display.end_search()
+
+
+def fold_epoch_line(
+    epoch: int, epochs: int, folds: int, logs: Mapping[str, float]
+) -> str:
+    """The line a cross-validated trial prints for an epoch all folds ended.
+
+    It stands for the folds' Keras progress bars (silenced): the mean over
+    folds of each metric.
+
+    Example:
+        >>> fold_epoch_line(0, 3, 2, {"loss": 0.5, "loss_std": 0.1})
+        'Epoch 1/3 (mean of 2 folds) - loss: 0.5'
+    """
+    metrics = "".join(
+        f" - {name}: {value:.4g}"
+        for name, value in logs.items()
+        if fold_metric_base(name) is None
+    )
+    return f"Epoch {epoch + 1}/{epochs} (mean of {folds} folds){metrics}"
 
 
 class _EpochReports(keras.callbacks.Callback):
