@@ -30,9 +30,9 @@ import time
 import numpy as np
 
 import kt_ext
-from kt_ext._folds import fold_indices
 from kt_ext.datasets import load
 from kt_ext.hypermodels import MLPHyperModel
+from kt_ext.model_selection._split import fold_indices
 
 
 def _search(arm: str, x, y, folds: int, budget: int, max_epochs: int, directory):

@@ -28,7 +28,7 @@ import keras_tuner as kt
 
 import kt_ext
 from kt_ext import datasets
-from kt_ext._quiet import quiet_search
+from kt_ext._internal.quiet import quiet_search
 from kt_ext.hypermodels import MLPHyperModel
 
 

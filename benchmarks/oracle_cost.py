@@ -11,7 +11,7 @@ oracles their snapshot and journal), by default in ``/dev/shm``: the same
 writes, without a shared disk's stalls, which moved the cost of a window of
 100 trials by up to 3x on the development machine (``--root`` picks another
 folder). Each search runs with the heap alive before it frozen out of garbage
-collection, as kt_ext's tuners search (``kt_ext._heap.frozen_heap``), for
+collection, as kt_ext's tuners search (``kt_ext._internal.heap.frozen_heap``), for
 every oracle.
 
 What is measured, per oracle and N:
@@ -57,7 +57,7 @@ from pathlib import Path
 
 from keras_tuner.oracles import BayesianOptimizationOracle, RandomSearchOracle
 
-from kt_ext._heap import frozen_heap
+from kt_ext._internal.heap import frozen_heap
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
 from kt_ext.testing import get_objective, make_oracle, run_oracle
 

@@ -81,7 +81,7 @@ from typing import Any
 from keras_tuner.oracles import HyperbandOracle, RandomSearchOracle
 from scipy import stats
 
-from kt_ext._names import is_bookkeeping
+from kt_ext._internal.names import is_bookkeeping
 from kt_ext.compare import stock_seed
 from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
 from kt_ext.testing import (

@@ -59,8 +59,8 @@ import keras_tuner as kt
 
 import kt_ext
 from kt_ext import datasets
-from kt_ext._heap import frozen_heap
-from kt_ext._quiet import quiet_search
+from kt_ext._internal.heap import frozen_heap
+from kt_ext._internal.quiet import quiet_search
 from kt_ext.hypermodels import MLPHyperModel
 from kt_ext.tuners._lean import build_training_state
 

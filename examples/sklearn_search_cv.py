@@ -68,7 +68,7 @@ logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 def load_telco_churn(rows: int) -> tuple[pd.DataFrame, np.ndarray]:
     """The raw table: 19 mixed columns, churned (1) or not (0)."""
-    path = resources.files("kt_ext") / "_data" / "telco_churn.csv.gz"
+    path = resources.files("kt_ext.datasets") / "_data" / "telco_churn.csv.gz"
     with resources.as_file(path) as csv:
         table = pd.read_csv(csv)
     if rows:

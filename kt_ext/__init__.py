@@ -5,8 +5,8 @@ Submodules, the tuners ``kt_ext.CoarseToFine`` and ``kt_ext.RankPruning`` and
 the scikit-learn estimator ``kt_ext.SearchCV`` are imported on first use, so
 ``import kt_ext`` stays cheap: :mod:`kt_ext.hypermodels`, :mod:`kt_ext.callbacks`,
 :mod:`kt_ext.datasets`, :mod:`kt_ext.oracles`, :mod:`kt_ext.tuners`,
-:mod:`kt_ext.analysis`, :mod:`kt_ext.compare`, :mod:`kt_ext.testing`,
-:mod:`kt_ext.errors`.
+:mod:`kt_ext.model_selection`, :mod:`kt_ext.analysis`, :mod:`kt_ext.compare`,
+:mod:`kt_ext.testing`, :mod:`kt_ext.errors`.
 
 Example:
     >>> import keras_tuner as kt
@@ -20,7 +20,23 @@ Example:
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kt_ext import (
+        analysis,
+        callbacks,
+        compare,
+        datasets,
+        errors,
+        hypermodels,
+        model_selection,
+        oracles,
+        testing,
+        tuners,
+    )
+    from kt_ext.model_selection import SearchCV
+    from kt_ext.tuners import CoarseToFine, RankPruning
 
 __version__ = "0.1.0.dev0"
 
@@ -31,6 +47,7 @@ _SUBMODULES = (
     "datasets",
     "errors",
     "hypermodels",
+    "model_selection",
     "oracles",
     "testing",
     "tuners",
@@ -40,10 +57,25 @@ _SUBMODULES = (
 _NAMES = {
     "CoarseToFine": "kt_ext.tuners",
     "RankPruning": "kt_ext.tuners",
-    "SearchCV": "kt_ext._search_cv",
+    "SearchCV": "kt_ext.model_selection",
 }
 
-__all__ = ["__version__", *_NAMES, *_SUBMODULES]
+__all__ = [
+    "CoarseToFine",
+    "RankPruning",
+    "SearchCV",
+    "__version__",
+    "analysis",
+    "callbacks",
+    "compare",
+    "datasets",
+    "errors",
+    "hypermodels",
+    "model_selection",
+    "oracles",
+    "testing",
+    "tuners",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -52,3 +84,7 @@ def __getattr__(name: str) -> Any:
     if name in _NAMES:
         return getattr(importlib.import_module(_NAMES[name]), name)
     raise AttributeError(f"module 'kt_ext' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

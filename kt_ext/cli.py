@@ -37,10 +37,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kt_ext._names import BUILTIN_TUNERS, DATASET_NAMES, epochs_text
-from kt_ext._quiet import quiet_terminal
+from kt_ext._internal.names import BUILTIN_TUNERS, DATASET_NAMES, epochs_text
+from kt_ext._internal.quiet import quiet_terminal
 
-# Registered in kt_ext.compare; named in kt_ext._names so that the checks and
+# Registered in kt_ext.compare; named in kt_ext._internal.names so that the checks and
 # `--help` need no Keras.
 TUNER_NAMES = ", ".join(BUILTIN_TUNERS)
 
@@ -232,7 +232,7 @@ def _check_data(args: argparse.Namespace) -> None:
             if getattr(args, option):
                 raise ValueError(f"`--{option}` needs `--csv`.")
         if args.dataset == "fashion_mnist":
-            from kt_ext._data_fashion_mnist import _find_fashion_mnist
+            from kt_ext.datasets._fashion_mnist import _find_fashion_mnist
 
             try:
                 _find_fashion_mnist(None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kt_ext._quiet import is_native_log_line
+from kt_ext._internal.quiet import is_native_log_line
 from kt_ext.cli import main
 
 
@@ -182,7 +182,7 @@ NOISE = (
 def test_native_log_lines_are_dropped_and_everything_else_kept(tmp_path):
     code = f"""
 import os, sys, time
-from kt_ext._quiet import native_stderr_filtered
+from kt_ext._internal.quiet import native_stderr_filtered
 with native_stderr_filtered():
     os.write(2, {NOISE!r})
     print("progress 1/2", end="\\r", file=sys.stderr, flush=True)
@@ -219,7 +219,7 @@ def test_tensorflow_lines_show_only_with_verbose(tmp_path):
 
 def telco_sample(path):
     """Telco churn's 11 rows with a blank TotalCharges, and 289 others."""
-    source = resources.files("kt_ext") / "_data" / "telco_churn.csv.gz"
+    source = resources.files("kt_ext.datasets") / "_data" / "telco_churn.csv.gz"
     with source.open("rb") as raw, gzip.open(raw, "rt", newline="") as text:
         header, *rows = list(csv.reader(text))
     blank = [row for row in rows if row[header.index("TotalCharges")] == " "]

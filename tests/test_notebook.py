@@ -26,7 +26,7 @@ warnings.filterwarnings("ignore")
 import logging
 import numpy as np, keras, keras_tuner, kt_ext
 logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notes
-from kt_ext._seam_oracle import keras_tuner_notebook_flag
+from kt_ext._internal.seam_oracle import keras_tuner_notebook_flag
 from kt_ext.callbacks import ClearTrainingOutput
 
 rng = np.random.default_rng(0)

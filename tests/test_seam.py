@@ -7,7 +7,7 @@ in kt_ext to re-check. To accept a new version after re-checking, print its
 hashes with ``python tests/test_seam.py`` and add them to ``KNOWN``.
 
 Keras and TensorFlow: their private names are used in small functions of
-``kt_ext._seam_training``; each is checked here for what kt_ext relies on.
+``kt_ext._internal.seam_training``; each is checked here for what kt_ext relies on.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from kt_ext import _seam_oracle, _seam_training
+from kt_ext._internal import seam_oracle, seam_training
 
 pytestmark = pytest.mark.floors
 
@@ -72,7 +72,7 @@ def _is_keras_tuner(name: str) -> bool:
 
 
 def _keras_tuner_names() -> dict[str, str]:
-    names = {**_seam_oracle.UPSTREAM, **_seam_training.UPSTREAM}
+    names = {**seam_oracle.UPSTREAM, **seam_training.UPSTREAM}
     return {name: why for name, why in names.items() if _is_keras_tuner(name)}
 
 
@@ -113,8 +113,9 @@ def test_the_installed_keras_tuner_is_one_the_seam_was_checked_against():
     assert version in KNOWN, (
         f"keras-tuner {version} is not a version kt_ext's seam was checked "
         f"against ({sorted(KNOWN)}). Re-check {sorted(_keras_tuner_names())} "
-        "in kt_ext/_seam_oracle.py and kt_ext/_seam_training.py, then add its "
-        "hashes (python tests/test_seam.py) and widen pyproject.toml's range."
+        "in kt_ext/_internal/seam_oracle.py and kt_ext/_internal/seam_training.py, "
+        "then add its hashes (python tests/test_seam.py) and widen pyproject.toml's "
+        "range."
     )
 
 
@@ -137,11 +138,11 @@ def test_the_declared_keras_tuner_range_is_the_hashed_versions():
 
 
 def test_nothing_else_in_kt_ext_imports_private_upstream_modules():
-    package = pathlib.Path(_seam_oracle.__file__).parent
+    package = pathlib.Path(seam_oracle.__file__).parents[1]
     private = ("keras_tuner.src", "keras.src", "tensorflow.python")
     offenders = []
     for path in sorted(package.rglob("*.py")):
-        if path.name in ("_seam_oracle.py", "_seam_training.py"):
+        if path.name in ("seam_oracle.py", "seam_training.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
@@ -164,28 +165,28 @@ def _model() -> keras.Model:
 
 
 def _check_functional() -> None:
-    assert _seam_training.is_plain_model(_model())
-    assert _seam_training.is_plain_model(keras.Sequential([keras.Input((1,))]))
+    assert seam_training.is_plain_model(_model())
+    assert seam_training.is_plain_model(keras.Sequential([keras.Input((1,))]))
 
     class Subclassed(keras.Model):
         def call(self, x):
             return x
 
-    assert not _seam_training.is_plain_model(Subclassed())
+    assert not seam_training.is_plain_model(Subclassed())
 
 
 def _check_preprocessing() -> None:
-    assert _seam_training.is_preprocessing_layer(keras.layers.Normalization())
-    assert not _seam_training.is_preprocessing_layer(keras.layers.Dense(1))
+    assert seam_training.is_preprocessing_layer(keras.layers.Normalization())
+    assert not seam_training.is_preprocessing_layer(keras.layers.Dense(1))
 
 
 def _check_distribute_strategy() -> None:
     assert "_distribute_strategy" in vars(_model())
-    assert _seam_training.distribution_strategy(_model()) is None
+    assert seam_training.distribution_strategy(_model()) is None
 
 
 def _check_flatten_layers() -> None:
-    names = [type(layer).__name__ for layer in _seam_training.sublayers(_model())]
+    names = [type(layer).__name__ for layer in seam_training.sublayers(_model())]
     assert names.count("Dense") == 2 and "Functional" not in names
 
 
@@ -194,25 +195,25 @@ def _check_symbolic_build() -> None:
     model.compile("adam", "mse", metrics=["mae"])
     before = len(model.metrics_variables)
     batch = (keras.KerasTensor((None, 3)), keras.KerasTensor((None, 1)))
-    assert _seam_training.symbolic_build(model, batch)
+    assert seam_training.symbolic_build(model, batch)
     assert len(model.metrics_variables) > before
 
 
 def _check_weight_decay() -> None:
     optimizer = keras.optimizers.AdamW()
-    assert not _seam_training.excludes_from_weight_decay(optimizer)
+    assert not seam_training.excludes_from_weight_decay(optimizer)
     optimizer.exclude_from_weight_decay(var_names=["bias"])
-    assert _seam_training.excludes_from_weight_decay(optimizer)
+    assert seam_training.excludes_from_weight_decay(optimizer)
 
 
 def _check_gradient_registry() -> None:
-    keep = _seam_training.custom_gradient_names()
+    keep = seam_training.custom_gradient_names()
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
     model.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0)
-    assert _seam_training.custom_gradient_names() - keep, "no all_reduce gradient"
-    assert _seam_training.forget_custom_gradients(keep) >= 1
-    assert _seam_training.custom_gradient_names() == keep
+    assert seam_training.custom_gradient_names() - keep, "no all_reduce gradient"
+    assert seam_training.forget_custom_gradients(keep) >= 1
+    assert seam_training.custom_gradient_names() == keep
 
 
 _KERAS_CHECKS = {
@@ -227,7 +228,7 @@ _KERAS_CHECKS = {
 
 
 def test_every_keras_and_tensorflow_name_the_seam_uses_has_a_check():
-    upstream = {n for n in _seam_training.UPSTREAM if not _is_keras_tuner(n)}
+    upstream = {n for n in seam_training.UPSTREAM if not _is_keras_tuner(n)}
     assert upstream == set(_KERAS_CHECKS)
 
 
@@ -239,7 +240,7 @@ def test_keras_and_tensorflow_internals_behave_as_the_seam_relies(name):
         pytest.fail(
             f"{name} no longer behaves as kt_ext relies on "
             f"(keras {keras.__version__}): re-check "
-            f"{_seam_training.UPSTREAM[name]}. {type(error).__name__}: {error}"
+            f"{seam_training.UPSTREAM[name]}. {type(error).__name__}: {error}"
         )
 
 

@@ -11,11 +11,11 @@ import pandas as pd
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._names import WALL_TIME_METRIC, fold_metric_base, is_bookkeeping
+from kt_ext._internal.names import WALL_TIME_METRIC, fold_metric_base, is_bookkeeping
 from kt_ext.analysis._source import Search, Source, load_search
 
 if TYPE_CHECKING:
-    from kt_ext._seam_oracle import MetricHistory
+    from kt_ext._internal.seam_oracle import MetricHistory
 
 #: `df.attrs["sampling"]` values of numeric entries.
 NUMERIC_SAMPLINGS = ("linear", "log", "reverse_log")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kt_ext._names import epochs_text
+from kt_ext._internal.names import epochs_text
 from kt_ext.analysis._correlations import rank_correlations
 from kt_ext.analysis._dataframe import best_trials, is_scored, trials_dataframe
 from kt_ext.analysis._history_plots import plot_narrowing_history, plot_pruning_log

@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
-from kt_ext._checks import check_one_of
-from kt_ext._scores import best_so_far as running_best
+from kt_ext._internal.checks import check_one_of
+from kt_ext._internal.scores import best_so_far as running_best
 from kt_ext.analysis._dataframe import NUMERIC_SAMPLINGS, is_scored, scored_trials
 from kt_ext.analysis._values import ordered_values, value_label
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import keras
 
-from kt_ext._seam_oracle import (
+from kt_ext._internal.seam_oracle import (
     hold_trial_end_clearing,
     in_keras_tuner_search,
     release_trial_end_clearing,

@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from kt_ext._checks import is_finite_number, is_int, require
+from kt_ext._internal.checks import is_finite_number, is_int, require
 
 SCHEDULE_NAMES = ("constant", "hold_exp", "step", "warmup_cosine")
 

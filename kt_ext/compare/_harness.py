@@ -24,16 +24,17 @@ import keras_tuner as kt
 import numpy as np
 
 from kt_ext import datasets
-from kt_ext._checks import check_distinct, check_finite_data, check_int
-from kt_ext._heap import frozen_heap
-from kt_ext._names import is_bookkeeping
-from kt_ext._quiet import quiet_search
-from kt_ext._seam_oracle import create_objective
+from kt_ext._internal.checks import check_distinct, check_finite_data, check_int
+from kt_ext._internal.heap import frozen_heap
+from kt_ext._internal.names import is_bookkeeping
+from kt_ext._internal.quiet import quiet_search
+from kt_ext._internal.seam_oracle import create_objective
 from kt_ext.compare._outputs import write_outputs
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory
 from kt_ext.compare._result import Comparison
-from kt_ext.compare._retrain import (
+from kt_ext.compare._stats import budget_to_match, wall_to_match
+from kt_ext.model_selection._refit import (
     best_trial,
     configuration_epochs,
     fold_std,
@@ -41,7 +42,6 @@ from kt_ext.compare._retrain import (
     reports_every_epoch,
     retrain_and_score,
 )
-from kt_ext.compare._stats import budget_to_match, wall_to_match
 from kt_ext.oracles import hyperband_epoch_budget
 
 

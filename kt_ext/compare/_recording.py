@@ -22,7 +22,7 @@ from typing import Any
 import keras
 from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext._scores import is_better
+from kt_ext._internal.scores import is_better
 
 
 @dataclasses.dataclass(frozen=True)

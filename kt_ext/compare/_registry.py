@@ -221,7 +221,7 @@ def _kt_ext_tuner(class_name: str) -> TunerFactory | None:
     return factory
 
 
-# The names are kt_ext._names.BUILTIN_TUNERS (the CLI lists them without
+# The names are kt_ext._internal.names.BUILTIN_TUNERS (the CLI lists them without
 # importing Keras Tuner); tests/compare keeps the two the same.
 _BUILTINS: dict[str, TunerFactory | None] = {
     REFERENCE: _hyperband,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from kt_ext._scores import best_so_far, reaches
+from kt_ext._internal.scores import best_so_far, reaches
 from kt_ext.compare._recording import TrialCost
 
 # A paired Wilcoxon test needs at least this many non-zero differences.
@@ -20,7 +20,7 @@ def anytime_curve(
 ) -> list[tuple[int, float, float]]:
     """``(cumulative epochs, elapsed seconds, best score)`` after each trial.
 
-    The best follows kt_ext's one rule (``kt_ext._scores.best_so_far``):
+    The best follows kt_ext's one rule (``kt_ext._internal.scores.best_so_far``):
     trials without a finite score keep the previous best; NaN until a finite
     score comes.
 

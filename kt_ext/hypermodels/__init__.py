@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from kt_ext._tasks import infer_task
+from kt_ext._internal.tasks import infer_task
 from kt_ext.hypermodels._base import TemplateHyperModel
 from kt_ext.hypermodels._cnn import CNNHyperModel
 from kt_ext.hypermodels._mlp import MLPHyperModel

@@ -15,8 +15,8 @@ import keras
 import keras_tuner
 import numpy as np
 
-from kt_ext._checks import check_one_of, is_int, require
-from kt_ext._names import TASKS
+from kt_ext._internal.checks import check_one_of, is_int, require
+from kt_ext._internal.names import TASKS
 from kt_ext.callbacks import SCHEDULE_NAMES, schedule_callback
 from kt_ext.hypermodels._entries import (
     Declaration,

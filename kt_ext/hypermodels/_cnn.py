@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import keras_tuner
 
-from kt_ext._tasks import infer_task, sample_shape
+from kt_ext._internal.tasks import infer_task, sample_shape
 from kt_ext.hypermodels._base import SHARED_ENTRIES, TemplateHyperModel
 from kt_ext.hypermodels._entries import Entry, at_least, one_of
 

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 import keras_tuner
 
-from kt_ext._tasks import infer_task, sample_shape
+from kt_ext._internal.tasks import infer_task, sample_shape
 from kt_ext.hypermodels._base import TemplateHyperModel
 
 

@@ -55,8 +55,9 @@ class EpochBudget:
 
         The tuner calls it in ``search(cv=...)`` before any trial; a default
         epoch budget (neither ``epoch_budget`` nor ``max_trials`` given)
-        grows by ``folds``. ``assignment`` (:class:`kt_ext._folds.FoldAssignment`
-        as JSON) is kept in the state, for resumed runs and workers.
+        grows by ``folds``. ``assignment``
+        (:class:`kt_ext.model_selection._split.FoldAssignment` as JSON) is kept
+        in the state, for resumed runs and workers.
         """
         self.cv_folds = int(folds)
         self.fold_assignment = assignment

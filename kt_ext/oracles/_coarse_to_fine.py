@@ -23,8 +23,8 @@ import keras_tuner
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._checks import check_int, check_number
-from kt_ext._names import is_bookkeeping
+from kt_ext._internal.checks import check_int, check_number
+from kt_ext._internal.names import is_bookkeeping
 from kt_ext.oracles import _journal
 from kt_ext.oracles._modelled import ModelSampling
 from kt_ext.oracles._rounds import (

@@ -42,7 +42,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from kt_ext._seam_oracle import save_json
+from kt_ext._internal.seam_oracle import save_json
 from kt_ext.oracles._state_version import check_state_version
 
 #: Key of the snapshot's generation in ``oracle.json``.

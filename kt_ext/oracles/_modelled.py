@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kt_ext._names import is_bookkeeping
-from kt_ext._seam_oracle import tried_hashes
+from kt_ext._internal.names import is_bookkeeping
+from kt_ext._internal.seam_oracle import tried_hashes
 from kt_ext.oracles import _sampling
 from kt_ext.oracles._curve_fit import predict_final
 

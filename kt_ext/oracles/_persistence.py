@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._seam_oracle import (
+from kt_ext._internal.seam_oracle import (
     MetricsTracker,
     OracleSeam,
     retry_queue,

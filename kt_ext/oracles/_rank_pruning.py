@@ -38,7 +38,7 @@ import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._checks import check_int, check_number
+from kt_ext._internal.checks import check_int, check_number
 from kt_ext.oracles import _rank_rules as rules
 from kt_ext.oracles._modelled import ModelSampling
 from kt_ext.oracles._rounds import Round, rung_epochs

@@ -19,7 +19,7 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from kt_ext._names import is_bookkeeping
+from kt_ext._internal.names import is_bookkeeping
 
 ABSENT = "absent"
 

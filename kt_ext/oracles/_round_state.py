@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._seam_oracle import project_dir
+from kt_ext._internal.seam_oracle import project_dir
 from kt_ext.oracles._plan import Round, hyperband_epoch_budget
 from kt_ext.oracles._resume import (
     bound_changes,

@@ -36,14 +36,14 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._checks import check_int, check_number
-from kt_ext._names import (
+from kt_ext._internal.checks import check_int, check_number
+from kt_ext._internal.names import (
     WALL_TIME_METRIC,
     diverged_message,
     is_bookkeeping,
     is_diverged,
 )
-from kt_ext._seam_oracle import retry_queue, tried_hashes
+from kt_ext._internal.seam_oracle import retry_queue, tried_hashes
 from kt_ext.oracles._budget import EpochBudget, planned_epochs
 from kt_ext.oracles._persistence import (
     COMPLETED,

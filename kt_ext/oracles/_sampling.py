@@ -24,7 +24,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 
-from kt_ext._names import is_bookkeeping
+from kt_ext._internal.names import is_bookkeeping
 from kt_ext.oracles._space import entry_space, sample_values
 
 __all__ = [

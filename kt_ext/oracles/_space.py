@@ -18,7 +18,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 
-from kt_ext._names import is_bookkeeping
+from kt_ext._internal.names import is_bookkeeping
 
 Space = dict[str, dict[str, Any]]
 

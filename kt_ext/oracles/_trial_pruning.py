@@ -16,7 +16,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._names import stopped_early_message
+from kt_ext._internal.names import stopped_early_message
 from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
 from kt_ext.oracles._rounds import COMPLETED, STOPPED, RoundOracle

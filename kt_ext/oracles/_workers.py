@@ -16,7 +16,7 @@ from typing import Any
 import keras_tuner
 from keras_tuner.engine import trial as trial_module
 
-from kt_ext._seam_oracle import retry_queue
+from kt_ext._internal.seam_oracle import retry_queue
 from kt_ext.oracles._persistence import COMPLETED, FAILED, STOPPED, JournaledOracle
 
 

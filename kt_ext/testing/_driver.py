@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._checks import check_int
-from kt_ext._names import is_bookkeeping
-from kt_ext._scores import best_so_far, is_better, is_finite_score, reaches
+from kt_ext._internal.checks import check_int
+from kt_ext._internal.names import is_bookkeeping
+from kt_ext._internal.scores import best_so_far, is_better, is_finite_score, reaches
 from kt_ext.testing._objectives import SyntheticObjective
 
 _OracleT = TypeVar("_OracleT", bound=keras_tuner.Oracle)

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 import keras_tuner
 import numpy as np
 
-from kt_ext._checks import check_int
-from kt_ext._names import is_bookkeeping
-from kt_ext._scores import is_better, is_finite_score
+from kt_ext._internal.checks import check_int
+from kt_ext._internal.names import is_bookkeeping
+from kt_ext._internal.scores import is_better, is_finite_score
 
 _CHUNK = 10_000  # configurations per batched surrogate call
 

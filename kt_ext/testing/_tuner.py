@@ -15,7 +15,7 @@ import keras_tuner
 from keras_tuner import errors
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._checks import check_int, check_number
+from kt_ext._internal.checks import check_int, check_number
 from kt_ext.testing._objectives import SyntheticObjective
 from kt_ext.tuners import FidelityTuner
 

@@ -32,11 +32,11 @@ import numpy as np
 from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext._checks import check_finite_data
-from kt_ext._heap import frozen_heap
-from kt_ext._names import diverged_message, fold_metric_base, is_diverged
-from kt_ext._seam_oracle import is_chief_process
-from kt_ext._seam_training import (
+from kt_ext._internal.checks import check_finite_data
+from kt_ext._internal.heap import frozen_heap
+from kt_ext._internal.names import diverged_message, fold_metric_base, is_diverged
+from kt_ext._internal.seam_oracle import is_chief_process
+from kt_ext._internal.seam_training import (
     BestEpochWeights,
     TrialDiverged,
     TunerSeam,

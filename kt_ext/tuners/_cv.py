@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras_tuner import errors
 
-from kt_ext._folds import FoldAssignment, take_rows
+from kt_ext.model_selection._split import FoldAssignment, take_rows
 
 __all__ = ["fold_checkpoint_path", "fold_logs", "run_folds"]
 

@@ -1,13 +1,13 @@
 """Where a cross-validated search keeps its folds, and how a run finds them.
 
 ``search(x, y, cv=...)`` splits the rows once, when the search first starts
-(:class:`~kt_ext._folds.FoldAssignment`). The split is saved with the search:
-in the oracle's state for kt_ext's oracles (``RoundOracle.set_folds``) and,
-for every oracle (Keras Tuner's own too), in the tuner's state file
-(``tuner0.json``, ``chief.json`` in distributed mode). A resumed run reads it
-back and a distributed worker reads the chief's: neither splits again. A run
-that gives another ``cv`` than the saved search, or data with another number
-of rows, is refused before any training.
+(:class:`~kt_ext.model_selection._split.FoldAssignment`). The split is saved
+with the search: in the oracle's state for kt_ext's oracles
+(``RoundOracle.set_folds``) and, for every oracle (Keras Tuner's own too), in
+the tuner's state file (``tuner0.json``, ``chief.json`` in distributed mode).
+A resumed run reads it back and a distributed worker reads the chief's: neither
+splits again. A run that gives another ``cv`` than the saved search, or data
+with another number of rows, is refused before any training.
 """
 
 from __future__ import annotations
@@ -18,9 +18,14 @@ import os
 import time
 from typing import Any
 
-from kt_ext._folds import FoldAssignment, check_cv, describe_cv, num_rows
-from kt_ext._seam_oracle import is_chief_process
-from kt_ext._seam_training import BestEpochWeights, SaveBestEpoch
+from kt_ext._internal.seam_oracle import is_chief_process
+from kt_ext._internal.seam_training import BestEpochWeights, SaveBestEpoch
+from kt_ext.model_selection._split import (
+    FoldAssignment,
+    check_cv,
+    describe_cv,
+    num_rows,
+)
 from kt_ext.oracles._resume import Change, resume_error
 from kt_ext.tuners._lean import LeanTrials
 
@@ -148,8 +153,9 @@ def resolve_folds(
         project: The project directory, for the error of a changed ``cv``.
 
     Raises:
-        TypeError, ValueError: Bad ``cv`` (see :func:`kt_ext._folds.check_cv`
-            and :func:`kt_ext._folds.fold_indices`); ``cv`` with
+        TypeError, ValueError: Bad ``cv`` (see
+            :func:`kt_ext.model_selection._split.check_cv` and
+            :func:`kt_ext.model_selection._split.fold_indices`); ``cv`` with
             ``executions_per_trial > 1``; a ``cv`` other than the saved
             search's; ``x`` with another number of rows than was split.
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import keras_tuner
 
-from kt_ext._seam_oracle import serve_oracle
+from kt_ext._internal.seam_oracle import serve_oracle
 
 _POLL_S = 1.0
 _MAX_HEARTBEAT_S = 10.0

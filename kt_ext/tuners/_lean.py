@@ -10,7 +10,7 @@ Three costs that Keras Tuner and Keras add to every trial, measured by
   them before ``fit``, as Keras itself does under a distribution strategy.
 - Keras Tuner's ``SaveBestEpoch`` writes a ``.weights.h5`` file at every epoch
   that improves the objective. ``BestEpochWeights`` (in the seam,
-  :mod:`kt_ext._seam_training`) keeps the best epoch's values in memory and
+  :mod:`kt_ext._internal.seam_training`) keeps the best epoch's values in memory and
   writes the same file once, when the trial ends.
 - Keras traces the train and test steps of every new model. A model of the
   same graph as an earlier one trains that earlier model instead, with the new
@@ -28,7 +28,7 @@ from typing import Any
 
 import keras
 
-from kt_ext._seam_training import (
+from kt_ext._internal.seam_training import (
     distribution_strategy,
     excludes_from_weight_decay,
     is_plain_model,

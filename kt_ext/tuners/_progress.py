@@ -28,7 +28,7 @@ import keras
 import keras_tuner
 from keras_tuner.engine.trial import Trial, TrialStatus
 
-from kt_ext._seam_oracle import Display, display_of, set_display
+from kt_ext._internal.seam_oracle import Display, display_of, set_display
 from kt_ext.callbacks._clear_output import (
     ClearTrainingOutput,
     StatusLine,

@@ -10,7 +10,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from kt_ext._seam_oracle import (
+from kt_ext._internal.seam_oracle import (
     in_keras_tuner_search,
     keras_tuner_notebook_flag,
     release_trial_end_clearing,

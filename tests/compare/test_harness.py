@@ -12,7 +12,7 @@ import keras_tuner as kt
 import pytest
 
 import kt_ext.compare
-from kt_ext._names import BUILTIN_TUNERS
+from kt_ext._internal.names import BUILTIN_TUNERS
 from kt_ext.compare import available_tuners, compare, register_tuner
 from kt_ext.compare._registry import _BUILTINS, _REGISTRY, REFERENCE, SearchSpec
 

@@ -7,7 +7,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from kt_ext._seam_training import custom_gradient_names
+from kt_ext._internal.seam_training import custom_gradient_names
 from kt_ext.oracles import RoundOracle
 from kt_ext.tuners import FidelityTuner
 from kt_ext.tuners._base import reject_hyperband_only

@@ -14,8 +14,8 @@ from keras_tuner.engine.trial import TrialStatus
 from sklearn.model_selection import KFold
 
 import kt_ext
-from kt_ext import _folds
 from kt_ext.analysis import trials_dataframe
+from kt_ext.model_selection import _split
 from kt_ext.tuners import FidelityTuner
 from kt_ext.tuners._cv import fold_checkpoint_path
 
@@ -262,7 +262,7 @@ def test_the_split_is_saved_and_a_rerun_reuses_it(tmp_path, monkeypatch):
     def no_new_split(*args, **kwargs):
         raise AssertionError("a resumed search must not split again")
 
-    monkeypatch.setattr(_folds, "fold_indices", no_new_split)
+    monkeypatch.setattr(_split, "fold_indices", no_new_split)
 
     again = _tuner(
         tmp_path, max_trials=4, epoch_budget=None, max_epochs=1, overwrite=False

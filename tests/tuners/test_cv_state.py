@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from kt_ext._folds import FoldAssignment
+from kt_ext.model_selection._split import FoldAssignment
 from kt_ext.tuners._cv_state import chief_folds
 
 

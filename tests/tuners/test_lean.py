@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kt_ext
-from kt_ext._seam_training import BestEpochWeights, SaveBestEpoch
+from kt_ext._internal.seam_training import BestEpochWeights, SaveBestEpoch
 from kt_ext.tuners._lean import (
     TracedModels,
     build_training_state,

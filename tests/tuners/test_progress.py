@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import kt_ext
-from kt_ext._seam_oracle import (
+from kt_ext._internal.seam_oracle import (
     Display,
     display_of,
     keras_tuner_notebook_flag,

@@ -28,16 +28,16 @@ from typing import Any
 import numpy as np
 from sklearn import datasets as sk_datasets
 
-from kt_ext._checks import check_one_of
-from kt_ext._data_fashion_mnist import (
+from kt_ext._internal.checks import check_one_of
+from kt_ext._internal.names import DATASET_NAMES, TASKS
+from kt_ext.datasets._fashion_mnist import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_ENV,
     read_fashion_mnist,
 )
-from kt_ext._data_inputs import as_features, as_target, resolve_task
-from kt_ext._data_preprocess import encode_targets, transform_table
-from kt_ext._data_rows import SplitOptions, split_off, split_rows
-from kt_ext._names import DATASET_NAMES, TASKS
+from kt_ext.datasets._inputs import as_features, as_target, resolve_task
+from kt_ext.datasets._preprocess import encode_targets, transform_table
+from kt_ext.datasets._rows import SplitOptions, split_off, split_rows
 
 __all__ = [
     "FASHION_MNIST_ENV",
@@ -179,7 +179,7 @@ def load(
     - ``wine`` (178 x 13, 3 classes), ``iris`` (150 x 4, 3 classes).
     - ``diabetes``: 442 x 10, regression (raw features, scaled here on train).
     - ``telco_churn``: IBM's Telco customer churn, 7,043 customers, binary
-      (1 = churned); shipped with kt_ext, see ``kt_ext/_data/README.md``.
+      (1 = churned); shipped with kt_ext, see ``kt_ext/datasets/_data/README.md``.
     - ``fashion_mnist``: 28x28x1 images in [0, 1], 10 classes, read from files
       already on this machine; its official 10,000 test images are the test
       split (``test_size`` is not used) and validation comes out of its 60,000
@@ -352,7 +352,7 @@ def _load_telco_churn(options: SplitOptions) -> Dataset:
 
 
 def _read_telco_csv() -> list[list[str]]:
-    resource = resources.files("kt_ext") / "_data" / "telco_churn.csv.gz"
+    resource = resources.files("kt_ext.datasets") / "_data" / "telco_churn.csv.gz"
     with (
         resource.open("rb") as raw,
         gzip.open(raw, "rt", encoding="utf-8", newline="") as text,

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from kt_ext._checks import require
-from kt_ext._names import TASKS
-from kt_ext._tasks import infer_task
+from kt_ext._internal.checks import require
+from kt_ext._internal.names import TASKS
+from kt_ext._internal.tasks import infer_task
 
 
 def as_features(

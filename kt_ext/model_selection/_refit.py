@@ -22,15 +22,18 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext import datasets
-from kt_ext._scores import is_better
-from kt_ext.compare._registry import SearchSpec
+from kt_ext._internal.scores import is_better
+
+if TYPE_CHECKING:
+    # Annotations only: kt_ext.compare imports this module.
+    from kt_ext import datasets
+    from kt_ext.compare._registry import SearchSpec
 
 
 def best_trial(oracle: Any, direction: str) -> Any | None:

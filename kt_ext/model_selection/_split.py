@@ -26,7 +26,7 @@ from sklearn.model_selection import (
 )
 from sklearn.utils.multiclass import type_of_target
 
-from kt_ext._checks import is_int
+from kt_ext._internal.checks import is_int
 
 __all__ = [
     "FoldAssignment",

@@ -13,10 +13,10 @@ from typing import Any
 
 import keras_tuner as kt
 
-from kt_ext._checks import check_int, check_one_of
-from kt_ext._folds import check_cv
+from kt_ext._internal.checks import check_int, check_one_of
 from kt_ext.compare._registry import stock_seed
 from kt_ext.hypermodels import TemplateHyperModel
+from kt_ext.model_selection._split import check_cv
 from kt_ext.oracles import hyperband_epoch_budget
 
 #: The tuners ``SearchCV(tuner=...)`` takes.

@@ -10,7 +10,7 @@ Keras and TensorFlow. What their upgrades could break in training is here:
   :class:`TunerSeam`, which kt_ext's tuners derive from, and
   :class:`BestEpochWeights`.
 
-The oracle's side is in :mod:`kt_ext._seam_oracle`. :data:`UPSTREAM` lists
+The oracle's side is in :mod:`kt_ext._internal.seam_oracle`. :data:`UPSTREAM` lists
 what this module copies or relies on; ``tests/test_seam.py`` hashes the Keras
 Tuner bodies for each keras-tuner version in the declared range and checks
 that the Keras and TensorFlow names still exist and behave as relied on.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from kt_ext._checks import check_int, is_finite_number, require
+from kt_ext._internal.checks import check_int, is_finite_number, require
 
 # Stratifying three ways needs a row of every class in every split.
 _MIN_CLASS_COUNT = 3

@@ -21,9 +21,9 @@ import numpy as np
 from keras_tuner.engine.trial import Trial, TrialStatus
 from scipy.stats import rankdata
 
-from kt_ext._names import is_bookkeeping
-from kt_ext._scores import is_finite_score
-from kt_ext.compare._retrain import configuration_epochs
+from kt_ext._internal.names import is_bookkeeping
+from kt_ext._internal.scores import is_finite_score
+from kt_ext.model_selection._refit import configuration_epochs
 from kt_ext.oracles._space import values_key
 
 
@@ -66,7 +66,7 @@ def search_results(
         objective: The objective's metric name, e.g. ``"val_accuracy"``.
         direction: ``"max"`` or ``"min"``; ``"min"`` scores are negated.
         absolute_steps: Whether the tuner reports every epoch (see
-            :func:`kt_ext.compare._retrain.configuration_epochs`).
+            :func:`kt_ext.model_selection._refit.configuration_epochs`).
         max_epochs: Epochs of a trial without ``tuner/epochs``.
 
     Raises:

@@ -12,7 +12,7 @@ kt_ext's oracles build on its private parts. All of them are here:
   server loop, :func:`serve_oracle`.
 
 What a tuner trains, and Keras's and TensorFlow's internals, are in
-:mod:`kt_ext._seam_training`. :data:`UPSTREAM` lists the Keras Tuner
+:mod:`kt_ext._internal.seam_training`. :data:`UPSTREAM` lists the Keras Tuner
 functions whose bodies this module copies or depends on; ``tests/test_seam.py``
 hashes their source for each keras-tuner version in the declared range and
 fails, naming what to re-check, when one changes.

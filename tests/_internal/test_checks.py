@@ -1,4 +1,4 @@
-"""Tests of kt_ext._checks: the shared argument checks and their messages."""
+"""Tests of kt_ext._internal.checks: the shared argument checks and their messages."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ import doctest
 import numpy as np
 import pytest
 
-from kt_ext import _checks
-from kt_ext._checks import check_int, check_one_of, is_finite_number, is_int, require
+from kt_ext._internal import checks
+from kt_ext._internal.checks import (
+    check_int,
+    check_one_of,
+    is_finite_number,
+    is_int,
+    require,
+)
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(_checks, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(checks, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
 
@@ -66,7 +72,7 @@ def test_finite_data_names_the_array_and_ignores_what_it_cannot_read():
     import numpy as np
     import pytest
 
-    from kt_ext._checks import check_finite_data
+    from kt_ext._internal.checks import check_finite_data
 
     check_finite_data("x", np.array([[0.0, 1.0]]))
     check_finite_data("x", np.array(["a", "b"]))  # text: left to Keras

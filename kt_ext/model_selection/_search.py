@@ -14,18 +14,18 @@ from sklearn.utils import ClassifierTags, RegressorTags, Tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kt_ext._checks import is_int
-from kt_ext._folds import class_labels
-from kt_ext._quiet import quiet_search
-from kt_ext._search_cv_results import search_results
-from kt_ext._search_cv_setup import (
+from kt_ext._internal.checks import is_int
+from kt_ext._internal.quiet import quiet_search
+from kt_ext.hypermodels import MLPHyperModel, TemplateHyperModel
+from kt_ext.model_selection._refit import reports_every_epoch, retrain
+from kt_ext.model_selection._search_results import search_results
+from kt_ext.model_selection._search_setup import (
     build_tuner,
     check_arguments,
     check_template,
     fresh_directory,
 )
-from kt_ext.compare._retrain import reports_every_epoch, retrain
-from kt_ext.hypermodels import MLPHyperModel, TemplateHyperModel
+from kt_ext.model_selection._split import class_labels
 
 
 def _classifies(estimator: SearchCV) -> bool:

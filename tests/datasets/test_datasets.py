@@ -13,14 +13,17 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kt_ext import (
-    _data_fashion_mnist,
-    _data_inputs,
-    _data_preprocess,
-    _data_rows,
-    datasets,
+from kt_ext import datasets
+from kt_ext.datasets import (
+    Dataset,
+    _fashion_mnist,
+    _inputs,
+    _preprocess,
+    _rows,
+    load,
+    names,
+    split,
 )
-from kt_ext.datasets import Dataset, load, names, split
 from kt_ext.errors import DatasetNotAvailableError
 
 # name -> (rows in all splits, x shape after the row axis, task, num_classes)
@@ -158,7 +161,7 @@ def test_dataset_unpacks_is_frozen_and_prints_shapes_only():
 
 @pytest.mark.parametrize(
     "module",
-    [datasets, _data_inputs, _data_rows, _data_preprocess],
+    [datasets, _inputs, _rows, _preprocess],
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module):
@@ -171,10 +174,11 @@ def test_docstring_examples_run(module):
 
 
 def test_telco_file_is_the_documented_csv():
-    resource = resources.files("kt_ext") / "_data" / "telco_churn.csv.gz"
+    data = resources.files("kt_ext.datasets") / "_data"
+    resource = data / "telco_churn.csv.gz"
     text = gzip.decompress(resource.read_bytes())
     assert hashlib.md5(text).hexdigest() == "3b0bfab28a8101b4e4fdd08025a5c235"
-    assert (resources.files("kt_ext") / "_data" / "TELCO_CHURN_LICENSE.txt").is_file()
+    assert (data / "TELCO_CHURN_LICENSE.txt").is_file()
 
 
 def test_telco_columns_encoding_and_class_balance():
@@ -471,7 +475,7 @@ def no_fashion_anywhere(tmp_path, monkeypatch):
     monkeypatch.delenv(datasets.FASHION_MNIST_ENV, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setattr(
-        _data_fashion_mnist, "_DEBIAN_FASHION_MNIST_DIR", tmp_path / "debian"
+        _fashion_mnist, "_DEBIAN_FASHION_MNIST_DIR", tmp_path / "debian"
     )
     return tmp_path
 

@@ -16,8 +16,8 @@ from kt_ext import datasets
 from kt_ext.compare import SearchSpec, compare, register_tuner, run_search
 from kt_ext.compare._harness import _as_dataset
 from kt_ext.compare._registry import _REGISTRY
-from kt_ext.compare._retrain import configuration_epochs
 from kt_ext.hypermodels import MLPHyperModel
+from kt_ext.model_selection._refit import configuration_epochs
 
 
 class SpyMLP(MLPHyperModel):

@@ -15,10 +15,10 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.model_selection import KFold
 
 import kt_ext
-from kt_ext import _search_cv_results, _search_cv_setup
-from kt_ext._search_cv_results import param_columns, search_results
-from kt_ext._search_cv_setup import build_tuner, fresh_directory
 from kt_ext.hypermodels import MLPHyperModel
+from kt_ext.model_selection import _search_results, _search_setup
+from kt_ext.model_selection._search_results import param_columns, search_results
+from kt_ext.model_selection._search_setup import build_tuner, fresh_directory
 from kt_ext.oracles import hyperband_epoch_budget
 
 
@@ -300,7 +300,7 @@ def test_a_splitter_or_a_numpy_int_is_a_valid_cv(monkeypatch):
     assert isinstance(folds[0], KFold) and folds[1] == 3
 
 
-@pytest.mark.parametrize("module", [_search_cv_results, _search_cv_setup])
+@pytest.mark.parametrize("module", [_search_results, _search_setup])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed
@@ -308,4 +308,4 @@ def test_docstring_examples(module):
 
 def test_searchcv_is_public_and_imported_on_first_use():
     assert "SearchCV" in kt_ext.__all__
-    assert kt_ext.SearchCV.__module__ == "kt_ext._search_cv"
+    assert kt_ext.SearchCV.__module__ == "kt_ext.model_selection._search"

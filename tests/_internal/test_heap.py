@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gc
 
-from kt_ext._heap import frozen_heap
-from kt_ext._seam_training import custom_gradient_names, forget_custom_gradients
+from kt_ext._internal.heap import frozen_heap
+from kt_ext._internal.seam_training import (
+    custom_gradient_names,
+    forget_custom_gradients,
+)
 
 
 class Node:

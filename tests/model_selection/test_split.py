@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import GroupKFold, KFold, ShuffleSplit, StratifiedKFold
 
-from kt_ext import _folds
-from kt_ext._folds import (
+from kt_ext.model_selection import _split
+from kt_ext.model_selection._split import (
     FoldAssignment,
     check_cv,
     class_labels,
@@ -156,5 +156,5 @@ def test_rows_are_taken_from_arrays_frames_lists_and_dicts():
 
 
 def test_the_docstring_examples_hold():
-    result = doctest.testmod(_folds, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(_split, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed
