@@ -11,8 +11,9 @@ churn table that ships with kt_ext (mixed text and numeric columns, which a
    coarse-to-fine search on the mean fold curve, given the epochs the grid
    trains (every fold's counted);
 2. scikit-learn's ``GridSearchCV`` around Keras's own
-   ``keras.wrappers.SKLearnClassifier`` (scikeras no longer works with
-   scikit-learn >= 1.6): all 25 configurations for ``--max-epochs`` each.
+   ``keras.wrappers.SKLearnClassifier`` (Keras 3.8+; scikeras no longer
+   works with scikit-learn >= 1.6): all 25 configurations for
+   ``--max-epochs`` each.
 
 Both see the same training rows and the same folds; each refits its best
 configuration on them, and the test rows score both once, at the end.
@@ -62,6 +63,12 @@ parser.add_argument("--neurons", type=int, nargs="+", default=NEURONS)
 parser.add_argument("--optimizers", nargs="+", default=OPTIMIZERS)
 parser.add_argument("--directory", help="SearchCV's folder (default: temporary)")
 args = parser.parse_args()
+if not hasattr(keras, "wrappers"):
+    raise SystemExit(
+        f"This example compares with keras.wrappers.SKLearnClassifier, which "
+        f"Keras 3.8 added; this is Keras {keras.__version__}: pip install "
+        "'keras>=3.8'."
+    )
 # Many small models make TensorFlow warn that it retraces.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 

@@ -54,6 +54,10 @@ def html_table(frame: pd.DataFrame) -> str:
         >>> "<td>&lt;b&gt;</td>" in html_table(pd.DataFrame({"x": ["<b>"]}))
         True
     """
+    # pandas before 3 writes a missing value of an object column as "None".
+    frame = frame.apply(
+        lambda column: column.fillna("") if column.dtype == object else column
+    )
     return frame.to_html(
         index=False, escape=True, na_rep="", float_format=format_number, border=0
     )
