@@ -26,7 +26,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from kt_ext._internal import seam_oracle, seam_training
+from kt_ext._internal import seam_oracle, seam_random, seam_training
 
 #: sha256 (first 16 hex digits) of each upstream body (names without
 #: "keras_tuner.src."); 1.4.7 and 1.4.8 have the same bodies. (The three
@@ -140,7 +140,7 @@ def test_nothing_else_in_kt_ext_imports_private_upstream_modules():
     private = ("keras_tuner.src", "keras.src", "tensorflow.python")
     offenders = []
     for path in sorted(package.rglob("*.py")):
-        if path.name in ("seam_oracle.py", "seam_training.py"):
+        if path.name in ("seam_oracle.py", "seam_random.py", "seam_training.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
@@ -214,6 +214,38 @@ def _check_gradient_registry() -> None:
     assert seam_training.custom_gradient_names() == keep
 
 
+def _check_keras_seed_state() -> None:
+    import threading
+
+    keras.utils.set_random_seed(5)
+    state = seam_random.keras_seed_state()
+    assert state == {"global_random_seed": 5, "global_seed_generator": None}
+    keras.random.uniform(())
+    generator = seam_random.keras_seed_state()["global_seed_generator"]
+    assert isinstance(generator, keras.random.SeedGenerator)
+    elsewhere = {}
+    thread = threading.Thread(
+        target=lambda: elsewhere.update(seam_random.keras_seed_state())
+    )
+    thread.start()
+    thread.join()
+    assert elsewhere["global_seed_generator"] is None, "no longer thread-local"
+    seam_random.set_keras_seed_state(state)
+    assert seam_random.keras_seed_state() == state
+
+
+def _check_tf_global_seed() -> None:
+    import tensorflow as tf
+
+    tf.random.set_seed(3)
+    with seam_random.preserved():
+        tf.random.set_seed(4)
+        tf.random.uniform(())
+    after = tf.random.uniform((2,)).numpy()
+    tf.random.set_seed(3)
+    np.testing.assert_array_equal(after, tf.random.uniform((2,)).numpy())
+
+
 _KERAS_CHECKS = {
     "keras.src.models.functional.Functional": _check_functional,
     "keras.src.layers.preprocessing": _check_preprocessing,
@@ -222,12 +254,20 @@ _KERAS_CHECKS = {
     "keras.Model._symbolic_build": _check_symbolic_build,
     "keras.optimizers.Optimizer._exclude_from_weight_decay": _check_weight_decay,
     "tensorflow.python.framework.ops._gradient_registry": _check_gradient_registry,
+    "keras.src.backend.common.global_state": _check_keras_seed_state,
+    "tensorflow.python.eager.context.Context._seed": _check_tf_global_seed,
+}
+
+_NON_KERAS_TUNER = {
+    name: why
+    for seam in (seam_training, seam_random)
+    for name, why in seam.UPSTREAM.items()
+    if not _is_keras_tuner(name)
 }
 
 
 def test_every_keras_and_tensorflow_name_the_seam_uses_has_a_check():
-    upstream = {n for n in seam_training.UPSTREAM if not _is_keras_tuner(n)}
-    assert upstream == set(_KERAS_CHECKS)
+    assert set(_NON_KERAS_TUNER) == set(_KERAS_CHECKS)
 
 
 @pytest.mark.parametrize("name", sorted(_KERAS_CHECKS))
@@ -238,7 +278,7 @@ def test_keras_and_tensorflow_internals_behave_as_the_seam_relies(name):
         pytest.fail(
             f"{name} no longer behaves as kt_ext relies on "
             f"(keras {keras.__version__}): re-check "
-            f"{seam_training.UPSTREAM[name]}. {type(error).__name__}: {error}"
+            f"{_NON_KERAS_TUNER[name]}. {type(error).__name__}: {error}"
         )
 
 

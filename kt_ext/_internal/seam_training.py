@@ -33,6 +33,8 @@ from keras_tuner.src.backend import config as _backend_config
 from keras_tuner.src.engine import tuner as _tuner_module
 from keras_tuner.src.engine import tuner_utils as _tuner_utils
 
+from kt_ext._internal.checkpoints import load_checkpoint
+
 __all__ = [
     "UPSTREAM",
     "BestEpochWeights",
@@ -74,7 +76,7 @@ UPSTREAM: dict[str, str] = {
     ),
     "keras_tuner.src.engine.tuner.Tuner._try_build": "TunerSeam._try_build (a copy)",
     "keras_tuner.src.engine.tuner.Tuner._build_hypermodel": (
-        "TunerSeam._build_hypermodel (extended: loads the parent's weights)"
+        "TunerSeam._build_hypermodel (extended: loads the parent's checkpoint)"
     ),
     "keras_tuner.src.engine.tuner.Tuner._get_checkpoint_fname": (
         "TunerSeam.checkpoint_path, BestEpochWeights (the file Keras Tuner loads)"
@@ -245,7 +247,7 @@ class TunerSeam(keras_tuner.Tuner):
 
     def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> Any:
         # Keras Tuner's, plus: a continued trial starts from its parent's best
-        # weights (as Hyperband's tuner does).
+        # weights (as Hyperband's tuner does) and optimizer state.
         model = super()._build_hypermodel(hp)
         parent = hp.values.get("tuner/trial_id")
         if parent is not None:
@@ -254,7 +256,7 @@ class TunerSeam(keras_tuner.Tuner):
                     _utils.load_json(self._get_build_config_fname(parent))
                 )
             weights = getattr(self, "_weights_to_load", None)
-            model.load_weights(weights or self._get_checkpoint_fname(parent))
+            load_checkpoint(model, weights or self._get_checkpoint_fname(parent))
         return model
 
     def _try_run_and_update_trial(

@@ -193,7 +193,7 @@ def _fidelity_tuner(oracle: kt.Oracle, spec: SearchSpec) -> kt.Tuner:
     """Keras Tuner's ``oracle`` on kt_ext's tuner base, which runs ``cv``."""
     from kt_ext.tuners import FidelityTuner
 
-    return FidelityTuner(oracle, spec.hypermodel, **spec.tuner_args())
+    return FidelityTuner(oracle, spec.hypermodel, seed=spec.seed, **spec.tuner_args())
 
 
 def _kt_ext_tuner(class_name: str) -> TunerFactory | None:

@@ -156,14 +156,14 @@ def build_tuner(
         )
     iteration = hyperband_epoch_budget(max_epochs, FACTOR) * folds
     # Keras Tuner's oracles take 0 for "no seed" and overlap seeds s and s + 1.
-    seed = None if seed is None else stock_seed(seed)
+    oracle_seed = None if seed is None else stock_seed(seed)
     if name == "hyperband":
         oracle: kt.Oracle = kt.oracles.HyperbandOracle(
             objective,
             max_epochs=max_epochs,
             factor=FACTOR,
             hyperband_iterations=_whole_runs(epoch_budget, iteration, "iteration"),
-            seed=seed,
+            seed=oracle_seed,
         )
     else:
         trials = _whole_runs(
@@ -171,8 +171,10 @@ def build_tuner(
             max_epochs * folds,
             "trial",
         )
-        oracle = kt.oracles.RandomSearchOracle(objective, max_trials=trials, seed=seed)
-    return FidelityTuner(oracle, hypermodel, **location)
+        oracle = kt.oracles.RandomSearchOracle(
+            objective, max_trials=trials, seed=oracle_seed
+        )
+    return FidelityTuner(oracle, hypermodel, seed=seed, **location)
 
 
 def _whole_runs(epoch_budget: int | None, cost: int, what: str) -> int:

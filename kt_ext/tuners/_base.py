@@ -21,6 +21,7 @@ oracle can refuse settings that differ from the saved search's.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import time
@@ -32,10 +33,11 @@ import numpy as np
 from keras_tuner import errors
 from keras_tuner.engine.trial import TrialStatus
 
-from kt_ext._internal.checks import check_finite_data
+from kt_ext._internal.checks import check_finite_data, check_int
 from kt_ext._internal.heap import frozen_heap
-from kt_ext._internal.names import diverged_message, fold_metric_base, is_diverged
+from kt_ext._internal.names import diverged_message, fold_metric_base
 from kt_ext._internal.seam_oracle import is_chief_process
+from kt_ext._internal.seam_random import preserved, seeded, trial_seed
 from kt_ext._internal.seam_training import (
     BestEpochWeights,
     TrialDiverged,
@@ -46,6 +48,7 @@ from kt_ext._internal.seam_training import (
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.oracles._persistence import check_state_file
 from kt_ext.tuners import _distributed
+from kt_ext.tuners._best import no_best_reason
 from kt_ext.tuners._cv import run_folds
 from kt_ext.tuners._cv_state import CrossValidation
 from kt_ext.tuners._lean import LeanTrials
@@ -76,6 +79,10 @@ class FidelityTuner(CrossValidation, TunerSeam):
             ``tuner/epochs`` and friends).
         hypermodel: A ``HyperModel`` or a ``model_builder(hp)`` function; may be
             ``None`` in a subclass that overrides ``run_trial``.
+        seed: The search's seed: each trial seeds Python, NumPy and Keras from
+            it and its trial id, and puts the caller's random state back when
+            it ends (:func:`~kt_ext._internal.seam_random.seeded`). ``None``: trials
+            are not seeded and draw from (and advance) the global state.
         **kwargs: ``keras_tuner.Tuner`` arguments (``directory``,
             ``project_name``, ``overwrite``, ``executions_per_trial``, ...).
 
@@ -92,8 +99,16 @@ class FidelityTuner(CrossValidation, TunerSeam):
     _lean_trials = True
 
     def __init__(
-        self, oracle: keras_tuner.Oracle, hypermodel: Any = None, **kwargs: Any
+        self,
+        oracle: keras_tuner.Oracle,
+        hypermodel: Any = None,
+        *,
+        seed: int | None = None,
+        **kwargs: Any,
     ) -> None:
+        if seed is not None:
+            check_int("seed", seed, 0)
+        self._seed = None if seed is None else int(seed)
         # The oracle built here; on a worker, self.oracle becomes Keras Tuner's
         # gRPC client, which does not expose the oracle's own settings.
         self._local_oracle = oracle
@@ -104,7 +119,8 @@ class FidelityTuner(CrossValidation, TunerSeam):
         self._diverged: dict[str, int] = {}
         # The whole search's progress instead of Keras Tuner's trial tables.
         install_search_display(oracle, type(self).__name__)
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        with self._random_state_kept():  # Keras Tuner builds the hypermodel
+            super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         oracle.executions_per_trial = self.executions_per_trial
         # On a worker, self.oracle is now Keras Tuner's gRPC client, which does
         # not expose this: read it from the oracle built here.
@@ -182,7 +198,11 @@ class FidelityTuner(CrossValidation, TunerSeam):
             return
         self._kept_gradients = custom_gradient_names()
         try:
-            with frozen_heap(), search_progress(self.oracle, fit_kwargs) as kwargs:
+            with (
+                self._random_state_kept(),
+                frozen_heap(),
+                search_progress(self.oracle, fit_kwargs) as kwargs,
+            ):
                 super().search(*fit_args, **kwargs)
         finally:
             self._lean.models.clear()
@@ -208,8 +228,13 @@ class FidelityTuner(CrossValidation, TunerSeam):
                 deleted or written.
         """
         check_state_file(self.tuner_state_path())
-        self.declare_space()
-        super().reload()
+        with self._random_state_kept():  # the entries are declared by a build
+            self.declare_space()
+            super().reload()
+
+    def _random_state_kept(self) -> contextlib.AbstractContextManager:
+        """A seeded tuner leaves the caller's random state as it found it."""
+        return contextlib.nullcontext() if self._seed is None else preserved()
 
     def get_best_hyperparameters(
         self, num_trials: int = 1
@@ -267,9 +292,11 @@ class FidelityTuner(CrossValidation, TunerSeam):
         if "tuner/epochs" in values:
             kwargs["epochs"] = values["tuner/epochs"]
             kwargs["initial_epoch"] = values.get("tuner/initial_epoch", 0)
-        if self._folds is not None:
-            return run_folds(self, trial, self._folds, args, kwargs)
-        return super().run_trial(trial, *args, **kwargs)
+        seed = None if self._seed is None else trial_seed(self._seed, trial.trial_id)
+        with seeded(seed):
+            if self._folds is not None:
+                return run_folds(self, trial, self._folds, args, kwargs)
+            return super().run_trial(trial, *args, **kwargs)
 
     def new_checkpoint(self, trial: keras_tuner.engine.trial.Trial) -> Any:
         """Lean trials keep the best epoch in memory and write it once."""
@@ -461,36 +488,3 @@ def check_fit_data(x: Any, y: Any, x_name: str, y_name: str) -> None:
             f"`{x_name}` and `{y_name}` must have the same length, got "
             f"{lengths[x_name]} and {lengths[y_name]}."
         )
-
-
-def no_best_reason(oracle: Any) -> str:
-    """What became of an oracle's trials, when none completed with a score.
-
-    Example:
-        >>> no_best_reason(keras_tuner.Oracle("val_loss"))
-        'no trial has run yet (call search() first).'
-    """
-    if not hasattr(oracle, "trials"):
-        return "the trials are on the chief (this is a distributed worker)."
-    trials = list(oracle.trials.values())
-    if not trials:
-        return "no trial has run yet (call search() first)."
-    counts: dict[str, int] = {}
-    last_error = None
-    for trial in trials:
-        if trial.status == TrialStatus.FAILED and is_diverged(trial.message):
-            kind = "diverged (NaN or infinite loss or objective)"
-        elif trial.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
-            kind = "still running"
-        elif trial.status == TrialStatus.COMPLETED:
-            kind = "completed without a finite score"
-        else:
-            kind = "failed"
-            if trial.message:
-                last_error = trial.message.strip().splitlines()[-1]
-        counts[kind] = counts.get(kind, 0) + 1
-    summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    reason = f"of {len(trials)} trials, {summary}."
-    if last_error:
-        reason += f" The last failure: {last_error}"
-    return reason

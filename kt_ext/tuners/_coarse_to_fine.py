@@ -103,4 +103,4 @@ class CoarseToFine(FidelityTuner):
             max_consecutive_failed_trials=max_consecutive_failed_trials,
             worker_timeout=worker_timeout,
         )
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        super().__init__(oracle=oracle, hypermodel=hypermodel, seed=seed, **kwargs)

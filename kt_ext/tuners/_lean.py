@@ -55,9 +55,8 @@ def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bo
     itself).
 
     Args:
-        model: A compiled model, after any weights it starts from are loaded
-            (an optimizer built before ``load_weights`` would load the saved
-            optimizer state too).
+        model: A compiled model, after any checkpoint it starts from is
+            loaded (its optimizer then is built already).
         x: The training inputs exactly as ``fit`` will see them (arrays or a
             ``tf.data`` dataset of ``(x, y)`` batches); used for their shapes
             only.
@@ -78,7 +77,6 @@ def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bo
         or not model.built
         or distribution_strategy(model) is not None
         or model.optimizer is None
-        or model.optimizer.built
     ):
         return False
     batch = _symbolic_batch(x, y)
@@ -86,8 +84,9 @@ def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bo
         # On data the model does not fit, fit() raises the error users know.
         with contextlib.suppress(Exception):
             symbolic_build(model, batch)
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
+    if model.optimizer.built:
+        return False
+    model.optimizer.build(model.trainable_variables)
     return True
 
 
@@ -192,10 +191,10 @@ class TracedModels:
     """Trained models, with their traced steps, by the graph they train.
 
     :meth:`adopt` hands back a kept model whose graph equals the new model's,
-    with every value of the new model copied in (weights, dropout seeds, a
-    fresh optimizer state, the learning rate): training it computes exactly
-    what training the new model would, without tracing its steps again. Only
-    small models (``SMALL_MODEL_PARAMETERS``) whose graph
+    with every value of the new model copied in (weights, dropout seeds, the
+    optimizer's state, fresh or loaded, and the learning rate): training it
+    computes exactly what training the new model would, without tracing its
+    steps again. Only small models (``SMALL_MODEL_PARAMETERS``) whose graph
     :func:`graph_signature` can vouch for are kept.
 
     Args:
@@ -366,7 +365,8 @@ def _copy_state(source: keras.Model, target: keras.Model) -> bool:
     """Copies ``source``'s state into ``target``; False if they do not match.
 
     The state is the model's variables (weights and seed generators) and the
-    optimizer's (built fresh for ``source``, as ``fit`` would build them).
+    optimizer's (as a loaded checkpoint left them, or built fresh for
+    ``source``, as ``fit`` would build them).
     Metric variables are not copied: ``fit`` resets them at every epoch.
     """
     if not _same_shapes(source.variables, target.variables):

@@ -125,7 +125,7 @@ class RankPruning(FidelityTuner):
             prune_quantile=prune_quantile,
             min_peers=min_peers,
         )
-        super().__init__(oracle, hypermodel, **kwargs)
+        super().__init__(oracle, hypermodel, seed=seed, **kwargs)
 
     @property
     def prune_trials(self) -> bool:

@@ -1,0 +1,172 @@
+"""The seam to the global random state a trial trains with: Python's ``random``,
+NumPy's global generator, Keras's global seed and ``SeedGenerator``, and
+TensorFlow's global (eager) seed.
+
+:func:`seeded` seeds them all for one trial, as ``keras.utils.set_random_seed``
+does, and puts the caller's state back afterwards: a seeded search leaves the
+caller's random streams where they were. Keras keeps its part in thread-local
+state (``keras.src.backend.common.global_state``): a thread that trains for the
+trial (a fold of a cross-validated trial) sees it only if it applies
+:func:`keras_seed_state` taken on the trial's thread (see :func:`seeded`).
+:data:`UPSTREAM` lists the private names used; ``tests/test_seam.py`` checks
+that each still exists and behaves as relied on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import keras
+import numpy as np
+
+__all__ = [
+    "UPSTREAM",
+    "keras_seed_state",
+    "preserved",
+    "seeded",
+    "set_keras_seed_state",
+    "trial_seed",
+]
+
+#: Private names of Keras and TensorFlow that the seeding relies on.
+UPSTREAM: dict[str, str] = {
+    "keras.src.backend.common.global_state": (
+        "keras_seed_state / set_keras_seed_state (the thread-local seed and "
+        "global SeedGenerator)"
+    ),
+    "tensorflow.python.eager.context.Context._seed": (
+        "preserved (TensorFlow's global eager seed and its op-seed stream, _rng)"
+    ),
+}
+
+# The names under which keras.utils.set_random_seed keeps its state.
+_KERAS_SEED = "global_random_seed"
+_KERAS_GENERATOR = "global_seed_generator"
+
+
+def trial_seed(seed: int, trial_id: str) -> int:
+    """The seed of trial ``trial_id`` in a search seeded with ``seed``.
+
+    A hash of both, below 2**31, so that trials get unrelated streams and the
+    same trial always the same one.
+
+    Example:
+        >>> trial_seed(7, "0003") == trial_seed(7, "0003") != trial_seed(7, "0004")
+        True
+    """
+    digest = hashlib.sha256(f"{int(seed)}:{trial_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def keras_seed_state() -> dict[str, Any]:
+    """This thread's Keras seed: ``set_random_seed``'s seed and the global
+    ``SeedGenerator`` (the object, which unseeded ``keras.random`` calls advance).
+
+    Example:
+        >>> sorted(keras_seed_state())
+        ['global_random_seed', 'global_seed_generator']
+    """
+    from keras.src.backend.common import global_state
+
+    return {
+        name: global_state.get_global_attribute(name)
+        for name in (_KERAS_SEED, _KERAS_GENERATOR)
+    }
+
+
+def set_keras_seed_state(state: dict[str, Any]) -> None:
+    """Makes ``state`` (from :func:`keras_seed_state`) this thread's Keras seed.
+
+    Example:
+        >>> set_keras_seed_state(keras_seed_state())
+    """
+    from keras.src.backend.common import global_state
+
+    for name, value in state.items():
+        global_state.set_global_attribute(name, value)
+
+
+def _tf_context() -> Any:
+    if keras.backend.backend() != "tensorflow":
+        return None
+    from tensorflow.python.eager import context
+
+    return context.context()
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None) -> Iterator[None]:
+    """Seeds Python, NumPy, Keras and TensorFlow with ``seed``, then restores them.
+
+    Inside, everything ``keras.utils.set_random_seed(seed)`` fixes is fixed:
+    weight initialisers, dropout and ``fit``'s shuffling. On exit the state is
+    what it was on entry (see :func:`preserved`). ``seed=None`` does nothing,
+    and restores nothing.
+
+    Keras's part is thread-local: a thread started inside that trains (a
+    fold) must call ``set_keras_seed_state(state)`` with ``state =
+    keras_seed_state()`` taken on this thread after seeding, or its unseeded
+    ``keras.random`` calls draw from a ``SeedGenerator`` of its own (seeded
+    from Python's ``random``, which, as NumPy's and TensorFlow's seeds, is
+    process-wide and needs nothing).
+
+    Example:
+        >>> import random
+        >>> before = random.getstate()
+        >>> with seeded(7):
+        ...     first = random.random()
+        >>> random.getstate() == before
+        True
+        >>> with seeded(7):
+        ...     first == random.random()
+        True
+    """
+    if seed is None:
+        yield
+        return
+    with preserved():
+        keras.utils.set_random_seed(int(seed))
+        yield
+
+
+@contextlib.contextmanager
+def preserved() -> Iterator[None]:
+    """Puts the global random state back as it was, when the block ends.
+
+    Python's ``random`` state, NumPy's global state, this thread's Keras seed
+    and global ``SeedGenerator``, and TensorFlow's global seed and op-seed
+    stream are restored, also when the block raises.
+
+    Example:
+        >>> import random
+        >>> before = random.getstate()
+        >>> with preserved():
+        ...     _ = random.random()
+        >>> random.getstate() == before
+        True
+    """
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()
+    keras_state = keras_seed_state()
+    context = _tf_context()
+    tf_seed = getattr(context, "_seed", None)
+    tf_stream = getattr(context, "_rng", None)
+    tf_stream_state = tf_stream.getstate() if tf_stream is not None else None
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        set_keras_seed_state(keras_state)
+        if context is not None:
+            # Not tf.random.set_seed: it would restart the op-seed stream.
+            context._seed = tf_seed
+            if tf_stream_state is None:
+                context._rng = None
+            else:
+                context._rng = random.Random()
+                context._rng.setstate(tf_stream_state)
