@@ -3,27 +3,39 @@ estimator."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+import time
 from typing import Any
 
-import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import ClassifierTags, RegressorTags, Tags
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kt_ext._internal.checks import is_int
 from kt_ext._internal.quiet import quiet_search
+from kt_ext._internal.seam_random import preserved
 from kt_ext.hypermodels import MLPHyperModel, TemplateHyperModel
-from kt_ext.model_selection._refit import reports_every_epoch, retrain
+from kt_ext.model_selection._refit import refit_best, reports_every_epoch
+from kt_ext.model_selection._search_folds import FixedSplits, make_splits
 from kt_ext.model_selection._search_results import search_results
+from kt_ext.model_selection._search_scoring import model_view, search_objective
 from kt_ext.model_selection._search_setup import (
+    SEED_NOT_GIVEN,
     build_tuner,
     check_arguments,
     check_template,
+    fit_seed,
     fresh_directory,
+)
+from kt_ext.model_selection._search_trials import (
+    FoldRecorder,
+    TrialLog,
+    follow_trials,
 )
 from kt_ext.model_selection._split import class_labels
 
@@ -131,29 +143,54 @@ class SearchCV(BaseEstimator):
         *,
         tuner: str = "coarse_to_fine",
         objective: Any = None,
+        scoring: Any = None,
+        refit: bool = True,
         cv: Any = 5,
         max_epochs: int = 27,
         epoch_budget: int | None = None,
-        seed: int | None = None,
+        random_state: Any = None,
+        n_jobs: int | None = None,
         directory: str | os.PathLike | None = None,
         verbose: int = 0,
+        seed: Any = SEED_NOT_GIVEN,
     ) -> None:
         self.hypermodel = hypermodel
         self.tuner = tuner
         self.objective = objective
+        self.scoring = scoring
+        self.refit = refit
         self.cv = cv
         self.max_epochs = max_epochs
         self.epoch_budget = epoch_budget
-        self.seed = seed
+        self.random_state = random_state
+        self.n_jobs = n_jobs
         self.directory = directory
         self.verbose = verbose
+        self.seed = seed
 
-    def fit(self, X: Any, y: Any) -> SearchCV:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        groups: Any = None,
+        sample_weight: Any = None,
+        **fit_params: Any,
+    ) -> SearchCV:
         """Searches with cross-validation, then refits the best on all of ``X, y``.
+
+        Python's, NumPy's and Keras's global random state are as they were
+        when ``fit`` returns (or raises).
 
         Args:
             X: Numeric array-like of shape ``(n_samples, n_features)``.
             y: Labels or continuous targets, shape ``(n_samples,)``.
+            groups: Group labels of the rows, for a group splitter as ``cv``.
+            sample_weight: Weights of the rows, split with them: each fold's
+                training and validation rows keep their weights, and the
+                refit trains with all of them.
+            **fit_params: More arguments of every Keras ``fit``, the folds'
+                and the refit's (``callbacks``, ``class_weight``, ...).
 
         Returns:
             self.
@@ -167,10 +204,9 @@ class SearchCV(BaseEstimator):
         """
         check_arguments(self)
         X, y = validate_data(self, X, y, dtype="numeric")
-        task = _task(y)
-        template = isinstance(self.hypermodel, TemplateHyperModel)
-        if template and self.hypermodel.task == "regression":
-            task = "regression"  # integer targets, too
+        if sample_weight is not None:
+            sample_weight = _weights(sample_weight, len(X))
+        task = self._fit_task(y)
         if task == "regression":
             self.__dict__.pop("classes_", None)
             targets = np.asarray(y, dtype=np.float32)
@@ -180,73 +216,122 @@ class SearchCV(BaseEstimator):
             n_classes = len(self.classes_)
         check_template(self.hypermodel, X.shape[1], task, n_classes)
         self._task = task
+        seed = fit_seed(self.random_state, self.seed)
         features = np.asarray(X, dtype=np.float32)
+        splits = make_splits(self.cv, features, targets, groups, seed)
+        self.n_splits_ = splits.get_n_splits()
         path = fresh_directory(self.directory)
         self.search_directory_ = None if self.directory is None else path
+        data = _Data(features, targets, y, sample_weight)
         try:
-            self._search(features, targets, task, path)
+            with preserved(), quiet_search():
+                self._search(data, splits, seed, path, fit_params)
         finally:
             if self.directory is None:
                 shutil.rmtree(path, ignore_errors=True)
         return self
 
-    def _search(self, x: np.ndarray, y: np.ndarray, task: str, path: str) -> None:
+    def _search(
+        self,
+        data: _Data,
+        splits: FixedSplits,
+        seed: int,
+        path: str,
+        fit_params: dict[str, Any],
+    ) -> None:
         hypermodel = self.hypermodel
+        task = self._task
         if hypermodel is None:
             classes = len(self.classes_) if task == "multiclass" else None
-            hypermodel = MLPHyperModel(x.shape[1:], task, num_classes=classes)
-        objective = self.objective
-        if objective is None:
-            objective = "val_loss" if task == "regression" else "val_accuracy"
-        folds = int(self.cv) if is_int(self.cv) else self.cv.get_n_splits(x, y)
+            hypermodel = MLPHyperModel(data.x.shape[1:], task, num_classes=classes)
+        classifies = task != "regression"
+        objective, scorer = search_objective(
+            self.scoring,
+            self.objective,
+            template=isinstance(hypermodel, TemplateHyperModel),
+            classifies=classifies,
+        )
         tuner = build_tuner(
             self.tuner,
             hypermodel,
             objective=objective,
             max_epochs=self.max_epochs,
             epoch_budget=self.epoch_budget,
-            folds=folds,
-            seed=self.seed,
+            folds=splits.get_n_splits(),
+            seed=seed,
             path=path,
         )
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
-        fit_kwargs: dict[str, Any] = {"cv": self.cv, "verbose": self.verbose}
+        log = TrialLog(
+            splits,
+            scorer=scorer,
+            data=(data.x, data.labels, data.sample_weight),
+            classes=self.classes_ if classifies else None,
+            progress=self.verbose >= 2,
+        )
+        follow_trials(tuner, log, verbose=self.verbose, max_epochs=self.max_epochs)
+        search_kwargs: dict[str, Any] = {
+            **fit_params,
+            "cv": splits,
+            "verbose": 0,
+            "callbacks": [*(fit_params.get("callbacks") or []), FoldRecorder(log)],
+        }
+        if data.sample_weight is not None:
+            search_kwargs["sample_weight"] = data.sample_weight
         if self.tuner == "random":
-            fit_kwargs["epochs"] = self.max_epochs
-        with quiet_search():
-            tuner.search(x, y, **fit_kwargs)
-            found = search_results(
-                tuner.oracle.trials,
-                objective=tuner.oracle.objective.name,
-                direction=tuner.oracle.objective.direction,
-                absolute_steps=reports_every_epoch(tuner),
-                max_epochs=self.max_epochs,
-            )
-            self.cv_results_ = found.cv_results
-            self.best_index_ = found.best_index
-            self.best_params_ = dict(found.cv_results["params"][found.best_index])
-            self.best_score_ = float(
-                found.cv_results["mean_test_score"][found.best_index]
-            )
-            self.best_model_ = retrain(
-                tuner.hypermodel,
-                found.best_trial.hyperparameters,
-                int(found.cv_results["n_resources"][found.best_index]),
-                x,
-                y,
-                max_epochs=self.max_epochs,
-                seed=self.seed,
-            )
+            search_kwargs["epochs"] = self.max_epochs
+        tuner.search(data.x, data.y, **search_kwargs)
+        found = search_results(
+            tuner.oracle.trials,
+            objective=tuner.oracle.objective.name,
+            direction=tuner.oracle.objective.direction,
+            absolute_steps=reports_every_epoch(tuner),
+            max_epochs=self.max_epochs,
+            fold_times=log.times,
+        )
+        self.cv_results_ = found.cv_results
+        self.best_index_ = found.best_index
+        self.best_params_ = dict(found.cv_results["params"][found.best_index])
+        self.best_score_ = float(found.cv_results["mean_test_score"][found.best_index])
+        self.scorer_ = scorer
+        for name in ("best_model_", "best_estimator_", "refit_time_"):
+            self.__dict__.pop(name, None)
+        if not self.refit:
+            return
+        if data.sample_weight is not None:
+            fit_params = {**fit_params, "sample_weight": data.sample_weight}
+        started = time.perf_counter()
+        self.best_model_ = refit_best(
+            tuner.hypermodel,
+            found.best_trial.hyperparameters,
+            int(found.cv_results["n_resources"][found.best_index]),
+            data.x,
+            data.y,
+            max_epochs=self.max_epochs,
+            seed=seed,
+            **fit_params,
+        )
+        self.refit_time_ = time.perf_counter() - started
+        self.best_estimator_ = model_view(
+            self.best_model_, self.classes_ if classifies else None
+        )
+
+    def _fit_task(self, y: np.ndarray) -> str:
+        """The task of ``y``: by the estimator's type, else by the data."""
+        fixed = self._fixed_type
+        if fixed == "classifier":
+            check_classification_targets(y)
+            return _classes_task(np.asarray(y))
+        if fixed == "regressor":
+            return "regression"
+        task = _task(y)
+        template = isinstance(self.hypermodel, TemplateHyperModel)
+        if template and self.hypermodel.task == "regression":
+            task = "regression"  # integer targets, too
+        return task
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (classification) or targets (regression) for ``X``."""
-        if self._is_regression():
-            raw = self._raw_output(X)
-            raw = raw.reshape(len(raw), -1)
-            return raw[:, 0] if raw.shape[1] == 1 else raw
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self._best().predict(self._features(X))
 
     @available_if(_classifies)
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -256,39 +341,37 @@ class SearchCV(BaseEstimator):
             ValueError: The model's output fits neither one sigmoid unit (two
                 classes) nor one unit per class.
         """
-        raw = self._raw_output(X)
-        n_classes = len(self.classes_)
-        raw = raw.reshape(len(raw), -1)
-        if n_classes == 2 and raw.shape[1] == 1:
-            positive = np.clip(raw[:, 0], 0, 1)
-            return np.column_stack([1 - positive, positive])
-        if raw.shape[1] != n_classes:
-            raise ValueError(
-                f"The model outputs {raw.shape[1]} values per sample, but `y` had "
-                f"{n_classes} classes: a `hypermodel` for classification must "
-                "output one sigmoid unit (two classes) or one unit per class."
-            )
-        return raw
+        return self._best().predict_proba(self._features(X))
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Accuracy (classification) or R² (regression), as scikit-learn's mixins."""
         mixin = RegressorMixin if self._is_regression() else ClassifierMixin
         return mixin.score(self, X, y, sample_weight=sample_weight)
 
-    def _raw_output(self, X: Any) -> np.ndarray:
+    def _best(self) -> Any:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype="numeric", reset=False)
-        with quiet_search():  # many small models: TensorFlow's retracing notes
-            output = self.best_model_.predict(
-                np.asarray(X, dtype=np.float32), verbose=0
+        if not self.refit:
+            raise NotFittedError(
+                f"This {type(self).__name__} was fit with refit=False: it has no "
+                "best_estimator_ to predict with. Fit it with refit=True, or "
+                "read best_params_ and cv_results_."
             )
-        return np.asarray(output)  # the model's precision (float32)
+        return self.best_estimator_
+
+    def _features(self, X: Any) -> np.ndarray:
+        X = validate_data(self, X, dtype="numeric", reset=False)
+        return np.asarray(X, dtype=np.float32)
 
     def _is_regression(self) -> bool:
         return self._estimator_type_or_none() == "regressor"
 
+    #: The estimator type of a typed subclass; None: from the data.
+    _fixed_type: str | None = None
+
     def _estimator_type_or_none(self) -> str | None:
-        """From the fitted data, else from a template's task, else unknown."""
+        """Fixed by the class, else from the fitted data, else from a template."""
+        if self._fixed_type is not None:
+            return self._fixed_type
         task = getattr(self, "_task", None)
         if task is None and isinstance(self.hypermodel, TemplateHyperModel):
             task = self.hypermodel.task
@@ -302,9 +385,81 @@ class SearchCV(BaseEstimator):
         tags.estimator_type = self._estimator_type_or_none()
         if tags.estimator_type == "classifier":
             tags.classifier_tags = ClassifierTags()
+            tags.regressor_tags = None
         elif tags.estimator_type == "regressor":
             tags.regressor_tags = RegressorTags()
+            tags.classifier_tags = None
         return tags
+
+
+class SearchCVClassifier(ClassifierMixin, SearchCV):
+    """:class:`SearchCV` for classification, a classifier before ``fit``.
+
+    ``is_classifier`` is True, so ``cross_val_score`` stratifies its folds
+    and ``VotingClassifier``/``StackingClassifier`` take it; ``y`` must hold
+    class labels (any labels: ints, strings, floats), ``score`` is accuracy.
+    Arguments and attributes are :class:`SearchCV`'s.
+
+    Example:
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.model_selection import cross_val_score
+        >>> import kt_ext
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> search = kt_ext.SearchCVClassifier(cv=5, max_epochs=9, random_state=0)
+        >>> cross_val_score(search, X, y, cv=3)  # doctest: +SKIP
+    """
+
+    _fixed_type = "classifier"
+
+
+class SearchCVRegressor(RegressorMixin, SearchCV):
+    """:class:`SearchCV` for regression, a regressor before ``fit``.
+
+    ``is_regressor`` is True; ``y`` is continuous (whole numbers are
+    targets, not classes), ``score`` is R². Arguments and attributes are
+    :class:`SearchCV`'s.
+
+    Example:
+        >>> from sklearn.datasets import load_diabetes
+        >>> import kt_ext
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> search = kt_ext.SearchCVRegressor(cv=5, max_epochs=9, random_state=0)
+        >>> search.fit(X, y).best_score_  # doctest: +SKIP
+    """
+
+    _fixed_type = "regressor"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Data:
+    """One fit's rows: features, encoded targets, original labels, weights."""
+
+    x: np.ndarray
+    y: np.ndarray
+    labels: np.ndarray
+    sample_weight: np.ndarray | None
+
+
+def _weights(sample_weight: Any, rows: int) -> np.ndarray:
+    """``sample_weight`` as floats, one finite weight >= 0 per row.
+
+    Raises:
+        ValueError: Another shape, or a negative or non-finite weight.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(rows, float(weights))
+    if weights.shape != (rows,):
+        raise ValueError(
+            f"`sample_weight` must have one weight per row of `X` ({rows}), got "
+            f"shape {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(
+            "`sample_weight` must be finite and >= 0, got a minimum of "
+            f"{np.nanmin(weights)!r}."
+        )
+    return weights
 
 
 def _task(y: np.ndarray) -> str:
@@ -320,6 +475,15 @@ def _task(y: np.ndarray) -> str:
     labels = class_labels(y)
     if labels is None:
         return "regression"
+    return _classes_task(labels)
+
+
+def _classes_task(labels: np.ndarray) -> str:
+    """``binary`` or ``multiclass`` by the number of classes in ``labels``.
+
+    Raises:
+        ValueError: ``labels`` holds a single class.
+    """
     classes = np.unique(labels)
     if len(classes) < 2:
         raise ValueError(

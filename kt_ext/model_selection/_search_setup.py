@@ -7,16 +7,21 @@ fresh folder of its own, from one of the names in :data:`SEARCH_CV_TUNERS`.
 
 from __future__ import annotations
 
+import numbers
 import os
+import secrets
 import tempfile
+import warnings
 from typing import Any
 
 import keras_tuner as kt
+import numpy as np
 
 from kt_ext._internal.checks import check_int, check_one_of
 from kt_ext.compare._registry import stock_seed
 from kt_ext.hypermodels import TemplateHyperModel
-from kt_ext.model_selection._split import check_cv
+from kt_ext.model_selection._search_folds import check_search_cv
+from kt_ext.model_selection._search_scoring import check_scoring_argument
 from kt_ext.oracles import hyperband_epoch_budget
 
 #: The tuners ``SearchCV(tuner=...)`` takes.
@@ -53,17 +58,93 @@ def check_arguments(estimator: Any) -> None:
             "`objective` must be None, a metric name or a keras_tuner.Objective, "
             f"got {objective!r}."
         )
-    check_cv(estimator.cv)
+    check_scoring_argument(estimator.scoring, objective)
+    if not isinstance(estimator.refit, bool):
+        raise TypeError(f"`refit` must be True or False, got {estimator.refit!r}.")
+    check_search_cv(estimator.cv)
     check_int("max_epochs", estimator.max_epochs, 1)
     if estimator.epoch_budget is not None:
         check_int("epoch_budget", estimator.epoch_budget, 1)
-    if estimator.seed is not None:
-        check_int("seed", estimator.seed)
+    check_random_state(estimator.random_state, estimator.seed)
+    if estimator.n_jobs not in (None, 1):
+        raise ValueError(
+            f"`n_jobs` must be None or 1, got {estimator.n_jobs!r}: to train "
+            "trials in parallel, run the search with workers "
+            "(`tuner.search(..., workers=N)`)."
+        )
     directory = estimator.directory
     if not (directory is None or isinstance(directory, str | os.PathLike)):
         raise TypeError(f"`directory` must be None or a path, got {directory!r}.")
     if not isinstance(estimator.verbose, bool):
         check_int("verbose", estimator.verbose, 0)
+
+
+#: ``seed``'s default: not given (``seed`` is deprecated for ``random_state``).
+SEED_NOT_GIVEN = "deprecated"
+
+#: Seeds drawn for ``random_state=None`` or a ``RandomState`` are below this.
+_SEED_BOUND = 2**31
+
+
+def check_random_state(random_state: Any, seed: Any) -> None:
+    """Raises unless ``random_state`` is None, an int >= 0 or a ``RandomState``.
+
+    ``seed`` (deprecated) must be an int >= 0 or None, and not come with a
+    ``random_state``.
+
+    Example:
+        >>> check_random_state(0, 0)
+        Traceback (most recent call last):
+        ...
+        ValueError: `seed` is deprecated for `random_state`: pass `random_state` only, got random_state=0 and seed=0.
+    """  # noqa: E501
+    if isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    ):
+        check_int("random_state", random_state, 0)
+    elif not (random_state is None or isinstance(random_state, np.random.RandomState)):
+        raise TypeError(
+            "`random_state` must be None, an int or a numpy.random.RandomState, "
+            f"got {random_state!r}."
+        )
+    if isinstance(seed, str) and seed == SEED_NOT_GIVEN:
+        return
+    if seed is not None:
+        check_int("seed", seed, 0)
+    if random_state is not None:
+        raise ValueError(
+            "`seed` is deprecated for `random_state`: pass `random_state` only, "
+            f"got random_state={random_state!r} and seed={seed!r}."
+        )
+
+
+def fit_seed(random_state: Any, seed: Any) -> int:
+    """The one int seed of a ``fit``: of its oracle, folds, trials and refit.
+
+    An int is itself; a ``RandomState`` gives its next draw; ``None`` draws
+    from fresh entropy (``secrets``), never from NumPy's global generator.
+    A ``seed`` given instead of ``random_state`` is used with a
+    ``FutureWarning`` (``None`` is then fresh entropy too).
+
+    Example:
+        >>> fit_seed(7, SEED_NOT_GIVEN)
+        7
+        >>> 0 <= fit_seed(None, SEED_NOT_GIVEN) < 2**31
+        True
+    """
+    if not (isinstance(seed, str) and seed == SEED_NOT_GIVEN):
+        warnings.warn(
+            "`seed` is deprecated and will be removed in the next release: pass "
+            "`random_state` (an int, None or a numpy.random.RandomState).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        random_state = seed
+    if random_state is None:
+        return secrets.randbelow(_SEED_BOUND)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(_SEED_BOUND))
+    return int(random_state)
 
 
 def check_template(hypermodel: Any, n_features: int, task: str, n_classes: int) -> None:
