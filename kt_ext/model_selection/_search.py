@@ -29,15 +29,17 @@ from kt_ext.model_selection._search_setup import (
     build_tuner,
     check_arguments,
     check_template,
+    classes_task,
     fit_seed,
     fresh_directory,
+    sample_weights,
+    target_task,
 )
 from kt_ext.model_selection._search_trials import (
     FoldRecorder,
     TrialLog,
     follow_trials,
 )
-from kt_ext.model_selection._split import class_labels
 
 
 def _classifies(estimator: SearchCV) -> bool:
@@ -55,67 +57,103 @@ class SearchCV(BaseEstimator):
     inherited from the trials it continued plus its own up to its best
     epoch), and ``predict`` uses that model.
 
-    Whether it is a classifier or a regressor is decided by the data, as
-    ``cv=k`` decides between stratified and plain k-fold: labels (ints,
-    strings, bools, 0/1 floats) make it a classifier (``predict_proba``;
-    ``score`` is accuracy, as in ``ClassifierMixin``), floats with more than
-    two values a regressor, whole numbers too (``score`` is R², as in
-    ``RegressorMixin``); cast float class labels to int. A regression
-    template as ``hypermodel`` makes int targets a regression too. A kt_ext
-    template's ``task`` is known before ``fit``; otherwise scikit-learn's
-    ``is_classifier`` is False until ``fit`` has seen the data (so
-    ``cross_val_score`` splits with ``KFold``; pass it
-    ``cv=StratifiedKFold(...)`` to stratify).
+    Whether it is a classifier or a regressor: :class:`SearchCVClassifier`
+    and :class:`SearchCVRegressor` are one before ``fit`` (use them where
+    scikit-learn asks, e.g. ``cross_val_score`` stratifies only for a
+    classifier). ``SearchCV`` takes its type from a kt_ext template's
+    ``task`` before ``fit``, otherwise from the data, as ``cv=k`` decides
+    between stratified and plain k-fold: labels (ints, strings, bools, 0/1
+    floats) make it a classifier (``predict_proba``; ``score`` is accuracy),
+    floats with more than two values a regressor, whole numbers too
+    (``score`` is R²). Until then ``is_classifier`` is False.
+
+    Randomness: ``fit`` draws one int seed (see ``random_state``), which
+    seeds the oracle, the folds of ``cv=k``, each trial (from the seed and
+    the trial id) and the refit; Python's, NumPy's and Keras's global random
+    state are as they were when ``fit`` returns.
 
     Args:
         hypermodel: A kt_ext template, a ``keras_tuner.HyperModel`` or a
             ``model_builder(hp)`` function. ``None``: each ``fit`` builds an
             ``MLPHyperModel`` for the columns of ``X`` and the task of ``y``
             (as ``MLPHyperModel.for_data(X, y)`` does), so the estimator fits
-            after any transformer that changes the number of columns. A model of a
-            classification must output one sigmoid unit (two classes) or one
-            softmax unit per class, for labels encoded as ``0..n_classes-1``
-            in the order of ``classes_``. A model must declare its input
-            (``keras.Input``): a trial that continues another trial loads its
-            weights into the model before it sees data.
+            after any transformer that changes the number of columns. A model
+            of a classification must output one sigmoid unit (two classes) or
+            one softmax unit per class, for labels encoded as
+            ``0..n_classes-1`` in the order of ``classes_``. A model must
+            declare its input (``keras.Input``): a trial that continues
+            another trial loads its weights into the model before it sees
+            data.
         tuner: ``"coarse_to_fine"``, ``"rank_pruning"``, ``"hyperband"``
             (Keras Tuner's Hyperband oracle) or ``"random"`` (Keras Tuner's
             random search, trials of ``max_epochs``).
-        objective: A metric name or ``keras_tuner.Objective``. ``None``:
+        objective: A Keras metric name or ``keras_tuner.Objective``. ``None``:
             ``"val_accuracy"`` for classification, ``"val_loss"`` for
-            regression.
-        cv: Folds (an int >= 2: stratified k-fold for classification, k-fold
-            for regression, shuffled and seeded from ``seed``) or a
-            scikit-learn splitter.
+            regression. Not with ``scoring``.
+        scoring: One scikit-learn scorer (a name or a callable), as
+            ``GridSearchCV`` takes it; ``None``: rank by ``objective``. A name
+            that a kt_ext template's Keras metrics compute (``accuracy``,
+            ``neg_log_loss``; ``neg_mean_squared_error``,
+            ``neg_mean_absolute_error``) ranks by that metric at no cost. Any
+            other name, any name with another hypermodel, and a callable
+            score each fold's model on the fold's validation rows (with their
+            ``sample_weight``) at every epoch end, as the search ranks and
+            prunes by epoch: a cost per fold-epoch (``mean_score_time``
+            shows it; about a millisecond plus the scorer's own time for a
+            small table).
+        refit: Whether to refit the best configuration on all of ``X, y``
+            (``best_estimator_``, ``predict``). False leaves ``predict``
+            raising ``NotFittedError``.
+        cv: Folds: an int >= 2 (stratified k-fold for classification, k-fold
+            for regression, shuffled and seeded from the fit's seed), a
+            scikit-learn splitter (given ``fit``'s ``groups``) or an iterable
+            of ``(train, test)`` row indices (read once per ``fit``).
         max_epochs: Epochs of the longest trial. Default 27.
         epoch_budget: Epochs to train in the search, every fold's counted.
             ``None``: about one Hyperband iteration of ``max_epochs`` (times
             the folds). Hyperband runs as many whole iterations as it pays
             for, random search as many trials.
-        seed: Seeds the search and Keras' weights (``0`` is a seed like any
-            other); ``None`` leaves both random.
+        random_state: An int (``0`` is a seed like any other), a
+            ``numpy.random.RandomState`` (one draw per ``fit``) or ``None``
+            (a seed from fresh entropy per ``fit``, never from NumPy's
+            global generator).
+        n_jobs: ``None`` or ``1``: trials run one after another. To train
+            trials in parallel, run the tuner with workers
+            (``tuner.search(..., workers=N)``).
         directory: Each ``fit`` searches in a new subfolder of it (never
             resuming an earlier fit), kept after ``fit`` for
             ``kt_ext.analysis``. ``None``: a temporary folder, deleted when
             ``fit`` returns.
-        verbose: 0 is silent; 1 shows the search's progress.
+        verbose: 0 prints nothing; 1 one line per trial (its epochs and its
+            mean score ± standard deviation over folds); 2 adds fold 0's
+            Keras progress bar.
+        seed: Deprecated: use ``random_state`` (a ``FutureWarning``; an
+            error together with ``random_state``).
 
     Attributes:
         best_params_: The best configuration's hyperparameters (without
             Keras Tuner's ``tuner/...`` bookkeeping).
-        best_score_: Its mean cross-validated objective, greater is better:
-            an objective that is minimised (``val_loss``) is negated, as
+        best_score_: Its mean cross-validated score, greater is better: an
+            objective that is minimised (``val_loss``) is negated, as
             scikit-learn's ``neg_*`` scorers are.
         best_index_: Its row in ``cv_results_``.
-        best_model_: The Keras model refit on all of ``X, y``.
+        best_estimator_: The best configuration refit on all of ``X, y``, as
+            a fitted scikit-learn estimator (``predict``, ``predict_proba``,
+            ``score``); only with ``refit=True``.
+        best_model_: The Keras model of ``best_estimator_``.
+        refit_time_: Seconds the refit took.
+        scorer_: The scorer of ``scoring``'s per-epoch path, or None.
+        n_splits_: The number of folds.
         cv_results_: A dict of columns, as ``GridSearchCV`` has it, one row
             per configuration at the most epochs it reached: ``params``,
             ``mean_test_score``, ``std_test_score``, ``split{i}_test_score``,
-            ``rank_test_score``, ``n_resources`` (the epochs behind the
-            row's score, which a refit trains), ``iter`` (the round),
-            ``trial_id`` and ``param_<name>`` (masked where an entry was not
-            active). Scores are greater-is-better, negated as
-            ``best_score_`` is.
+            ``rank_test_score``, ``mean_fit_time``/``std_fit_time`` (seconds
+            the row's trials trained per fold, inherited epochs included),
+            ``mean_score_time``/``std_score_time`` (seconds of validation
+            per fold), ``n_resources`` (the epochs behind the row's score,
+            which a refit trains), ``iter`` (the round), ``trial_id`` and
+            ``param_<name>`` (masked where an entry was not active). Scores
+            are greater-is-better, negated as ``best_score_`` is.
         classes_: The class labels (classification only).
         n_features_in_: Columns of ``X``.
         feature_names_in_: Column names, when ``X`` is a DataFrame.
@@ -130,7 +168,7 @@ class SearchCV(BaseEstimator):
         >>> import kt_ext
         >>> X, y = load_breast_cancer(return_X_y=True)
         >>> search = make_pipeline(
-        ...     StandardScaler(), kt_ext.SearchCV(cv=3, max_epochs=9, seed=0)
+        ...     StandardScaler(), kt_ext.SearchCV(cv=3, max_epochs=9, random_state=0)
         ... )
         >>> search.fit(X, y).score(X, y)  # doctest: +SKIP
         >>> search[-1].best_params_["learning_rate"]  # doctest: +SKIP
@@ -205,7 +243,7 @@ class SearchCV(BaseEstimator):
         check_arguments(self)
         X, y = validate_data(self, X, y, dtype="numeric")
         if sample_weight is not None:
-            sample_weight = _weights(sample_weight, len(X))
+            sample_weight = sample_weights(sample_weight, len(X))
         task = self._fit_task(y)
         if task == "regression":
             self.__dict__.pop("classes_", None)
@@ -320,10 +358,10 @@ class SearchCV(BaseEstimator):
         fixed = self._fixed_type
         if fixed == "classifier":
             check_classification_targets(y)
-            return _classes_task(np.asarray(y))
+            return classes_task(np.asarray(y))
         if fixed == "regressor":
             return "regression"
-        task = _task(y)
+        task = target_task(y)
         template = isinstance(self.hypermodel, TemplateHyperModel)
         if template and self.hypermodel.task == "regression":
             task = "regression"  # integer targets, too
@@ -438,55 +476,3 @@ class _Data:
     y: np.ndarray
     labels: np.ndarray
     sample_weight: np.ndarray | None
-
-
-def _weights(sample_weight: Any, rows: int) -> np.ndarray:
-    """``sample_weight`` as floats, one finite weight >= 0 per row.
-
-    Raises:
-        ValueError: Another shape, or a negative or non-finite weight.
-    """
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.ndim == 0:
-        weights = np.full(rows, float(weights))
-    if weights.shape != (rows,):
-        raise ValueError(
-            f"`sample_weight` must have one weight per row of `X` ({rows}), got "
-            f"shape {weights.shape}."
-        )
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError(
-            "`sample_weight` must be finite and >= 0, got a minimum of "
-            f"{np.nanmin(weights)!r}."
-        )
-    return weights
-
-
-def _task(y: np.ndarray) -> str:
-    """``binary``, ``multiclass`` or ``regression``, by ``cv=k``'s rule.
-
-    Labels (ints, strings, bools, 0/1 floats) are classes; floats with more
-    than two values are regression, whole numbers too (as ``cv=k`` splits
-    them with ``KFold``).
-
-    Raises:
-        ValueError: ``y`` holds a single class.
-    """
-    labels = class_labels(y)
-    if labels is None:
-        return "regression"
-    return _classes_task(labels)
-
-
-def _classes_task(labels: np.ndarray) -> str:
-    """``binary`` or ``multiclass`` by the number of classes in ``labels``.
-
-    Raises:
-        ValueError: ``labels`` holds a single class.
-    """
-    classes = np.unique(labels)
-    if len(classes) < 2:
-        raise ValueError(
-            f"`y` must hold at least two classes, got one class: {classes.tolist()!r}."
-        )
-    return "binary" if len(classes) == 2 else "multiclass"

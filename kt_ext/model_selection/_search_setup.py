@@ -22,6 +22,7 @@ from kt_ext.compare._registry import stock_seed
 from kt_ext.hypermodels import TemplateHyperModel
 from kt_ext.model_selection._search_folds import check_search_cv
 from kt_ext.model_selection._search_scoring import check_scoring_argument
+from kt_ext.model_selection._split import class_labels
 from kt_ext.oracles import hyperband_epoch_budget
 
 #: The tuners ``SearchCV(tuner=...)`` takes.
@@ -268,3 +269,55 @@ def _whole_runs(epoch_budget: int | None, cost: int, what: str) -> int:
             f"epochs, counting every fold), got {epoch_budget!r}."
         )
     return epoch_budget // cost
+
+
+def sample_weights(sample_weight: Any, rows: int) -> np.ndarray:
+    """``sample_weight`` as floats, one finite weight >= 0 per row.
+
+    Raises:
+        ValueError: Another shape, or a negative or non-finite weight.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(rows, float(weights))
+    if weights.shape != (rows,):
+        raise ValueError(
+            f"`sample_weight` must have one weight per row of `X` ({rows}), got "
+            f"shape {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(
+            "`sample_weight` must be finite and >= 0, got a minimum of "
+            f"{np.nanmin(weights)!r}."
+        )
+    return weights
+
+
+def target_task(y: np.ndarray) -> str:
+    """``binary``, ``multiclass`` or ``regression``, by ``cv=k``'s rule.
+
+    Labels (ints, strings, bools, 0/1 floats) are classes; floats with more
+    than two values are regression, whole numbers too (as ``cv=k`` splits
+    them with ``KFold``).
+
+    Raises:
+        ValueError: ``y`` holds a single class.
+    """
+    labels = class_labels(y)
+    if labels is None:
+        return "regression"
+    return classes_task(labels)
+
+
+def classes_task(labels: np.ndarray) -> str:
+    """``binary`` or ``multiclass`` by the number of classes in ``labels``.
+
+    Raises:
+        ValueError: ``labels`` holds a single class.
+    """
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise ValueError(
+            f"`y` must hold at least two classes, got one class: {classes.tolist()!r}."
+        )
+    return "binary" if len(classes) == 2 else "multiclass"
