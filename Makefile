@@ -8,7 +8,7 @@ PYTHON_LOWEST ?= python3.11
 LOWEST := .venv-lowest
 CONSTRAINTS_LOWEST := constraints/lowest.txt
 
-.PHONY: run test lint install check-floors test-lowest
+.PHONY: run test lint install check-floors test-lowest test-sklearn-full
 
 # The main job (README, "Set up and run"): four tuners on digits, scored by
 # 3-fold cross-validation, at Hyperband's epoch budget, over three seeds.
@@ -22,6 +22,14 @@ PYTEST_PARALLEL := -n 2 --dist loadscope
 
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+# scikit-learn's full estimator checks of SearchCVClassifier and
+# SearchCVRegressor (marked sklearn_full, left out of `make test`): one module
+# each, so the two processes share them.
+test-sklearn-full: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m sklearn_full \
+		tests/model_selection/test_checks_classifier_full.py \
+		tests/model_selection/test_checks_regressor_full.py
 
 lint: $(VENV)/.installed check-floors
 	$(BIN)/ruff check .

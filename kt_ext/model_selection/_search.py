@@ -381,6 +381,12 @@ class SearchCV(BaseEstimator):
         """
         return self._best().predict_proba(self._features(X))
 
+    @available_if(_classifies)
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """The logarithm of :meth:`predict_proba` (``-inf`` for a probability of 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Accuracy (classification) or R² (regression), as scikit-learn's mixins."""
         mixin = RegressorMixin if self._is_regression() else ClassifierMixin

@@ -1,0 +1,30 @@
+"""scikit-learn's full estimator checks for ``SearchCVRegressor`` (slow).
+
+Marked ``sklearn_full``: ``make test`` leaves them out (its smoke set is
+``test_search_cv_checks.py``); ``make test-sklearn-full`` runs them, this
+module and ``test_checks_classifier_full.py`` in two processes. One trial of
+one epoch on two folds, models run eagerly: the checks test the estimator's
+API, not the quality of its search.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from kt_ext import SearchCVRegressor
+
+pytestmark = [pytest.mark.sklearn_full, pytest.mark.usefixtures("eager_models")]
+
+TINY = {"cv": 2, "max_epochs": 1, "epoch_budget": 2, "random_state": 0}
+
+#: Checks expected to fail, each with why (at most five).
+EXPECTED_FAILURES: dict[str, str] = {}
+
+
+@parametrize_with_checks(
+    [SearchCVRegressor(**TINY)],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
+)
+def test_search_cv_regressor_passes_scikit_learns_checks(estimator, check):
+    check(estimator)
