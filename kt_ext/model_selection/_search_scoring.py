@@ -89,8 +89,10 @@ def search_objective(
         classifies: Whether the task is a classification.
 
     Example:
-        >>> search_objective("accuracy", None, template=True, classifies=True)
-        (Objective(name="val_accuracy", direction="max"), None)
+        >>> objective, scorer = search_objective(
+        ...     "accuracy", None, template=True, classifies=True)
+        >>> objective.name, objective.direction, scorer
+        ('val_accuracy', 'max', None)
     """
     task = "classification" if classifies else "regression"
     if scoring is None:

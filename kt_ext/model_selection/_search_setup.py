@@ -275,7 +275,8 @@ def sample_weights(sample_weight: Any, rows: int) -> np.ndarray:
     """``sample_weight`` as floats, one finite weight >= 0 per row.
 
     Raises:
-        ValueError: Another shape, or a negative or non-finite weight.
+        ValueError: Another shape, a negative or non-finite weight, or all
+            zero.
     """
     weights = np.asarray(sample_weight, dtype=np.float64)
     if weights.ndim == 0:
@@ -289,6 +290,10 @@ def sample_weights(sample_weight: Any, rows: int) -> np.ndarray:
         raise ValueError(
             "`sample_weight` must be finite and >= 0, got a minimum of "
             f"{np.nanmin(weights)!r}."
+        )
+    if not np.any(weights > 0):
+        raise ValueError(
+            "`sample_weight` must give some row a weight above 0, got all zero."
         )
     return weights
 

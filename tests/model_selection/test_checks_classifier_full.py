@@ -19,7 +19,12 @@ pytestmark = [pytest.mark.sklearn_full, pytest.mark.usefixtures("eager_models")]
 TINY = {"cv": 2, "max_epochs": 1, "epoch_budget": 2, "random_state": 0}
 
 #: Checks expected to fail, each with why (at most five).
-EXPECTED_FAILURES: dict[str, str] = {}
+EXPECTED_FAILURES: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "a stochastic network trained on repeated rows (other folds, batches "
+        "and epochs) does not equal one trained with integer weights"
+    ),
+}
 
 
 @parametrize_with_checks(

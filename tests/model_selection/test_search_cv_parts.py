@@ -16,7 +16,12 @@ from sklearn.model_selection import KFold
 
 import kt_ext
 from kt_ext.hypermodels import MLPHyperModel
-from kt_ext.model_selection import _search_results, _search_setup
+from kt_ext.model_selection import (
+    _search_folds,
+    _search_results,
+    _search_scoring,
+    _search_setup,
+)
 from kt_ext.model_selection._search_results import param_columns, search_results
 from kt_ext.model_selection._search_setup import build_tuner, fresh_directory
 from kt_ext.oracles import hyperband_epoch_budget
@@ -318,7 +323,9 @@ def test_a_splitter_or_a_numpy_int_is_a_valid_cv(monkeypatch):
     assert isinstance(folds[0], KFold) and folds[1] == 3
 
 
-@pytest.mark.parametrize("module", [_search_results, _search_setup])
+@pytest.mark.parametrize(
+    "module", [_search_folds, _search_results, _search_scoring, _search_setup]
+)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed
@@ -327,3 +334,16 @@ def test_docstring_examples(module):
 def test_searchcv_is_public_and_imported_on_first_use():
     assert "SearchCV" in kt_ext.__all__
     assert kt_ext.SearchCV.__module__ == "kt_ext.model_selection._search"
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.zeros(20), "all zero"),
+        (-np.ones(20), "finite and >= 0"),
+        (np.ones(3), r"one weight per row of `X` \(20\)"),
+    ],
+)
+def test_bad_sample_weight_is_refused_before_training(weights, message):
+    with pytest.raises(ValueError, match=message):
+        kt_ext.SearchCV(NeverBuilt()).fit(X, Y, sample_weight=weights)
