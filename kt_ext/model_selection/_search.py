@@ -99,8 +99,9 @@ class SearchCV(BaseEstimator):
             score each fold's model on the fold's validation rows (with their
             ``sample_weight``) at every epoch end, as the search ranks and
             prunes by epoch: a cost per fold-epoch (``mean_score_time``
-            shows it; about a millisecond plus the scorer's own time for a
-            small table).
+            shows it; 14 to 26 ms for 114 validation rows of
+            breast_cancer, against 200 to 300 ms for the fold's training
+            epoch, on a busy 2-core machine).
         refit: Whether to refit the best configuration on all of ``X, y``
             (``best_estimator_``, ``predict``). False leaves ``predict``
             raising ``NotFittedError``.

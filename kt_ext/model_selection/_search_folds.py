@@ -79,7 +79,8 @@ def make_splits(
         seed: The fit's seed, which an int ``cv`` shuffles with.
 
     Raises:
-        ValueError: ``groups`` has another length than ``x``; a fold has no
+        ValueError: ``groups`` has another length than ``x``; an int ``cv``
+            is above the number of rows; a fold has no
             training or test rows, or rows out of range; fewer than 2 folds.
     """
     rows = len(x)
@@ -88,6 +89,11 @@ def make_splits(
             f"`groups` must have one entry per row of `X` ({rows}), got {len(groups)}."
         )
     if is_int(cv):
+        if cv > rows:
+            raise ValueError(
+                f"`cv` must be at most the number of rows of `X`: got cv={cv!r} "
+                f"folds for n_samples={rows}."
+            )
         return FixedSplits(fold_indices(int(cv), x, y, seed), repr(int(cv)))
     pairs = list(cv.split(x, y, groups) if is_splitter(cv) else cv)
     splits = []

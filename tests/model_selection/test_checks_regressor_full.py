@@ -10,7 +10,10 @@ API, not the quality of its search.
 from __future__ import annotations
 
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_regressors_train,
+    parametrize_with_checks,
+)
 
 from kt_ext import SearchCVRegressor
 
@@ -19,7 +22,16 @@ pytestmark = [pytest.mark.sklearn_full, pytest.mark.usefixtures("eager_models")]
 TINY = {"cv": 2, "max_epochs": 1, "epoch_budget": 2, "random_state": 0}
 
 #: Checks expected to fail, each with why (at most five).
-EXPECTED_FAILURES: dict[str, str] = {}
+EXPECTED_FAILURES: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "a stochastic network trained on repeated rows (other folds, batches "
+        "and epochs) does not equal one trained with integer weights"
+    ),
+    "check_regressors_train": (
+        "R² > 0.5 takes more than these checks' one epoch; it passes at ten "
+        "(test_check_regressors_train_passes_after_ten_epochs)"
+    ),
+}
 
 
 @parametrize_with_checks(
@@ -28,3 +40,10 @@ EXPECTED_FAILURES: dict[str, str] = {}
 )
 def test_search_cv_regressor_passes_scikit_learns_checks(estimator, check):
     check(estimator)
+
+
+def test_check_regressors_train_passes_after_ten_epochs():
+    search = SearchCVRegressor(
+        tuner="random", cv=2, max_epochs=10, epoch_budget=20, random_state=0
+    )
+    check_regressors_train("SearchCVRegressor", search)
