@@ -79,15 +79,15 @@ def build_training_state(model: keras.Model, x: Any = None, y: Any = None) -> bo
         or model.optimizer is None
     ):
         return False
+    loaded = model.optimizer.built  # a checkpoint's state was loaded into it
     batch = _symbolic_batch(x, y)
     if batch is not None:
         # On data the model does not fit, fit() raises the error users know.
         with contextlib.suppress(Exception):
             symbolic_build(model, batch)
-    if model.optimizer.built:
-        return False
-    model.optimizer.build(model.trainable_variables)
-    return True
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    return not loaded
 
 
 def _symbolic_batch(x: Any, y: Any) -> tuple[Any, Any] | None:
