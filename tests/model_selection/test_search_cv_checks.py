@@ -22,7 +22,13 @@ TINY = {"cv": 2, "max_epochs": 1, "epoch_budget": 2, "random_state": 0}
 pytestmark = pytest.mark.usefixtures("eager_models")
 
 #: Checks expected to fail, and why.
-EXPECTED_FAILURES: dict[str, str] = {}
+EXPECTED_FAILURES: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "a stochastic network trained on repeated rows (other batches) does not "
+        "equal one trained with integer weights (checked with an epoch_budget "
+        "that pays for the check's 3 folds: predictions differ)"
+    ),
+}
 
 
 def expected_failures(estimator):
