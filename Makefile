@@ -9,7 +9,7 @@ PYTHON_LOWEST ?= python3.11
 LOWEST := .venv-lowest
 CONSTRAINTS_LOWEST := constraints/lowest.txt
 
-.PHONY: run test lint typecheck docs wheel-check install check-floors test-lowest test-floors ci
+.PHONY: run test lint typecheck docs wheel-check install check-floors test-lowest test-floors test-sklearn-full ci
 
 # The main job (README, "Set up and run"): four tuners on digits, scored by
 # 3-fold cross-validation, at Hyperband's epoch budget, over three seeds.
@@ -24,6 +24,14 @@ PYTEST_PARALLEL := -n 2 --dist loadscope
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --doctest-modules kt_ext
+
+# scikit-learn's full estimator checks of SearchCVClassifier and
+# SearchCVRegressor (marked sklearn_full, left out of `make test`): one module
+# each, so the two processes share them.
+test-sklearn-full: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m sklearn_full \
+		tests/model_selection/test_checks_classifier_full.py \
+		tests/model_selection/test_checks_regressor_full.py
 
 lint: $(VENV)/.installed check-floors typecheck
 	$(BIN)/ruff check .
@@ -72,6 +80,7 @@ endef
 
 ci:
 	$(call timed,test,$(CI_TEST_LIMIT))
+	$(call timed,test-sklearn-full,900)
 	$(call timed,test-floors,$(CI_FLOORS_LIMIT))
 	$(call timed,docs,600)
 	$(call timed,wheel-check,1200)

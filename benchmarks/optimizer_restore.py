@@ -23,7 +23,7 @@ import warnings
 import keras
 
 import kt_ext
-from kt_ext import _seam_training
+from kt_ext._internal import seam_training
 from kt_ext.datasets import load
 from kt_ext.hypermodels import MLPHyperModel
 
@@ -37,9 +37,9 @@ def _weights_only(model: keras.Model, path: str) -> None:
 def run(dataset: str, seed: int, restore: bool, args: argparse.Namespace) -> dict:
     (x, y), validation, (x_test, y_test) = load(dataset, seed=0)
     hypermodel = MLPHyperModel.for_data(x, y)
-    shipped = _seam_training.load_checkpoint
+    shipped = seam_training.load_checkpoint
     if not restore:
-        _seam_training.load_checkpoint = _weights_only
+        seam_training.load_checkpoint = _weights_only
     try:
         with tempfile.TemporaryDirectory() as directory:
             tuner = kt_ext.CoarseToFine(
@@ -57,7 +57,7 @@ def run(dataset: str, seed: int, restore: bool, args: argparse.Namespace) -> dic
             model = tuner.get_best_models(1)[0]
             test = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
     finally:
-        _seam_training.load_checkpoint = shipped
+        seam_training.load_checkpoint = shipped
     scores = [
         t.score
         for t in trials

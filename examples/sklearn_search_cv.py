@@ -7,8 +7,9 @@ Adadelta, Adam, Nadam}, cross-validated on 5 folds. Here it runs on the telco
 churn table that ships with kt_ext (mixed text and numeric columns, which a
 ``ColumnTransformer`` one-hot encodes and scales in front of each search):
 
-1. ``kt_ext.SearchCV`` with the model as a ``model_builder(hp)``: a
-   coarse-to-fine search on the mean fold curve, given the epochs the grid
+1. ``kt_ext.SearchCVClassifier``, called as ``GridSearchCV`` is, with the
+   model as a ``model_builder(hp)`` whose ``hp.Choice`` entries are the grid:
+   a coarse-to-fine search on the mean fold curve, given the epochs the grid
    trains (every fold's counted);
 2. scikit-learn's ``GridSearchCV`` around Keras's own
    ``keras.wrappers.SKLearnClassifier`` (Keras 3.8+; scikeras no longer
@@ -18,7 +19,7 @@ churn table that ships with kt_ext (mixed text and numeric columns, which a
 Both see the same training rows and the same folds; each refits its best
 configuration on them, and the test rows score both once, at the end.
 (``GridSearchCV`` fits the pipeline's scaler and imputer again in each fold;
-``SearchCV``, the last step of its pipeline, gets rows that were scaled and
+``SearchCVClassifier``, the last step of its pipeline, gets rows that were scaled and
 imputed with all the training rows, as any scikit-learn ``*CV`` estimator at
 the end of a pipeline does.)
 
@@ -144,20 +145,21 @@ print(
 )
 
 started = time.perf_counter()
+# GridSearchCV(estimator, param_grid, cv=folds) becomes:
 search = make_pipeline(
     clone(encoder),
-    kt_ext.SearchCV(
+    kt_ext.SearchCVClassifier(
         model_builder,
         cv=folds,
         max_epochs=args.max_epochs,
         epoch_budget=budget,
-        seed=0,
+        random_state=0,
         directory=args.directory or tempfile.mkdtemp(prefix="kt_ext_example_"),
     ),
 ).fit(x_train, y_train)
 ours = search[-1]
 results = {
-    "SearchCV": (
+    "SearchCVClassifier": (
         ours.best_params_,
         ours.best_score_,
         len(ours.cv_results_["params"]),
@@ -193,6 +195,6 @@ results["GridSearchCV"] = (
 
 for name, (params, cv_score, configurations, test_score, seconds) in results.items():
     print(
-        f"{name:>12}: {configurations:3d} configurations, {seconds:6.1f} s, "
+        f"{name:>18}: {configurations:3d} configurations, {seconds:6.1f} s, "
         f"cv accuracy {cv_score:.4f}, test accuracy {test_score:.4f}, best {params}"
     )

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         testing,
         tuners,
     )
-    from kt_ext.model_selection import SearchCV
+    from kt_ext.model_selection import SearchCV, SearchCVClassifier, SearchCVRegressor
     from kt_ext.tuners import CoarseToFine, RankPruning
 
 __version__ = "0.1.0.dev0"
@@ -58,12 +58,16 @@ _NAMES = {
     "CoarseToFine": "kt_ext.tuners",
     "RankPruning": "kt_ext.tuners",
     "SearchCV": "kt_ext.model_selection",
+    "SearchCVClassifier": "kt_ext.model_selection",
+    "SearchCVRegressor": "kt_ext.model_selection",
 }
 
 __all__ = [
     "CoarseToFine",
     "RankPruning",
     "SearchCV",
+    "SearchCVClassifier",
+    "SearchCVRegressor",
     "__version__",
     "analysis",
     "callbacks",

@@ -17,7 +17,14 @@ def test_every_public_name_resolves():
     for name in kt_ext.__all__:
         assert getattr(kt_ext, name) is not None, name
     assert kt_ext.SearchCV is kt_ext.model_selection.SearchCV
-    assert dir(kt_ext.model_selection) == ["SearchCV"]
+    assert kt_ext.SearchCVClassifier is kt_ext.model_selection.SearchCVClassifier
+    assert kt_ext.SearchCVRegressor is kt_ext.model_selection.SearchCVRegressor
+    assert dir(kt_ext.model_selection) == [
+        "SearchCV",
+        "SearchCVClassifier",
+        "SearchCVRegressor",
+        "refit_best",
+    ]
 
 
 def test_tuners_load_the_fold_split_without_search_cv():

@@ -34,13 +34,13 @@ from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory
 from kt_ext.compare._result import Comparison
 from kt_ext.compare._stats import budget_to_match, wall_to_match
+from kt_ext.model_selection import refit_best
 from kt_ext.model_selection._refit import (
     best_trial,
     configuration_epochs,
     fold_std,
     no_best_note,
     reports_every_epoch,
-    retrain_and_score,
 )
 from kt_ext.oracles import hyperband_epoch_budget
 
@@ -424,3 +424,25 @@ def _progress_bar(total: int, enabled: bool) -> Iterator[_Progress]:
 
     with tqdm(total=total, unit="epoch", desc="compare", smoothing=0.05) as bar:
         yield _Progress(bar)
+
+
+def retrain_and_score(
+    hypermodel: Any,
+    hp: Any,
+    epochs: int,
+    spec: SearchSpec,
+    dataset: datasets.Dataset,
+) -> float:
+    """Retrains ``hp`` on train + validation for ``epochs``; scores it on test."""
+    (x, y), (x_val, y_val), (x_test, y_test) = dataset
+    model = refit_best(
+        hypermodel,
+        hp,
+        epochs,
+        np.concatenate([x, x_val]),
+        np.concatenate([y, y_val]),
+        max_epochs=spec.max_epochs,
+        seed=spec.seed,
+    )
+    scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+    return float(scores[spec.objective.removeprefix("val_")])

@@ -1,7 +1,8 @@
 """The best configuration of a search, and its retrain.
 
 Compare retrains the best configuration once, for its test score;
-:class:`kt_ext.SearchCV` refits it on all the data it was given.
+:class:`kt_ext.SearchCV` refits it on all the data it was given: both with
+:func:`refit_best`, public in :mod:`kt_ext.model_selection`.
 
 The best trial is the best COMPLETED trial with a finite score (kt_ext's one
 tie rule: the earlier of equal scores). Keras Tuner's ``get_best_trials`` would
@@ -22,18 +23,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import keras
-import numpy as np
 from keras_tuner.engine.trial import TrialStatus
 
 from kt_ext._internal.scores import is_better
-
-if TYPE_CHECKING:
-    # Annotations only: kt_ext.compare imports this module.
-    from kt_ext import datasets
-    from kt_ext.compare._registry import SearchSpec
+from kt_ext._internal.seam_random import seeded
 
 
 def best_trial(oracle: Any, direction: str) -> Any | None:
@@ -137,7 +132,7 @@ def configuration_epochs(
         trial = parent
 
 
-def retrain(
+def refit_best(
     hypermodel: Any,
     hp: Any,
     epochs: int,
@@ -146,42 +141,43 @@ def retrain(
     *,
     max_epochs: int,
     seed: int | None,
+    **fit_kwargs: Any,
 ) -> Any:
     """Builds ``hp`` and trains it on ``x, y`` for ``epochs``; returns the model.
 
-    A kt_ext template gets ``schedule_epochs=max_epochs`` (the search's), so
-    its learning-rate schedule follows the path it followed in the search.
-    Keras' global seeds are set from ``seed`` first, unless it is None.
+    The one retrain of a search's best configuration: :class:`kt_ext.SearchCV`
+    refits it on all the rows it was given, :func:`kt_ext.compare.compare` on
+    train + validation before its one test score. A kt_ext template gets
+    ``schedule_epochs=max_epochs`` (the search's), so its learning-rate
+    schedule follows the path it followed in the search. With a ``seed``,
+    Python, NumPy and Keras are seeded from it for the build and the
+    training, and the caller's random state is put back afterwards; ``None``
+    draws from (and advances) the global state.
+
+    Args:
+        hypermodel: The search's hypermodel (``tuner.hypermodel``).
+        hp: The configuration (``trial.hyperparameters``).
+        epochs: Epochs to train, as :func:`configuration_epochs` counts them.
+        x: Training inputs.
+        y: Training targets.
+        max_epochs: The search's ``max_epochs``.
+        seed: The seed of the build and the training, or None.
+        **fit_kwargs: More ``model.fit`` arguments (``sample_weight``,
+            ``callbacks``, ``class_weight``, ...).
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> from kt_ext.hypermodels import MLPHyperModel
+        >>> hypermodel = MLPHyperModel((4,), "binary")
+        >>> model = refit_best(hypermodel, kt.HyperParameters(), 3, x, y,
+        ...                    max_epochs=9, seed=0)  # doctest: +SKIP
     """
     from kt_ext.hypermodels import TemplateHyperModel
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"verbose": 0, **fit_kwargs}
     if isinstance(hypermodel, TemplateHyperModel):
         kwargs["schedule_epochs"] = max_epochs
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    model = hypermodel.build(hp)
-    hypermodel.fit(hp, model, x, y, epochs=epochs, verbose=0, **kwargs)
+    with seeded(seed):
+        model = hypermodel.build(hp)
+        hypermodel.fit(hp, model, x, y, epochs=epochs, **kwargs)
     return model
-
-
-def retrain_and_score(
-    hypermodel: Any,
-    hp: Any,
-    epochs: int,
-    spec: SearchSpec,
-    dataset: datasets.Dataset,
-) -> float:
-    """Retrains ``hp`` on train + validation for ``epochs``; scores it on test."""
-    (x, y), (x_val, y_val), (x_test, y_test) = dataset
-    model = retrain(
-        hypermodel,
-        hp,
-        epochs,
-        np.concatenate([x, x_val]),
-        np.concatenate([y, y_val]),
-        max_epochs=spec.max_epochs,
-        seed=spec.seed,
-    )
-    scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
-    return float(scores[spec.objective.removeprefix("val_")])

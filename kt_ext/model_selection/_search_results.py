@@ -49,6 +49,7 @@ def search_results(
     direction: str,
     absolute_steps: bool,
     max_epochs: int,
+    fold_times: Mapping[str, Sequence[tuple[float, float]]] | None = None,
 ) -> SearchResults:
     """The columns of ``cv_results_`` from a search's trials (by id).
 
@@ -68,6 +69,10 @@ def search_results(
         absolute_steps: Whether the tuner reports every epoch (see
             :func:`kt_ext.model_selection._refit.configuration_epochs`).
         max_epochs: Epochs of a trial without ``tuner/epochs``.
+        fold_times: Each trial's ``(fit_seconds, score_seconds)`` per fold;
+            ``mean/std_fit_time`` and ``mean/std_score_time`` are then, per
+            row, the seconds its trial and the trials it continued spent, per
+            fold, as mean and standard deviation over folds (NaN without).
 
     Raises:
         RuntimeError: No configuration has a finite score.
@@ -88,6 +93,16 @@ def search_results(
             [_at_best_step(trial, f"{objective}_fold{fold}") for trial in rows]
         )
     results["rank_test_score"] = _ranks(mean)
+    for index, kind in enumerate(("fit", "score")):
+        per_fold = [
+            _chain_times(trials, trial, fold_times or {}, index) for trial in rows
+        ]
+        results[f"mean_{kind}_time"] = np.array(
+            [np.mean(t) if len(t) else math.nan for t in per_fold]
+        )
+        results[f"std_{kind}_time"] = np.array(
+            [np.std(t) if len(t) else math.nan for t in per_fold]
+        )
     results["n_resources"] = np.array(
         [_epochs(trials, trial, absolute_steps, max_epochs) for trial in rows],
         dtype=int,
@@ -178,6 +193,29 @@ def _at_best_step(trial: Trial, metric: str) -> float:
         if observation.step == trial.best_step:
             return float(np.mean(observation.value))
     return math.nan
+
+
+def _chain_times(
+    trials: Mapping[str, Trial],
+    trial: Trial,
+    fold_times: Mapping[str, Sequence[tuple[float, float]]],
+    index: int,
+) -> np.ndarray:
+    """Seconds per fold (``index`` 0: training, 1: scoring) of ``trial`` and
+    the trials it continued; empty when any of them was not timed."""
+    total: np.ndarray | None = None
+    seen: set[str] = set()
+    while trial is not None and trial.trial_id not in seen:
+        seen.add(trial.trial_id)
+        times = fold_times.get(trial.trial_id)
+        if not times:
+            return np.array([])
+        spent = np.array([fold[index] for fold in times])
+        if total is not None and len(total) != len(spent):
+            return np.array([])
+        total = spent if total is None else total + spent
+        trial = trials.get(trial.hyperparameters.values.get("tuner/trial_id", ""))
+    return np.array([]) if total is None else total
 
 
 def _fold_count(rows: Sequence[Trial], objective: str) -> int:

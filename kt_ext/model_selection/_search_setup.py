@@ -7,16 +7,22 @@ fresh folder of its own, from one of the names in :data:`SEARCH_CV_TUNERS`.
 
 from __future__ import annotations
 
+import numbers
 import os
+import secrets
 import tempfile
+import warnings
 from typing import Any
 
 import keras_tuner as kt
+import numpy as np
 
 from kt_ext._internal.checks import check_int, check_one_of
 from kt_ext.compare._registry import stock_seed
 from kt_ext.hypermodels import TemplateHyperModel
-from kt_ext.model_selection._split import check_cv
+from kt_ext.model_selection._search_folds import check_search_cv
+from kt_ext.model_selection._search_scoring import check_scoring_argument
+from kt_ext.model_selection._split import class_labels
 from kt_ext.oracles import hyperband_epoch_budget
 
 #: The tuners ``SearchCV(tuner=...)`` takes.
@@ -53,17 +59,93 @@ def check_arguments(estimator: Any) -> None:
             "`objective` must be None, a metric name or a keras_tuner.Objective, "
             f"got {objective!r}."
         )
-    check_cv(estimator.cv)
+    check_scoring_argument(estimator.scoring, objective)
+    if not isinstance(estimator.refit, bool):
+        raise TypeError(f"`refit` must be True or False, got {estimator.refit!r}.")
+    check_search_cv(estimator.cv)
     check_int("max_epochs", estimator.max_epochs, 1)
     if estimator.epoch_budget is not None:
         check_int("epoch_budget", estimator.epoch_budget, 1)
-    if estimator.seed is not None:
-        check_int("seed", estimator.seed)
+    check_random_state(estimator.random_state, estimator.seed)
+    if estimator.n_jobs not in (None, 1):
+        raise ValueError(
+            f"`n_jobs` must be None or 1, got {estimator.n_jobs!r}: to train "
+            "trials in parallel, run the search with workers "
+            "(`tuner.search(..., workers=N)`)."
+        )
     directory = estimator.directory
     if not (directory is None or isinstance(directory, str | os.PathLike)):
         raise TypeError(f"`directory` must be None or a path, got {directory!r}.")
     if not isinstance(estimator.verbose, bool):
         check_int("verbose", estimator.verbose, 0)
+
+
+#: ``seed``'s default: not given (``seed`` is deprecated for ``random_state``).
+SEED_NOT_GIVEN = "deprecated"
+
+#: Seeds drawn for ``random_state=None`` or a ``RandomState`` are below this.
+_SEED_BOUND = 2**31
+
+
+def check_random_state(random_state: Any, seed: Any) -> None:
+    """Raises unless ``random_state`` is None, an int >= 0 or a ``RandomState``.
+
+    ``seed`` (deprecated) must be an int >= 0 or None, and not come with a
+    ``random_state``.
+
+    Example:
+        >>> check_random_state(0, 0)
+        Traceback (most recent call last):
+        ...
+        ValueError: `seed` is deprecated for `random_state`: pass `random_state` only, got random_state=0 and seed=0.
+    """  # noqa: E501
+    if isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    ):
+        check_int("random_state", random_state, 0)
+    elif not (random_state is None or isinstance(random_state, np.random.RandomState)):
+        raise TypeError(
+            "`random_state` must be None, an int or a numpy.random.RandomState, "
+            f"got {random_state!r}."
+        )
+    if isinstance(seed, str) and seed == SEED_NOT_GIVEN:
+        return
+    if seed is not None:
+        check_int("seed", seed, 0)
+    if random_state is not None:
+        raise ValueError(
+            "`seed` is deprecated for `random_state`: pass `random_state` only, "
+            f"got random_state={random_state!r} and seed={seed!r}."
+        )
+
+
+def fit_seed(random_state: Any, seed: Any) -> int:
+    """The one int seed of a ``fit``: of its oracle, folds, trials and refit.
+
+    An int is itself; a ``RandomState`` gives its next draw; ``None`` draws
+    from fresh entropy (``secrets``), never from NumPy's global generator.
+    A ``seed`` given instead of ``random_state`` is used with a
+    ``FutureWarning`` (``None`` is then fresh entropy too).
+
+    Example:
+        >>> fit_seed(7, SEED_NOT_GIVEN)
+        7
+        >>> 0 <= fit_seed(None, SEED_NOT_GIVEN) < 2**31
+        True
+    """
+    if not (isinstance(seed, str) and seed == SEED_NOT_GIVEN):
+        warnings.warn(
+            "`seed` is deprecated and will be removed in the next release: pass "
+            "`random_state` (an int, None or a numpy.random.RandomState).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        random_state = seed
+    if random_state is None:
+        return secrets.randbelow(_SEED_BOUND)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(_SEED_BOUND))
+    return int(random_state)
 
 
 def check_template(hypermodel: Any, n_features: int, task: str, n_classes: int) -> None:
@@ -188,3 +270,60 @@ def _whole_runs(epoch_budget: int | None, cost: int, what: str) -> int:
             f"epochs, counting every fold), got {epoch_budget!r}."
         )
     return epoch_budget // cost
+
+
+def sample_weights(sample_weight: Any, rows: int) -> np.ndarray:
+    """``sample_weight`` as floats, one finite weight >= 0 per row.
+
+    Raises:
+        ValueError: Another shape, a negative or non-finite weight, or all
+            zero.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(rows, float(weights))
+    if weights.shape != (rows,):
+        raise ValueError(
+            f"`sample_weight` must have one weight per row of `X` ({rows}), got "
+            f"shape {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(
+            "`sample_weight` must be finite and >= 0, got a minimum of "
+            f"{np.nanmin(weights)!r}."
+        )
+    if not np.any(weights > 0):
+        raise ValueError(
+            "`sample_weight` must give some row a weight above 0, got all zero."
+        )
+    return weights
+
+
+def target_task(y: np.ndarray) -> str:
+    """``binary``, ``multiclass`` or ``regression``, by ``cv=k``'s rule.
+
+    Labels (ints, strings, bools, 0/1 floats) are classes; floats with more
+    than two values are regression, whole numbers too (as ``cv=k`` splits
+    them with ``KFold``).
+
+    Raises:
+        ValueError: ``y`` holds a single class.
+    """
+    labels = class_labels(y)
+    if labels is None:
+        return "regression"
+    return classes_task(labels)
+
+
+def classes_task(labels: np.ndarray) -> str:
+    """``binary`` or ``multiclass`` by the number of classes in ``labels``.
+
+    Raises:
+        ValueError: ``labels`` holds a single class.
+    """
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise ValueError(
+            f"`y` must hold at least two classes, got one class: {classes.tolist()!r}."
+        )
+    return "binary" if len(classes) == 2 else "multiclass"

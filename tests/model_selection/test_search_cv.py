@@ -58,7 +58,7 @@ def searched(cancer, tmp_path_factory):
         cv=3,
         max_epochs=3,
         epoch_budget=3 * 8,
-        seed=0,
+        random_state=0,
         directory=tmp_path_factory.mktemp("searches"),
     )
     return search.fit(*cancer)
@@ -146,7 +146,7 @@ def test_a_minimised_objective_is_reported_negated(diabetes, tmp_path):
         cv=2,
         max_epochs=2,
         epoch_budget=8,
-        seed=0,
+        random_state=0,
         directory=tmp_path,
     ).fit(x, y)
     df = trials_dataframe(search.search_directory_).set_index("trial_id")
@@ -166,7 +166,7 @@ def test_every_fit_searches_afresh_in_a_new_folder(cancer, tmp_path, monkeypatch
         cv=2,
         max_epochs=1,
         epoch_budget=4,
-        seed=0,
+        random_state=0,
         directory=tmp_path,
     )
     first = search.fit(x, y).search_directory_
@@ -197,7 +197,7 @@ def test_works_after_a_column_transformer_in_a_pipeline_under_cross_val_score():
         ColumnTransformer(
             [("colour", OneHotEncoder(), [0]), ("size", StandardScaler(), [1])]
         ),
-        kt_ext.SearchCV(cv=2, max_epochs=1, epoch_budget=2, seed=0),
+        kt_ext.SearchCV(cv=2, max_epochs=1, epoch_budget=2, random_state=0),
     )
     scores = cross_val_score(pipeline, x, y, cv=2)
     assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
@@ -219,7 +219,7 @@ def test_the_other_tuners_search_the_same_cross_validated_objective(
         cv=2,
         max_epochs=3,
         epoch_budget=budget,
-        seed=0,
+        random_state=0,
     ).fit(x, y)
     results = search.cv_results_
     assert "split1_test_score" in results and "split2_test_score" not in results

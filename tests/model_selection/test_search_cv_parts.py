@@ -16,7 +16,12 @@ from sklearn.model_selection import KFold
 
 import kt_ext
 from kt_ext.hypermodels import MLPHyperModel
-from kt_ext.model_selection import _search_results, _search_setup
+from kt_ext.model_selection import (
+    _search_folds,
+    _search_results,
+    _search_scoring,
+    _search_setup,
+)
 from kt_ext.model_selection._search_results import param_columns, search_results
 from kt_ext.model_selection._search_setup import build_tuner, fresh_directory
 from kt_ext.oracles import hyperband_epoch_budget
@@ -52,6 +57,23 @@ Y = np.arange(20) % 2
         ({"epoch_budget": 0}, ValueError, "`epoch_budget`"),
         ({"epoch_budget": 2.5}, TypeError, "`epoch_budget`"),
         ({"seed": "0"}, TypeError, "`seed`"),
+        ({"seed": 0, "random_state": 1}, ValueError, "`seed` is deprecated"),
+        ({"random_state": "0"}, TypeError, "`random_state`"),
+        ({"random_state": -1}, ValueError, "`random_state`"),
+        ({"random_state": np.random.default_rng(0)}, TypeError, "`random_state`"),
+        ({"scoring": ["accuracy"]}, ValueError, "`scoring` must be a single"),
+        ({"scoring": {"a": "accuracy"}}, ValueError, "`scoring` must be a single"),
+        ({"scoring": "accuracyy"}, ValueError, "`scoring` must be a scikit-learn"),
+        ({"scoring": 3}, TypeError, "`scoring`"),
+        ({"scoring": "f1", "objective": "val_loss"}, ValueError, "not both"),
+        ({"refit": "yes"}, TypeError, "`refit`"),
+        ({"n_jobs": 2}, ValueError, r"`n_jobs`.*tuner\.search\(\.\.\., workers=N\)"),
+        ({"n_jobs": -1}, ValueError, "`n_jobs`"),
+        ({"cv": {"train": [0]}}, TypeError, "`cv`"),
+        ({"cv": [([0, 1], [2])]}, ValueError, "`cv` must give at least 2 folds"),
+        ({"cv": [([0, 1], [2, 3, 4]), (1, 2, 3)]}, ValueError, "`cv` must give"),
+        ({"cv": [([0], []), ([1], [0])]}, ValueError, "fold 0 has 1 and 0"),
+        ({"cv": [([0], [99]), ([1], [0])]}, ValueError, "among the 20 rows"),
         ({"objective": ["val_loss", 1]}, TypeError, "`objective`"),
         ({"directory": 3}, TypeError, "`directory`"),
         ({"verbose": -1}, ValueError, "`verbose`"),
@@ -62,7 +84,8 @@ def test_bad_arguments_raise_naming_them_before_training(arguments, error, named
     search = kt_ext.SearchCV(NeverBuilt(), **arguments)
     with pytest.raises(error, match=named) as raised:
         search.fit(X, Y)
-    assert repr(next(iter(arguments.values()))) in str(raised.value)
+    if not isinstance(arguments.get("cv"), list):
+        assert repr(next(iter(arguments.values()))) in str(raised.value)
 
 
 def test_a_hypermodel_that_is_no_model_builder_is_a_type_error():
@@ -124,7 +147,7 @@ def test_the_estimator_type_comes_from_a_templates_task_else_from_fit(monkeypatc
 def test_the_task_follows_the_rule_of_cv(y, task, monkeypatch):
     built = []
     monkeypatch.setattr(
-        kt_ext.SearchCV, "_search", lambda self, x, y, task, path: built.append(task)
+        kt_ext.SearchCV, "_search", lambda self, *rest: built.append(self._task)
     )
     search = kt_ext.SearchCV().fit(X, y)
     assert built == [task]
@@ -139,7 +162,7 @@ def test_a_single_class_is_refused_before_training():
 def test_labels_are_encoded_in_the_order_of_classes(monkeypatch):
     seen = {}
     monkeypatch.setattr(
-        kt_ext.SearchCV, "_search", lambda self, x, y, *rest: seen.update(y=y)
+        kt_ext.SearchCV, "_search", lambda self, data, *rest: seen.update(y=data.y)
     )
     search = kt_ext.SearchCV().fit(X, np.array(["b", "a", "c", "a"] * 5))
     assert search.classes_.tolist() == ["a", "b", "c"]
@@ -300,7 +323,9 @@ def test_a_splitter_or_a_numpy_int_is_a_valid_cv(monkeypatch):
     assert isinstance(folds[0], KFold) and folds[1] == 3
 
 
-@pytest.mark.parametrize("module", [_search_results, _search_setup])
+@pytest.mark.parametrize(
+    "module", [_search_folds, _search_results, _search_scoring, _search_setup]
+)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted and not result.failed
@@ -309,3 +334,16 @@ def test_docstring_examples(module):
 def test_searchcv_is_public_and_imported_on_first_use():
     assert "SearchCV" in kt_ext.__all__
     assert kt_ext.SearchCV.__module__ == "kt_ext.model_selection._search"
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.zeros(20), "all zero"),
+        (-np.ones(20), "finite and >= 0"),
+        (np.ones(3), r"one weight per row of `X` \(20\)"),
+    ],
+)
+def test_bad_sample_weight_is_refused_before_training(weights, message):
+    with pytest.raises(ValueError, match=message):
+        kt_ext.SearchCV(NeverBuilt()).fit(X, Y, sample_weight=weights)
