@@ -5,9 +5,10 @@ TensorFlow's global (eager) seed.
 :func:`seeded` seeds them all for one trial, as ``keras.utils.set_random_seed``
 does, and puts the caller's state back afterwards: a seeded search leaves the
 caller's random streams where they were. Keras keeps its part in thread-local
-state (``keras.src.backend.common.global_state``): a thread that trains for the
-trial (a fold of a cross-validated trial) sees it only if it applies
-:func:`keras_seed_state` taken on the trial's thread (see :func:`seeded`).
+state (``keras.src.backend.common.global_state``), so a trial trains on the
+thread that seeded it; cross-validated folds do too, in turn (see
+:mod:`kt_ext.tuners._cv`). A thread that did train for a trial would see the
+seed only if it applied :func:`keras_seed_state` taken on the trial's thread.
 :data:`UPSTREAM` lists the private names used; ``tests/test_seam.py`` checks
 that each still exists and behaves as relied on.
 """
@@ -107,8 +108,8 @@ def seeded(seed: int | None) -> Iterator[None]:
     what it was on entry (see :func:`preserved`). ``seed=None`` does nothing,
     and restores nothing.
 
-    Keras's part is thread-local: a thread started inside that trains (a
-    fold) must call ``set_keras_seed_state(state)`` with ``state =
+    Keras's part is thread-local: a thread started inside that trains must
+    call ``set_keras_seed_state(state)`` with ``state =
     keras_seed_state()`` taken on this thread after seeding, or its unseeded
     ``keras.random`` calls draw from a ``SeedGenerator`` of its own (seeded
     from Python's ``random``, which, as NumPy's and TensorFlow's seeds, is
