@@ -26,7 +26,8 @@ from keras_tuner.engine import trial as trial_module
 from kt_ext._internal.checks import check_int, check_number
 from kt_ext._internal.names import is_bookkeeping
 from kt_ext.oracles import _journal
-from kt_ext.oracles._modelled import ModelSampling
+from kt_ext.oracles._modelled import ModelSampler
+from kt_ext.oracles._round_state import delegate
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
@@ -166,7 +167,7 @@ def narrow_space(
 
 
 @shares_settings()
-class CoarseToFineOracle(ModelSampling, RoundOracle):
+class CoarseToFineOracle(RoundOracle):
     """Narrows every range around the best trials, round after round.
 
     Round 0 samples ``initial_trials`` configurations over the whole space
@@ -232,6 +233,8 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             objective=objective,
             **SearchSettings.of(locals()).arguments(),
         )
+        # Its parts beyond the round oracle's: fresh trials from a model.
+        self._sampler = ModelSampler()
         derived = initial_trials is None and self.epoch_budget is not None
         if initial_trials is None:
             # Derived from the budget, which a rerun may extend: not compared.
@@ -257,6 +260,13 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
         self.margin = float(margin)
         self.min_width = float(min_width)
         self.narrowing_history: list[dict[str, Any]] = []
+
+    model_window = delegate(
+        "_sampler", "window", "Recent completed trials the model fits.", True
+    )
+    model_gamma = delegate(
+        "_sampler", "gamma", "Share of them counted as good by the model.", True
+    )
 
     def _budget_initial_trials(self) -> int:
         rungs = len(self._plan.rungs)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 import numpy as np
@@ -39,12 +39,15 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._internal.checks import check_int, check_number
+from kt_ext._internal.names import stopped_early_message
+from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
-from kt_ext.oracles._modelled import ModelSampling
-from kt_ext.oracles._rounds import Round
+from kt_ext.oracles._modelled import ModelSampler
+from kt_ext.oracles._round_state import delegate
+from kt_ext.oracles._rounds import COMPLETED, STOPPED, Round, RoundOracle
 from kt_ext.oracles._sampling import round_percentiles
 from kt_ext.oracles._settings import SearchSettings, shares_settings
-from kt_ext.oracles._trial_pruning import TrialPruning
+from kt_ext.oracles._trial_pruning import TrialPruner
 
 __all__ = ["RankPruningOracle"]
 
@@ -62,7 +65,7 @@ def _inside(hp: hp_module.HyperParameter, entry: dict[str, Any], value: Any) -> 
 
 
 @shares_settings()
-class RankPruningOracle(ModelSampling, TrialPruning):
+class RankPruningOracle(RoundOracle):
     """Rounds of trials; after each, Spearman correlations decide what to cut.
 
     Args:
@@ -148,14 +151,15 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         check_int("min_trials", min_trials, 3)
         check_number("top_fraction", top_fraction, low=0.0, high=1.0, open_low=True)
         check_number("margin", margin, low=0.0, high=1.0)
-        if not isinstance(prune_trials, bool):
-            raise TypeError(f"`prune_trials` must be a bool, got {prune_trials!r}.")
-        check_number("prune_quantile", prune_quantile, low=0.0, high=1.0, open_low=True)
-        check_int("min_peers", min_peers, 1)
+        # Its parts beyond the round oracle's: the epochs each trial reported
+        # (which stop losing trials), and fresh trials from a model.
+        pruner = TrialPruner(prune_trials, prune_quantile, min_peers)
         super().__init__(
             objective=objective,
             **SearchSettings.of(locals()).arguments(),
         )
+        self._pruner = pruner
+        self._sampler = ModelSampler()
         self.rho_threshold = float(rho_threshold)
         self.alpha = float(alpha)
         self.freeze_rho = float(freeze_rho)
@@ -164,21 +168,11 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         self.min_trials = int(min_trials)
         self.top_fraction = float(top_fraction)
         self.margin = float(margin)
-        self.prune_trials = prune_trials
-        self.prune_quantile = float(prune_quantile)
-        self.min_peers = int(min_peers)
         self.pruning_log: list[dict[str, Any]] = []
         # Most recent completed trials that the correlations are computed over.
         self.evidence_window = 192
         # Consecutive quiet rounds per entry.
         self._quiet: dict[str, int] = {}
-        # Epoch (as str) -> trial id -> the objective reported at that epoch
-        # (one value per execution).
-        self._epoch_values: dict[str, dict[str, list[float]]] = {}
-        # Trial id -> the epoch at which it was stopped.
-        self._stopped_at: dict[str, int] = {}
-        # Epoch (as str) -> the means in `_epoch_values`, sorted; not state.
-        self._peer_cache: dict[str, rules.PeerValues] = {}
 
     # -- rounds ----------------------------------------------------------------
 
@@ -203,7 +197,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         carry = [
             tid
             for tid in planned.carry
-            if tid not in self._stopped_at and self._allowed(tid)
+            if tid not in self._pruner.stopped_at and self._allowed(tid)
         ]
         dropped = len(planned.carry) - len(carry)
         if dropped:
@@ -388,10 +382,111 @@ class RankPruningOracle(ModelSampling, TrialPruning):
             }
         )
 
+    # -- trial pruning (a part: self._pruner) ----------------------------------
+
+    @keras_tuner.synchronized
+    def update_trial(
+        self, trial_id: str, metrics: dict[str, float], step: int = 0
+    ) -> trial_module.Trial:
+        """Records an epoch's metrics; answers STOPPED for a losing trial.
+
+        The returned trial is a copy with status STOPPED when the trial ranks
+        in the bottom ``prune_quantile`` of its peers at this epoch (or its
+        metric is not finite), from that epoch on; the stored trial keeps
+        running until the tuner ends it.
+        """
+        trial = super().update_trial(trial_id, metrics, step=step)
+        name = self.objective.name
+        if trial.status == STOPPED or name not in metrics:
+            return trial
+        last = trial.hyperparameters.values.get("tuner/epochs", 0) - 1
+        direction = self.objective.direction
+        value = float(metrics[name])
+        if not self._pruner.report(
+            trial_id, int(step), value, last_epoch=last, direction=direction
+        ):
+            return trial
+        answer = copy.copy(trial)
+        answer.status = STOPPED
+        return answer
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial: trial_module.Trial) -> None:
+        """Ends ``trial``, charging only the epochs a stopped trial trained.
+
+        A stopped trial that completes gets the message ``stopped early at
+        epoch e`` (``e`` counted from 1, as Keras prints it: the last epoch
+        it trained); :attr:`stopped_trials` keeps the epoch in the state.
+        """
+        values = self.trials[trial.trial_id].hyperparameters.values
+        start = values.get("tuner/initial_epoch", 0)
+        trained = self._pruner.epochs_trained(trial.trial_id, start)
+        if trained is not None:
+            self.charge_epochs(trial.trial_id, trained)
+            if trial.status == COMPLETED:
+                trial.message = stopped_early_message(start + trained)
+        super().end_trial(trial)
+
+    def _forget_partial_run(self, trial_id: str) -> None:
+        super()._forget_partial_run(trial_id)
+        self._pruner.forget(trial_id)
+
+    def _peer_values(self, step: str) -> rules.PeerValues:
+        """The means reported at ``step`` (epoch as str), sorted."""
+        return self._pruner.peers(step)
+
+    @property
+    def stopped_trials(self) -> dict[str, int]:
+        """Trial id -> the epoch (0-based) at which it was stopped early."""
+        return dict(self._pruner.stopped_at)
+
+    prune_trials = delegate("_pruner", "prune_trials", "Whether to stop trials.", True)
+    prune_quantile = delegate(
+        "_pruner", "prune_quantile", "Bottom share of peers that stops.", True
+    )
+    min_peers = delegate("_pruner", "min_peers", "Peers needed to stop one.", True)
+    _epoch_values = delegate(
+        "_pruner", "epoch_values", "Epoch -> trial id -> the values reported."
+    )
+    model_window = delegate(
+        "_sampler", "window", "Recent completed trials the model fits.", True
+    )
+    model_gamma = delegate(
+        "_sampler", "gamma", "Share of them counted as good by the model.", True
+    )
+
+    _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
+        **RoundOracle._journal_plan,
+        ("pruning_log",): _journal.APPEND,
+        ("rank_pruning", "epoch_values"): _journal.PER_TRIAL_NESTED,
+        ("rank_pruning", "stopped_at"): _journal.PER_TRIAL,
+    }
+
+    _resume_settings: ClassVar[dict[str, tuple[str, ...]]] = {
+        **RoundOracle._resume_settings,
+        **{
+            knob: ("rank_pruning", knob)
+            for knob in (
+                "rho_threshold",
+                "alpha",
+                "freeze_rho",
+                "freeze_p_value",
+                "freeze_rounds",
+                "min_trials",
+                "top_fraction",
+                "margin",
+                *TrialPruner.SETTINGS,
+            )
+        },
+    }
+
     # -- state -----------------------------------------------------------------
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
+        # The pruner's keys, in the order they were always saved in.
+        pruned = self._pruner.get_state()
+        records = {key: pruned.pop(key) for key in ("epoch_values", "stopped_at")}
         state.update(
             {
                 # At the top level, where the analysis reads it (DESIGN.md).
@@ -405,12 +500,9 @@ class RankPruningOracle(ModelSampling, TrialPruning):
                     "min_trials": self.min_trials,
                     "top_fraction": self.top_fraction,
                     "margin": self.margin,
-                    "prune_trials": self.prune_trials,
-                    "prune_quantile": self.prune_quantile,
-                    "min_peers": self.min_peers,
+                    **pruned,
                     "quiet": self._quiet,
-                    "epoch_values": self._epoch_values,
-                    "stopped_at": self._stopped_at,
+                    **records,
                 },
             }
         )
@@ -427,14 +519,6 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         self.min_trials = own["min_trials"]
         self.top_fraction = own["top_fraction"]
         self.margin = own["margin"]
-        self.prune_trials = own["prune_trials"]
-        self.prune_quantile = own["prune_quantile"]
-        self.min_peers = own["min_peers"]
+        self._pruner.set_state(own)
         self.pruning_log = copy.deepcopy(state["pruning_log"])
         self._quiet = dict(own["quiet"])
-        self._epoch_values = {
-            step: {tid: list(values) for tid, values in by_trial.items()}
-            for step, by_trial in own["epoch_values"].items()
-        }
-        self._stopped_at = dict(own["stopped_at"])
-        self._peer_cache = {}
