@@ -27,7 +27,6 @@ from kt_ext._internal.checks import check_int, check_number
 from kt_ext._internal.names import is_bookkeeping
 from kt_ext.oracles import _journal
 from kt_ext.oracles._modelled import ModelSampler
-from kt_ext.oracles._round_state import delegate
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
@@ -260,13 +259,6 @@ class CoarseToFineOracle(RoundOracle):
         self.margin = float(margin)
         self.min_width = float(min_width)
         self.narrowing_history: list[dict[str, Any]] = []
-
-    model_window = delegate(
-        "_sampler", "window", "Recent completed trials the model fits.", True
-    )
-    model_gamma = delegate(
-        "_sampler", "gamma", "Share of them counted as good by the model.", True
-    )
 
     def _budget_initial_trials(self) -> int:
         rungs = len(self._plan.rungs)

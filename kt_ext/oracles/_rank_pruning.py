@@ -18,13 +18,11 @@ were active. Then:
 - ``freeze``: an entry without effect in ``freeze_rounds`` consecutive rounds
   is fixed at the value of the round's best trial.
 
-Every decision is appended to :attr:`RankPruningOracle.pruning_log`. While a
-trial trains, each epoch's metric (reported by the tuner with
-``update_trial(..., step=epoch)``) is ranked against the other trials' metrics
-at the same epoch; a trial in the bottom ``prune_quantile`` is answered
-STOPPED, ends COMPLETED with what it reached and the message ``stopped early at
-epoch e``, and is charged only the epochs it trained. The maths are the pure
-functions of :mod:`kt_ext.oracles._rank_rules`.
+Every decision is appended to :attr:`RankPruningOracle.pruning_log`; the
+maths are the pure functions of :mod:`kt_ext.oracles._rank_rules`. While a
+trial trains, its part ``self._pruner`` (a
+:class:`~kt_ext.oracles._trial_pruning.TrialPruner`) ranks each epoch's metric
+against the other trials' at that epoch and stops a losing trial.
 """
 
 from __future__ import annotations
@@ -50,6 +48,20 @@ from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._trial_pruning import TrialPruner
 
 __all__ = ["RankPruningOracle"]
+
+
+# The knobs of the space's pruning, as the state keeps them (under
+# "rank_pruning", before the trial pruner's).
+_SPACE_KNOBS = (
+    "rho_threshold",
+    "alpha",
+    "freeze_rho",
+    "freeze_p_value",
+    "freeze_rounds",
+    "min_trials",
+    "top_fraction",
+    "margin",
+)
 
 
 def _is_active(trial: trial_module.Trial, name: str) -> bool:
@@ -151,8 +163,7 @@ class RankPruningOracle(RoundOracle):
         check_int("min_trials", min_trials, 3)
         check_number("top_fraction", top_fraction, low=0.0, high=1.0, open_low=True)
         check_number("margin", margin, low=0.0, high=1.0)
-        # Its parts beyond the round oracle's: the epochs each trial reported
-        # (which stop losing trials), and fresh trials from a model.
+        # Its own parts: the epochs reported (to stop trials), a model to draw.
         pruner = TrialPruner(prune_trials, prune_quantile, min_peers)
         super().__init__(
             objective=objective,
@@ -400,15 +411,13 @@ class RankPruningOracle(RoundOracle):
         if trial.status == STOPPED or name not in metrics:
             return trial
         last = trial.hyperparameters.values.get("tuner/epochs", 0) - 1
-        direction = self.objective.direction
-        value = float(metrics[name])
-        if not self._pruner.report(
+        value, direction = float(metrics[name]), self.objective.direction
+        if self._pruner.report(
             trial_id, int(step), value, last_epoch=last, direction=direction
         ):
-            return trial
-        answer = copy.copy(trial)
-        answer.status = STOPPED
-        return answer
+            trial = copy.copy(trial)
+            trial.status = STOPPED
+        return trial
 
     @keras_tuner.synchronized
     def end_trial(self, trial: trial_module.Trial) -> None:
@@ -432,8 +441,7 @@ class RankPruningOracle(RoundOracle):
         self._pruner.forget(trial_id)
 
     def _peer_values(self, step: str) -> rules.PeerValues:
-        """The means reported at ``step`` (epoch as str), sorted."""
-        return self._pruner.peers(step)
+        return self._pruner.peers(step)  # the means at epoch `step`, sorted
 
     @property
     def stopped_trials(self) -> dict[str, int]:
@@ -445,16 +453,7 @@ class RankPruningOracle(RoundOracle):
         "_pruner", "prune_quantile", "Bottom share of peers that stops.", True
     )
     min_peers = delegate("_pruner", "min_peers", "Peers needed to stop one.", True)
-    _epoch_values = delegate(
-        "_pruner", "epoch_values", "Epoch -> trial id -> the values reported."
-    )
-    model_window = delegate(
-        "_sampler", "window", "Recent completed trials the model fits.", True
-    )
-    model_gamma = delegate(
-        "_sampler", "gamma", "Share of them counted as good by the model.", True
-    )
-
+    _epoch_values = delegate("_pruner", "epoch_values", "Epoch -> trial -> values.")
     _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
         **RoundOracle._journal_plan,
         ("pruning_log",): _journal.APPEND,
@@ -466,17 +465,7 @@ class RankPruningOracle(RoundOracle):
         **RoundOracle._resume_settings,
         **{
             knob: ("rank_pruning", knob)
-            for knob in (
-                "rho_threshold",
-                "alpha",
-                "freeze_rho",
-                "freeze_p_value",
-                "freeze_rounds",
-                "min_trials",
-                "top_fraction",
-                "margin",
-                *TrialPruner.SETTINGS,
-            )
+            for knob in (*_SPACE_KNOBS, *TrialPruner.SETTINGS)
         },
     }
 
@@ -485,22 +474,15 @@ class RankPruningOracle(RoundOracle):
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         # The pruner's keys, in the order they were always saved in.
-        pruned = self._pruner.get_state()
-        records = {key: pruned.pop(key) for key in ("epoch_values", "stopped_at")}
+        pruner = self._pruner.get_state()
+        records = {key: pruner.pop(key) for key in ("epoch_values", "stopped_at")}
         state.update(
             {
                 # At the top level, where the analysis reads it (DESIGN.md).
                 "pruning_log": self.pruning_log,
                 "rank_pruning": {
-                    "rho_threshold": self.rho_threshold,
-                    "alpha": self.alpha,
-                    "freeze_rho": self.freeze_rho,
-                    "freeze_p_value": self.freeze_p_value,
-                    "freeze_rounds": self.freeze_rounds,
-                    "min_trials": self.min_trials,
-                    "top_fraction": self.top_fraction,
-                    "margin": self.margin,
-                    **pruned,
+                    **{knob: getattr(self, knob) for knob in _SPACE_KNOBS},
+                    **pruner,
                     "quiet": self._quiet,
                     **records,
                 },
@@ -511,14 +493,8 @@ class RankPruningOracle(RoundOracle):
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         own = state["rank_pruning"]
-        self.rho_threshold = own["rho_threshold"]
-        self.alpha = own["alpha"]
-        self.freeze_rho = own["freeze_rho"]
-        self.freeze_p_value = own["freeze_p_value"]
-        self.freeze_rounds = own["freeze_rounds"]
-        self.min_trials = own["min_trials"]
-        self.top_fraction = own["top_fraction"]
-        self.margin = own["margin"]
+        for knob in _SPACE_KNOBS:
+            setattr(self, knob, own[knob])
         self._pruner.set_state(own)
         self.pruning_log = copy.deepcopy(state["pruning_log"])
         self._quiet = dict(own["quiet"])

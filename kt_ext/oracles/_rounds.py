@@ -75,7 +75,7 @@ from kt_ext.oracles._plan import (
 from kt_ext.oracles._resume import (
     objective_metrics,
 )
-from kt_ext.oracles._round_state import RoundState, diverged_epoch
+from kt_ext.oracles._round_state import RoundState, delegate, diverged_epoch
 from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._space import (
     Space,
@@ -193,6 +193,14 @@ class RoundOracle(RoundState):
         super().set_state(state)
         if self._sampler is not None:
             self._sampler.reset()
+
+    # With a sampler part: its settings.
+    model_window = delegate(
+        "_sampler", "window", "Recent completed trials the model fits.", True
+    )
+    model_gamma = delegate(
+        "_sampler", "gamma", "Share of them counted as good by the model.", True
+    )
 
     # -- what subclasses override ------------------------------------------
 
