@@ -26,7 +26,7 @@ from keras_tuner.engine import trial as trial_module
 from kt_ext._internal.checks import check_int, check_number
 from kt_ext._internal.names import is_bookkeeping
 from kt_ext.oracles import _journal
-from kt_ext.oracles._modelled import ModelSampling
+from kt_ext.oracles._modelled import ModelSampler
 from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
@@ -166,7 +166,7 @@ def narrow_space(
 
 
 @shares_settings()
-class CoarseToFineOracle(ModelSampling, RoundOracle):
+class CoarseToFineOracle(RoundOracle):
     """Narrows every range around the best trials, round after round.
 
     Round 0 samples ``initial_trials`` configurations over the whole space
@@ -232,6 +232,8 @@ class CoarseToFineOracle(ModelSampling, RoundOracle):
             objective=objective,
             **SearchSettings.of(locals()).arguments(),
         )
+        # Its parts beyond the round oracle's: fresh trials from a model.
+        self._sampler = ModelSampler()
         derived = initial_trials is None and self.epoch_budget is not None
         if initial_trials is None:
             # Derived from the budget, which a rerun may extend: not compared.

@@ -1,60 +1,167 @@
-"""Rank by predicted final score; draw from a good/bad model (RoundOracle mixin).
+"""Rank by predicted final score; draw from a good/bad model (a part).
 
-:class:`ModelSampling` ranks a round's trials (which to continue, which
-narrow the space, which count as good) by their learning curve's predicted
-value at ``max_epochs`` (:func:`~kt_ext.oracles._curve_fit.predict_final`)
-rather than by the best value reached so far, and
-
-replaces a round oracle's uniform draw inside the
-current space by :func:`~kt_ext.oracles._sampling.propose`: the model is fitted
-once per ended round, on the completed trials of the most recent rounds (at
-most ``model_window`` of them, so its cost does not grow with the search),
-each scored by its rank percentile within its own round. It holds nothing that
-is not derived from the trials and rounds in the oracle's state, so a reloaded
-search rebuilds the same model.
+:class:`ModelSampler` is a part that the strategy oracles hold and call, under
+their lock. It ranks a round's trials (which to continue, which narrow the
+space, which count as good) by their learning curve's predicted value at
+``max_epochs`` (:func:`~kt_ext.oracles._curve_fit.predict_final`) rather than
+by the best value reached so far, and replaces a round oracle's uniform draw
+inside the current space by :func:`~kt_ext.oracles._sampling.propose`: the
+model is fitted once per ended round, on the completed trials of the most
+recent rounds (at most ``window`` of them, so its cost does not grow with the
+search), each scored by its rank percentile within its own round. It draws
+with the oracle's one random generator, which the oracle hands it. It holds
+nothing that is not derived from the trials and rounds in the oracle's state,
+so a reloaded search rebuilds the same model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import keras_tuner
+import numpy as np
+from keras_tuner.engine import trial as trial_module
+
 from kt_ext._internal.names import is_bookkeeping
-from kt_ext._internal.seam_oracle import tried_hashes
 from kt_ext.oracles import _sampling
 from kt_ext.oracles._curve_fit import predict_final
+from kt_ext.oracles._space import Space
+
+__all__ = ["ModelSampler", "learning_curve"]
 
 # Draws of an already-tried configuration before a duplicate is accepted.
 _MAX_COLLISIONS = 20
-
 
 # The model of good and bad trials, with the (rounds ended, entries) it fits.
 _ModelCache = tuple[tuple[int, int], "list[_sampling.EntryModel] | None"]
 
 
-class ModelSampling:
-    """Mixin for :class:`~kt_ext.oracles.RoundOracle`: model-based fresh draws.
+def learning_curve(
+    trial: trial_module.Trial, trials: Mapping[str, trial_module.Trial], name: str
+) -> list[float]:
+    """The metric ``name`` after each epoch, with the epochs of trials continued.
 
-    Attributes:
-        model_window: Most recent completed trials the model is fitted on.
-        model_gamma: Share of them counted as good.
+    A continued trial's curve starts with its parent's (``tuner/trial_id``)
+    up to its ``tuner/initial_epoch``; empty if an epoch was not reported.
+
+    Example:
+        >>> import keras_tuner
+        >>> trial = trial_module.Trial(keras_tuner.HyperParameters(), "0")
+        >>> for step, value in enumerate([0.5, 0.7]):
+        ...     _ = trial.metrics.update("acc", value, step=step)
+        >>> learning_curve(trial, {"0": trial}, "acc")
+        [0.5, 0.7]
+    """
+    try:
+        history = trial.metrics.get_history(name)
+    except (KeyError, ValueError):
+        return []
+    steps = {int(obs.step): float(obs.mean()) for obs in history}
+    values = trial.hyperparameters.values
+    start = int(values.get("tuner/initial_epoch", 0))
+    parent = values.get("tuner/trial_id")
+    before: list[float] = []
+    if start and parent in trials:
+        before = learning_curve(trials[parent], trials, name)[:start]
+        if len(before) < start:
+            return []
+    own = [steps.get(step) for step in range(start, max(steps, default=-1) + 1)]
+    if any(value is None for value in own):
+        return []  # not every epoch was reported
+    return before + [float(value) for value in own if value is not None]
+
+
+class ModelSampler:
+    """Predicted final scores, and fresh draws from a model of good trials.
+
+    It owns its two settings, the model fitted on the last ended round and the
+    predictions made so far; the oracle hands it its trials, rounds, space
+    and random generator at each call.
+
+    Args:
+        window: Most recent completed trials the model is fitted on.
+        gamma: Share of them counted as good.
+
+    Example:
+        >>> import keras_tuner, numpy as np
+        >>> hps = keras_tuner.HyperParameters()
+        >>> _ = hps.Float("lr", 1e-4, 1e-1, sampling="log")
+        >>> sampler = ModelSampler()
+        >>> space = {"lr": {"min": 1e-4, "max": 1e-1, "sampling": "log"}}
+        >>> sampler.fit(hps, space, (0, 1), [], lambda t: 0.0, "max")
+        >>> values = sampler.draw(hps, space, np.random.default_rng(0),
+        ...                       lambda values: True)
+        >>> 1e-4 <= values["lr"] <= 1e-1
+        True
     """
 
-    model_window = 64
-    model_gamma = 1 / 3
-    _model_cache: _ModelCache | None
+    def __init__(self, window: int = 64, gamma: float = 1 / 3) -> None:
+        self.window = window
+        self.gamma = gamma
+        # The model, with the (rounds ended, entries) it was fitted for.
+        self._model: _ModelCache | None = None
+        # (trial id, score) -> the predicted final score.
+        self._predictions: dict[tuple[str, float | None], float] = {}
 
-    def _observations(self) -> list[tuple[dict[str, Any], float]]:
-        """``(values, percentile in its round)`` of recent completed trials."""
+    def predicted(
+        self,
+        trial: trial_module.Trial,
+        trials: Mapping[str, trial_module.Trial],
+        objective: Any,
+        max_epochs: int,
+    ) -> float:
+        """``trial.score`` extrapolated to ``max_epochs`` along its curve."""
+        key = (trial.trial_id, trial.score)
+        if key not in self._predictions:
+            curve = learning_curve(trial, trials, objective.name)
+            self._predictions[key] = (
+                predict_final(curve, max_epochs, objective.direction)
+                if len(curve) >= 3
+                else trial.score
+            )
+        return self._predictions[key]
+
+    def rank(
+        self,
+        ranked: list[trial_module.Trial],
+        predict: Callable[[trial_module.Trial], float],
+        direction: str,
+    ) -> list[trial_module.Trial]:
+        """``ranked`` (completed trials), best predicted first."""
+        sign = 1.0 if direction == "max" else -1.0
+        return sorted(ranked, key=lambda trial: -sign * predict(trial))
+
+    def fit(
+        self,
+        hyperparameters: keras_tuner.HyperParameters,
+        space: Space,
+        key: tuple[int, int],
+        history: Iterable[list[trial_module.Trial]],
+        predict: Callable[[trial_module.Trial], float],
+        direction: str,
+    ) -> None:
+        """Fits the model, unless it was fitted for ``key`` already.
+
+        Args:
+            hyperparameters: The search's entries.
+            space: The current space.
+            key: Rounds ended and entries in ``space``: the model changes
+                only with them.
+            history: The completed trials of each ended round, most recent
+                first (read only as far as ``window`` needs, and only when
+                the model is fitted).
+            predict: A trial's predicted final score.
+            direction: ``"min"`` or ``"max"``.
+        """
+        if self._model is not None and self._model[0] == key:
+            return
         observations: list[tuple[dict[str, Any], float]] = []
-        for current in reversed(self.rounds):  # type: ignore[attr-defined]
-            if not current.ended:
-                continue
-            completed = self._completed(current)  # type: ignore[attr-defined]
+        for completed in history:
             if len(completed) < 2:
                 continue
             percentiles = _sampling.round_percentiles(
-                [self._predicted(trial) for trial in completed],
-                self.objective.direction,  # type: ignore[attr-defined]
+                [predict(trial) for trial in completed], direction
             )
             for trial, percentile in zip(completed, percentiles, strict=True):
                 values = {
@@ -64,81 +171,31 @@ class ModelSampling:
                     and trial.hyperparameters.is_active(name)
                 }
                 observations.append((values, percentile))
-            if len(observations) >= self.model_window:
+            if len(observations) >= self.window:
                 break
-        return observations[: self.model_window]
+        model = _sampling.fit_model(
+            hyperparameters, space, observations[: self.window], gamma=self.gamma
+        )
+        self._model = (key, model)
 
-    def _curve(self, trial: Any) -> list[float]:
-        """The objective after each epoch, with the epochs of trials continued."""
-        name = self.objective.name  # type: ignore[attr-defined]
-        try:
-            history = trial.metrics.get_history(name)
-        except (KeyError, ValueError):
-            return []
-        steps = {int(obs.step): float(obs.mean()) for obs in history}
-        values = trial.hyperparameters.values
-        start = int(values.get("tuner/initial_epoch", 0))
-        parent = values.get("tuner/trial_id")
-        before = []
-        if start and parent in self.trials:  # type: ignore[attr-defined]
-            before = self._curve(self.trials[parent])[:start]  # type: ignore[attr-defined]
-            if len(before) < start:
-                return []
-        own = [steps.get(step) for step in range(start, max(steps, default=-1) + 1)]
-        if any(value is None for value in own):
-            return []  # not every epoch was reported
-        return before + own  # type: ignore[operator]
+    def draw(
+        self,
+        hyperparameters: keras_tuner.HyperParameters,
+        space: Space,
+        rng: np.random.Generator,
+        is_new: Callable[[dict[str, Any]], bool],
+    ) -> dict[str, Any]:
+        """A configuration from the model (uniform without one), new if it can.
 
-    def _predicted(self, trial: Any) -> float:
-        """``trial.score`` extrapolated to ``max_epochs`` along its curve."""
-        cache = self.__dict__.setdefault("_predicted_cache", {})
-        key = (trial.trial_id, trial.score)
-        if key not in cache:
-            curve = self._curve(trial)
-            cache[key] = (
-                predict_final(
-                    curve,
-                    self.max_epochs,  # type: ignore[attr-defined]
-                    self.objective.direction,  # type: ignore[attr-defined]
-                )
-                if len(curve) >= 3
-                else trial.score
-            )
-        return cache[key]
-
-    def _ranked(self, trial_ids: list[str]) -> list[Any]:
-        """Completed trials with a finite score, best predicted first."""
-        ranked = super()._ranked(trial_ids)  # type: ignore[misc]
-        sign = 1.0 if self.objective.direction == "max" else -1.0  # type: ignore[attr-defined]
-        return sorted(ranked, key=lambda trial: -sign * self._predicted(trial))
-
-    def _model(self) -> list[_sampling.EntryModel] | None:
-        rounds = self.rounds  # type: ignore[attr-defined]
-        key = (sum(1 for r in rounds if r.ended), len(self.space))  # type: ignore[attr-defined]
-        cached = getattr(self, "_model_cache", None)
-        if cached is None or cached[0] != key:
-            model = _sampling.fit_model(
-                self.hyperparameters,  # type: ignore[attr-defined]
-                self.space,  # type: ignore[attr-defined]
-                self._observations(),
-                gamma=self.model_gamma,
-            )
-            cached = self._model_cache = (key, model)
-        return cached[1]
-
-    def _sample(self) -> dict[str, Any]:
-        model = self._model()
+        Draws again, up to 20 times, while ``is_new`` says it was tried.
+        """
+        model = None if self._model is None else self._model[1]
         for _ in range(_MAX_COLLISIONS):
-            values = _sampling.propose(
-                self.hyperparameters,  # type: ignore[attr-defined]
-                self.space,  # type: ignore[attr-defined]
-                model,
-                self._rng,  # type: ignore[attr-defined]
-            )
-            if self.values_hash(values) not in tried_hashes(self):  # type: ignore[attr-defined]
+            values = _sampling.propose(hyperparameters, space, model, rng)
+            if is_new(values):
                 break
         return values
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)  # type: ignore[misc]
-        self._model_cache = None
+    def reset(self) -> None:
+        """Forgets the model (the state was reloaded); predictions stay."""
+        self._model = None

@@ -18,20 +18,18 @@ were active. Then:
 - ``freeze``: an entry without effect in ``freeze_rounds`` consecutive rounds
   is fixed at the value of the round's best trial.
 
-Every decision is appended to :attr:`RankPruningOracle.pruning_log`. While a
-trial trains, each epoch's metric (reported by the tuner with
-``update_trial(..., step=epoch)``) is ranked against the other trials' metrics
-at the same epoch; a trial in the bottom ``prune_quantile`` is answered
-STOPPED, ends COMPLETED with what it reached and the message ``stopped early at
-epoch e``, and is charged only the epochs it trained. The maths are the pure
-functions of :mod:`kt_ext.oracles._rank_rules`.
+Every decision is appended to :attr:`RankPruningOracle.pruning_log`; the
+maths are the pure functions of :mod:`kt_ext.oracles._rank_rules`. While a
+trial trains, its part ``self._pruner`` (a
+:class:`~kt_ext.oracles._trial_pruning.TrialPruner`) ranks each epoch's metric
+against the other trials' at that epoch and stops a losing trial.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import keras_tuner
 import numpy as np
@@ -39,14 +37,31 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._internal.checks import check_int, check_number
+from kt_ext._internal.names import stopped_early_message
+from kt_ext.oracles import _journal
 from kt_ext.oracles import _rank_rules as rules
-from kt_ext.oracles._modelled import ModelSampling
-from kt_ext.oracles._rounds import Round
+from kt_ext.oracles._modelled import ModelSampler
+from kt_ext.oracles._round_state import delegate
+from kt_ext.oracles._rounds import COMPLETED, STOPPED, Round, RoundOracle
 from kt_ext.oracles._sampling import round_percentiles
 from kt_ext.oracles._settings import SearchSettings, shares_settings
-from kt_ext.oracles._trial_pruning import TrialPruning
+from kt_ext.oracles._trial_pruning import TrialPruner
 
 __all__ = ["RankPruningOracle"]
+
+
+# The knobs of the space's pruning, as the state keeps them (under
+# "rank_pruning", before the trial pruner's).
+_SPACE_KNOBS = (
+    "rho_threshold",
+    "alpha",
+    "freeze_rho",
+    "freeze_p_value",
+    "freeze_rounds",
+    "min_trials",
+    "top_fraction",
+    "margin",
+)
 
 
 def _is_active(trial: trial_module.Trial, name: str) -> bool:
@@ -62,7 +77,7 @@ def _inside(hp: hp_module.HyperParameter, entry: dict[str, Any], value: Any) -> 
 
 
 @shares_settings()
-class RankPruningOracle(ModelSampling, TrialPruning):
+class RankPruningOracle(RoundOracle):
     """Rounds of trials; after each, Spearman correlations decide what to cut.
 
     Args:
@@ -148,14 +163,14 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         check_int("min_trials", min_trials, 3)
         check_number("top_fraction", top_fraction, low=0.0, high=1.0, open_low=True)
         check_number("margin", margin, low=0.0, high=1.0)
-        if not isinstance(prune_trials, bool):
-            raise TypeError(f"`prune_trials` must be a bool, got {prune_trials!r}.")
-        check_number("prune_quantile", prune_quantile, low=0.0, high=1.0, open_low=True)
-        check_int("min_peers", min_peers, 1)
+        # Its own parts: the epochs reported (to stop trials), a model to draw.
+        pruner = TrialPruner(prune_trials, prune_quantile, min_peers)
         super().__init__(
             objective=objective,
             **SearchSettings.of(locals()).arguments(),
         )
+        self._pruner = pruner
+        self._sampler = ModelSampler()
         self.rho_threshold = float(rho_threshold)
         self.alpha = float(alpha)
         self.freeze_rho = float(freeze_rho)
@@ -164,21 +179,11 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         self.min_trials = int(min_trials)
         self.top_fraction = float(top_fraction)
         self.margin = float(margin)
-        self.prune_trials = prune_trials
-        self.prune_quantile = float(prune_quantile)
-        self.min_peers = int(min_peers)
         self.pruning_log: list[dict[str, Any]] = []
         # Most recent completed trials that the correlations are computed over.
         self.evidence_window = 192
         # Consecutive quiet rounds per entry.
         self._quiet: dict[str, int] = {}
-        # Epoch (as str) -> trial id -> the objective reported at that epoch
-        # (one value per execution).
-        self._epoch_values: dict[str, dict[str, list[float]]] = {}
-        # Trial id -> the epoch at which it was stopped.
-        self._stopped_at: dict[str, int] = {}
-        # Epoch (as str) -> the means in `_epoch_values`, sorted; not state.
-        self._peer_cache: dict[str, rules.PeerValues] = {}
 
     # -- rounds ----------------------------------------------------------------
 
@@ -203,7 +208,7 @@ class RankPruningOracle(ModelSampling, TrialPruning):
         carry = [
             tid
             for tid in planned.carry
-            if tid not in self._stopped_at and self._allowed(tid)
+            if tid not in self._pruner.stopped_at and self._allowed(tid)
         ]
         dropped = len(planned.carry) - len(carry)
         if dropped:
@@ -388,29 +393,98 @@ class RankPruningOracle(ModelSampling, TrialPruning):
             }
         )
 
+    # -- trial pruning (a part: self._pruner) ----------------------------------
+
+    @keras_tuner.synchronized
+    def update_trial(
+        self, trial_id: str, metrics: dict[str, float], step: int = 0
+    ) -> trial_module.Trial:
+        """Records an epoch's metrics; answers STOPPED for a losing trial.
+
+        The returned trial is a copy with status STOPPED when the trial ranks
+        in the bottom ``prune_quantile`` of its peers at this epoch (or its
+        metric is not finite), from that epoch on; the stored trial keeps
+        running until the tuner ends it.
+        """
+        trial = super().update_trial(trial_id, metrics, step=step)
+        name = self.objective.name
+        if trial.status == STOPPED or name not in metrics:
+            return trial
+        last = trial.hyperparameters.values.get("tuner/epochs", 0) - 1
+        value, direction = float(metrics[name]), self.objective.direction
+        if self._pruner.report(
+            trial_id, int(step), value, last_epoch=last, direction=direction
+        ):
+            trial = copy.copy(trial)
+            trial.status = STOPPED
+        return trial
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial: trial_module.Trial) -> None:
+        """Ends ``trial``, charging only the epochs a stopped trial trained.
+
+        A stopped trial that completes gets the message ``stopped early at
+        epoch e`` (``e`` counted from 1, as Keras prints it: the last epoch
+        it trained); :attr:`stopped_trials` keeps the epoch in the state.
+        """
+        values = self.trials[trial.trial_id].hyperparameters.values
+        start = values.get("tuner/initial_epoch", 0)
+        trained = self._pruner.epochs_trained(trial.trial_id, start)
+        if trained is not None:
+            self.charge_epochs(trial.trial_id, trained)
+            if trial.status == COMPLETED:
+                trial.message = stopped_early_message(start + trained)
+        super().end_trial(trial)
+
+    def _forget_partial_run(self, trial_id: str) -> None:
+        super()._forget_partial_run(trial_id)
+        self._pruner.forget(trial_id)
+
+    def _peer_values(self, step: str) -> rules.PeerValues:
+        return self._pruner.peers(step)  # the means at epoch `step`, sorted
+
+    @property
+    def stopped_trials(self) -> dict[str, int]:
+        """Trial id -> the epoch (0-based) at which it was stopped early."""
+        return dict(self._pruner.stopped_at)
+
+    prune_trials = delegate("_pruner", "prune_trials", "Whether to stop trials.", True)
+    prune_quantile = delegate(
+        "_pruner", "prune_quantile", "Bottom share of peers that stops.", True
+    )
+    min_peers = delegate("_pruner", "min_peers", "Peers needed to stop one.", True)
+    _epoch_values = delegate("_pruner", "epoch_values", "Epoch -> trial -> values.")
+    _journal_plan: ClassVar[dict[tuple[str, ...], str]] = {
+        **RoundOracle._journal_plan,
+        ("pruning_log",): _journal.APPEND,
+        ("rank_pruning", "epoch_values"): _journal.PER_TRIAL_NESTED,
+        ("rank_pruning", "stopped_at"): _journal.PER_TRIAL,
+    }
+
+    _resume_settings: ClassVar[dict[str, tuple[str, ...]]] = {
+        **RoundOracle._resume_settings,
+        **{
+            knob: ("rank_pruning", knob)
+            for knob in (*_SPACE_KNOBS, *TrialPruner.SETTINGS)
+        },
+    }
+
     # -- state -----------------------------------------------------------------
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
+        # The pruner's keys, in the order they were always saved in.
+        pruner = self._pruner.get_state()
+        records = {key: pruner.pop(key) for key in ("epoch_values", "stopped_at")}
         state.update(
             {
                 # At the top level, where the analysis reads it (DESIGN.md).
                 "pruning_log": self.pruning_log,
                 "rank_pruning": {
-                    "rho_threshold": self.rho_threshold,
-                    "alpha": self.alpha,
-                    "freeze_rho": self.freeze_rho,
-                    "freeze_p_value": self.freeze_p_value,
-                    "freeze_rounds": self.freeze_rounds,
-                    "min_trials": self.min_trials,
-                    "top_fraction": self.top_fraction,
-                    "margin": self.margin,
-                    "prune_trials": self.prune_trials,
-                    "prune_quantile": self.prune_quantile,
-                    "min_peers": self.min_peers,
+                    **{knob: getattr(self, knob) for knob in _SPACE_KNOBS},
+                    **pruner,
                     "quiet": self._quiet,
-                    "epoch_values": self._epoch_values,
-                    "stopped_at": self._stopped_at,
+                    **records,
                 },
             }
         )
@@ -419,22 +493,8 @@ class RankPruningOracle(ModelSampling, TrialPruning):
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         own = state["rank_pruning"]
-        self.rho_threshold = own["rho_threshold"]
-        self.alpha = own["alpha"]
-        self.freeze_rho = own["freeze_rho"]
-        self.freeze_p_value = own["freeze_p_value"]
-        self.freeze_rounds = own["freeze_rounds"]
-        self.min_trials = own["min_trials"]
-        self.top_fraction = own["top_fraction"]
-        self.margin = own["margin"]
-        self.prune_trials = own["prune_trials"]
-        self.prune_quantile = own["prune_quantile"]
-        self.min_peers = own["min_peers"]
+        for knob in _SPACE_KNOBS:
+            setattr(self, knob, own[knob])
+        self._pruner.set_state(own)
         self.pruning_log = copy.deepcopy(state["pruning_log"])
         self._quiet = dict(own["quiet"])
-        self._epoch_values = {
-            step: {tid: list(values) for tid, values in by_trial.items()}
-            for step, by_trial in own["epoch_values"].items()
-        }
-        self._stopped_at = dict(own["stopped_at"])
-        self._peer_cache = {}

@@ -75,7 +75,7 @@ def diverged_epoch(trial: trial_module.Trial, names: list[str]) -> int | None:
     return first
 
 
-def _delegate(part: str, name: str, doc: str, settable: bool = False) -> property:
+def delegate(part: str, name: str, doc: str, settable: bool = False) -> property:
     """An oracle attribute that is ``name`` of the part held in ``part``."""
 
     def get(oracle: Any) -> Any:
@@ -341,39 +341,39 @@ class RoundState(OracleSeam):
 
     # -- the round plan (a part: self._plan) ----------------------------------
 
-    min_epochs = _delegate(
+    min_epochs = delegate(
         "_plan", "min_epochs", "Epochs of the first round's trials.", True
     )
-    max_epochs = _delegate("_plan", "max_epochs", "Epochs of the longest trial.", True)
-    factor = _delegate("_plan", "factor", "Epochs grow by this factor.", True)
-    rounds = _delegate("_plan", "rounds", "The rounds so far (Round records).", True)
+    max_epochs = delegate("_plan", "max_epochs", "Epochs of the longest trial.", True)
+    factor = delegate("_plan", "factor", "Epochs grow by this factor.", True)
+    rounds = delegate("_plan", "rounds", "The rounds so far (Round records).", True)
 
-    epoch_budget = _delegate(
+    epoch_budget = delegate(
         "_budget", "limit", "Epochs to train in all, every model counted.", True
     )
-    executions_per_trial = _delegate(
+    executions_per_trial = delegate(
         "_budget", "executions_per_trial", "Models per fold (the tuner sets it).", True
     )
-    cv_folds = _delegate("_budget", "cv_folds", "Folds of ``search(cv=...)``.")
-    fold_assignment = _delegate(
+    cv_folds = delegate("_budget", "cv_folds", "Folds of ``search(cv=...)``.")
+    fold_assignment = delegate(
         "_budget", "fold_assignment", "The fold split as JSON (for resumed runs)."
     )
-    epochs_trained = _delegate(
+    epochs_trained = delegate(
         "_budget", "trained", "Trial id -> epochs trained (planned while running)."
     )
-    models_per_trial = _delegate(
+    models_per_trial = delegate(
         "_budget", "models_per_trial", "``executions_per_trial`` times the folds."
     )
-    fold_budget = _delegate(
+    fold_budget = delegate(
         "_budget", "fold_budget", "The epoch budget in one fold's epochs."
     )
-    worker_timeout = _delegate(
+    worker_timeout = delegate(
         "_release",
         "timeout",
         "Seconds of silence before a worker counts as dead.",
         True,
     )
-    epochs_used = _delegate(
+    epochs_used = delegate(
         "_budget", "used", "Epochs trained or reserved, times executions and folds."
     )
 

@@ -30,7 +30,11 @@ rungs and the rounds), ``self._budget``
 (:class:`~kt_ext.oracles._budget.EpochBudget`: the limit and the epochs
 charged), ``self._journal`` (:class:`~kt_ext.oracles._persistence.StateJournal`:
 snapshot and journal on disk) and ``self._release``
-(:class:`~kt_ext.oracles._workers.WorkerRelease`: who was heard from when).
+(:class:`~kt_ext.oracles._workers.WorkerRelease`: who was heard from when);
+the strategies add ``self._sampler``
+(:class:`~kt_ext.oracles._modelled.ModelSampler`: the model of good trials)
+and RankPruning ``self._pruner``
+(:class:`~kt_ext.oracles._trial_pruning.TrialPruner`: the epochs reported).
 Its shared arguments are :class:`~kt_ext.oracles._settings.SearchSettings`.
 """
 
@@ -38,7 +42,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import keras_tuner
@@ -53,6 +57,7 @@ from kt_ext._internal.names import (
 )
 from kt_ext._internal.seam_oracle import retry_queue, tried_hashes
 from kt_ext.oracles._budget import EpochBudget, budget_error, planned_epochs
+from kt_ext.oracles._modelled import ModelSampler
 from kt_ext.oracles._persistence import (
     COMPLETED,
     FAILED,
@@ -70,7 +75,7 @@ from kt_ext.oracles._plan import (
 from kt_ext.oracles._resume import (
     objective_metrics,
 )
-from kt_ext.oracles._round_state import RoundState, diverged_epoch
+from kt_ext.oracles._round_state import RoundState, delegate, diverged_epoch
 from kt_ext.oracles._settings import SearchSettings, shares_settings
 from kt_ext.oracles._space import (
     Space,
@@ -94,7 +99,9 @@ class RoundOracle(RoundState):
     Subclasses override :meth:`_end_round` (learn from a finished round, e.g.
     narrow ``self.space``) and may override :meth:`_plan_round` (how many
     trials to continue and to sample in a round). Both are called under the
-    oracle's lock.
+    oracle's lock. A subclass that sets ``self._sampler`` to a
+    :class:`~kt_ext.oracles._modelled.ModelSampler` draws fresh trials from
+    its model and ranks trials on their predicted final score.
 
     Args:
         objective: As in Keras Tuner.
@@ -166,6 +173,9 @@ class RoundOracle(RoundState):
         self._space_declared = False
         # When each running trial was handed out (this process's clock).
         self._trial_clock: dict[str, float] = {}
+        # A strategy that draws from a model of good trials, and ranks on
+        # predicted final scores, holds that part here; None: uniform draws.
+        self._sampler: ModelSampler | None = None
 
     #: Settings a rerun on a saved search must repeat, and where the state
     #: keeps each (a path of keys); subclasses add their knobs. A setting left
@@ -178,6 +188,19 @@ class RoundOracle(RoundState):
         "executions_per_trial": ("executions_per_trial",),
         "seed": ("seed",),
     }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        if self._sampler is not None:
+            self._sampler.reset()
+
+    # With a sampler part: its settings.
+    model_window = delegate(
+        "_sampler", "window", "Recent completed trials the model fits.", True
+    )
+    model_gamma = delegate(
+        "_sampler", "gamma", "Share of them counted as good by the model.", True
+    )
 
     # -- what subclasses override ------------------------------------------
 
@@ -361,13 +384,37 @@ class RoundOracle(RoundState):
         return values
 
     def _sample(self) -> dict[str, Any]:
-        # Keras Tuner keeps the hashes of tried configurations (our
-        # `_compute_values_hash`), so a draw costs the same at any trial count.
+        """A fresh configuration: from the sampler part if any, else uniform."""
+        sampler = self._sampler
+        if sampler is not None:
+            ended = [current for current in self.rounds if current.ended]
+            sampler.fit(
+                self.hyperparameters,
+                self.space,
+                (len(ended), len(self.space)),
+                (self._completed(current) for current in reversed(ended)),
+                self._predictor(sampler),
+                self.objective.direction,
+            )
+            return sampler.draw(
+                self.hyperparameters, self.space, self._rng, self._is_new
+            )
         for _ in range(_MAX_COLLISIONS):
             values = sample_values(self.hyperparameters, self.space, self._rng)
-            if self.values_hash(values) not in tried_hashes(self):
+            if self._is_new(values):
                 break
         return values
+
+    def _is_new(self, values: Mapping[str, Any]) -> bool:
+        # Keras Tuner keeps the hashes of tried configurations (our
+        # `_compute_values_hash`), so a draw costs the same at any trial count.
+        return self.values_hash(values) not in tried_hashes(self)
+
+    def _predictor(self, sampler: ModelSampler) -> Callable[[Any], float]:
+        """A trial's final score as ``sampler`` predicts it."""
+        return lambda trial: sampler.predicted(
+            trial, self.trials, self.objective, self.max_epochs
+        )
 
     def _round_is_running(self, current: Round) -> bool:
         busy = self._busy_trials()
@@ -384,9 +431,13 @@ class RoundOracle(RoundState):
         ]
 
     def _ranked(self, trial_ids: list[str]) -> list[trial_module.Trial]:
-        """Completed trials with a finite score, best first (subclasses may
-        rank on a prediction instead)."""
-        return self._by_score(trial_ids)
+        """Completed trials with a finite score, best first: best predicted
+        first with a sampler part, else best score first."""
+        ranked, sampler = self._by_score(trial_ids), self._sampler
+        if sampler is None:
+            return ranked
+        direction = self.objective.direction
+        return sampler.rank(ranked, self._predictor(sampler), direction)
 
     def _by_score(self, trial_ids: list[str]) -> list[trial_module.Trial]:
         """Completed trials with a finite score, best score first."""
