@@ -250,12 +250,17 @@ def test_one_progress_line_per_epoch_replaces_the_fold_bars(tmp_path, capsys):
     ]
 
 
-def test_search_cv_verbose_shows_one_line_per_epoch(capsys):
+def test_search_cv_verbose_shows_one_line_per_trial_and_no_fold_bars(capsys):
     x, y = load_iris(return_X_y=True)
-    search = kt_ext.SearchCV(cv=2, max_epochs=2, epoch_budget=2 * 2, seed=0, verbose=1)
+    search = kt_ext.SearchCV(
+        cv=2, max_epochs=2, epoch_budget=2 * 2, random_state=0, verbose=1
+    )
     search.fit(x[::3].astype("float32"), y[::3])
-    lines = [line for line in capsys.readouterr().out.splitlines() if "Epoch" in line]
-    assert lines and all("(mean of 2 folds)" in line for line in lines)
+    lines = capsys.readouterr().out.splitlines()
+    trials = [line for line in lines if line.startswith("trial ")]
+    assert len(trials) == len(search.cv_results_["params"])
+    assert all("over 2 folds" in line for line in trials)
+    assert not [line for line in lines if "step" in line or "Epoch" in line]
 
 
 def test_folds_are_sliced_once_per_search_and_the_reuse_cache_is_bounded(
