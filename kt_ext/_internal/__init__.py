@@ -1,8 +1,12 @@
 """kt_ext's private helpers; nothing here is public API.
 
-- ``seam_oracle`` and ``seam_training``: the only modules that reach into
-  private Keras Tuner, Keras and TensorFlow code (``tests/test_seam.py``
-  checks every such reach against the installed versions).
+- ``seam_oracle``, ``seam_training`` and ``seam_random``: the only modules
+  that reach into private Keras Tuner, Keras and TensorFlow code (the oracle's
+  side, the trial's side, and the global random state a trial is seeded in);
+  ``tests/test_seam.py`` checks every such reach against the installed
+  versions.
+- ``checkpoints``: loading a parent trial's weights and optimizer state into a
+  continued trial (public Keras API only).
 - ``checks``: the shared argument checks and their error messages.
 - ``heap``: keeping garbage collection cheap while a search builds models.
 - ``names``: names shared across kt_ext (bookkeeping entries, tasks, tuners,
