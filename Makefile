@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # `make test-lowest` (not part of `make test`): the suite on Python 3.11 with
 # the lowest versions pyproject.toml declares, pinned in constraints/lowest.txt.
-PYTHON_LOWEST ?= python3.11
+# Python 3.11 where it is installed under that name, else $(PYTHON) (the
+# floors are pinned for 3.11; a newer Python may not install them).
+PYTHON_LOWEST ?= $(shell command -v python3.11 || echo $(PYTHON))
 LOWEST := .venv-lowest
 CONSTRAINTS_LOWEST := constraints/lowest.txt
 
