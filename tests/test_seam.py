@@ -221,7 +221,10 @@ def _check_keras_seed_state() -> None:
 
     keras.utils.set_random_seed(5)
     state = seam_random.keras_seed_state()
-    assert state == {"global_random_seed": 5, "global_seed_generator": None}
+    # Keras 3.7 (the floor) keeps no seed in its global state: its global
+    # SeedGenerator is then seeded from Python's `random`, which `seeded` seeds.
+    assert state["global_random_seed"] in (5, None)
+    assert state["global_seed_generator"] is None
     keras.random.uniform(())
     generator = seam_random.keras_seed_state()["global_seed_generator"]
     assert isinstance(generator, keras.random.SeedGenerator)
