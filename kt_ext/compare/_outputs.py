@@ -206,7 +206,9 @@ def _report_html(
             "<h2>Best so far</h2>",
             html_image(figure, "best so far", dpi=100),
             "<h2>All runs</h2>",
-            table([_ordered(row) for row in comparison.rows]),
+            f"<p><code>fold_digest</code>: its first {_DIGEST_SHOWN} characters "
+            "(all 64 in <code>results.csv</code>); equal digests, equal folds.</p>",
+            table([_shown(_ordered(row)) for row in comparison.rows]),
             "<h2>Best hyperparameters</h2>",
             table(
                 [
@@ -230,6 +232,17 @@ def _cv_text(comparison: Comparison) -> str:
 
 def _ordered(row: dict[str, Any]) -> dict[str, Any]:
     return {column: row.get(column) for column in COLUMNS}
+
+
+# A sha256 in full would widen the report's table past the page.
+_DIGEST_SHOWN = 12
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    digest = row.get("fold_digest")
+    if isinstance(digest, str):
+        return {**row, "fold_digest": digest[:_DIGEST_SHOWN]}
+    return row
 
 
 def _cell(value: Any) -> str:

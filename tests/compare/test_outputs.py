@@ -56,6 +56,18 @@ def test_outputs_hold_every_run_the_summary_and_a_self_contained_report(tmp_path
     assert "<td>inf</td>" in report and "<td>0.8500 [0.8500, 0.8500]</td>" in report
 
 
+def test_the_report_shortens_the_fold_digest_that_results_keep_whole(tmp_path):
+    result = hand_made()
+    digest = "ab" * 32
+    for row in result.rows:
+        row["fold_digest"] = digest
+    write_outputs(result, tmp_path)
+    report = (tmp_path / "report.html").read_text()
+    assert f"<td>{digest[:12]}</td>" in report and digest not in report
+    with open(tmp_path / "results.csv") as handle:
+        assert {row["fold_digest"] for row in csv.DictReader(handle)} == {digest}
+
+
 def test_notes_reach_the_summary(tmp_path):
     result = hand_made()
     result.rows[1].update(
