@@ -268,6 +268,11 @@ def test_help_reads_as_plain_text(tmp_path):
         assert not re.findall(r"^  (--[\w-]+)( [A-Z.]+)?$", text, flags=re.M)
 
 
+# A TensorFlow error line: absl's format ("E0000 00:00:...") or, before
+# TensorFlow 2.18 (the floor is 2.16), a timestamp first ("2026-... : E ...").
+TF_ERROR_LINE = re.compile(r"^(E\d{4} |\d{4}-\d\d-\d\d [\d:.]+: E )")
+
+
 def test_tensorflow_lines_show_only_with_verbose(tmp_path):
     argv = ["-m", "kt_ext.cli", "compare", "--dataset", "iris"]
     argv += ["--objective", "val_mystery", "--out", "out", "--no-progress"]
@@ -278,9 +283,10 @@ def test_tensorflow_lines_show_only_with_verbose(tmp_path):
     # TensorFlow is loaded by then; the user's error still gets through, and
     # of TensorFlow's lines only its errors (on CPU: no CUDA device).
     assert error in quiet.stderr
-    assert all(line.startswith((error, "E")) for line in quiet.stderr.splitlines()), (
-        quiet.stderr
-    )
+    assert all(
+        line.startswith(error) or TF_ERROR_LINE.match(line)
+        for line in quiet.stderr.splitlines()
+    ), quiet.stderr
     assert error in verbose.stderr
     if not Path("/dev/nvidiactl").exists():  # CPU only: TensorFlow says so
         assert "cuda" in verbose.stderr.lower()
@@ -312,7 +318,8 @@ def test_search_on_a_csv_file_is_quiet_keeps_its_trials_and_resumes(
     # No TensorFlow information or warning, from the import to the last fit:
     # its error lines only (a CPU-only machine's "failed call to cuInit").
     assert all(
-        line.startswith("E") and "cuda" in line for line in first.stderr.splitlines()
+        TF_ERROR_LINE.match(line) and "cuda" in line
+        for line in first.stderr.splitlines()
     ), first.stderr
     project = tmp_path.resolve() / "kt_ext_search" / "churn_random"
     assert f"Trials are kept in {project}; " in first.stdout

@@ -153,6 +153,12 @@ def preserved() -> Iterator[None]:
     python_state = random.getstate()
     numpy_state = np.random.get_state()
     keras_state = keras_seed_state()
+    # The generator's position too: Keras before 3.8 keeps the caller's
+    # generator through set_random_seed, so a trial's draws would advance it.
+    generator = keras_state[_KERAS_GENERATOR]
+    generator_position = (
+        None if generator is None else keras.ops.copy(generator.state.value)
+    )
     context = _tf_context()
     tf_seed = getattr(context, "_seed", None)
     tf_stream = getattr(context, "_rng", None)
@@ -163,6 +169,8 @@ def preserved() -> Iterator[None]:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
         set_keras_seed_state(keras_state)
+        if generator is not None:
+            generator.state.assign(generator_position)
         if context is not None:
             # Not tf.random.set_seed: it would restart the op-seed stream.
             context._seed = tf_seed

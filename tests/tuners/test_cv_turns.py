@@ -85,6 +85,16 @@ class Interrupts(PerFold):
             signal.raise_signal(signal.SIGINT)
 
 
+@pytest.fixture
+def default_ctrl_c():
+    """Ctrl-C as Python handles it by default, whatever an earlier test in this
+    process installed (the whole suite at the floors once saw none raised)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("default_ctrl_c")
 def test_ctrl_c_twice_leaves_no_fold_thread_and_no_model_alive(tmp_path):
     before = set(threading.enumerate())
     x, y = _data()
