@@ -59,7 +59,7 @@ from kt_ext.tuners._failures import (
 from kt_ext.tuners._lean import LeanTrials
 from kt_ext.tuners._preflight import checked_fit_arguments
 from kt_ext.tuners._progress import install_search_display, search_progress
-from kt_ext.tuners._settings import SavedSettings
+from kt_ext.tuners._saved_settings import SavedSettings
 
 # Hyperband's arguments that have no meaning here, and what to use instead.
 _HYPERBAND_ONLY = {"hyperband_iterations": "epoch_budget"}
