@@ -131,6 +131,16 @@ def is_chief_process() -> bool:
     return _dist_utils.is_chief_oracle()
 
 
+def in_distributed_mode() -> bool:
+    """Whether Keras Tuner's ``KERASTUNER_*`` variables are set in this process.
+
+    Example:
+        >>> in_distributed_mode()
+        False
+    """
+    return _dist_utils.has_chief_oracle()
+
+
 # -- Keras Tuner's output between trials --------------------------------------
 
 
@@ -440,13 +450,16 @@ def consecutive_failures_message(
 
 
 def serve_oracle(
-    oracle: keras_tuner.Oracle, poll_s: float, on_poll: Callable[[], Any]
+    oracle: keras_tuner.Oracle,
+    poll_s: float,
+    on_poll: Callable[[], Any],
+    address: str | None = None,
 ) -> None:
     """Keras Tuner's ``start_server``, calling ``on_poll`` every ``poll_s`` s.
 
-    Serves ``oracle`` to the workers on ``KERASTUNER_ORACLE_IP:PORT`` and
-    returns once a worker has been told the search is over and the chief may
-    exit (Keras Tuner's ``exit_chief``).
+    Serves ``oracle`` to the workers on ``address`` (``"ip:port"``; default
+    ``KERASTUNER_ORACLE_IP:PORT``) and returns once a worker has been told the
+    search is over and the chief may exit (Keras Tuner's ``exit_chief``).
 
     Example:
         >>> serve_oracle(tuner.oracle, 1.0, lambda: None)  # doctest: +SKIP
@@ -459,9 +472,9 @@ def serve_oracle(
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
     servicer = oracle_chief.OracleServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    address = (
-        f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-    )
+    if address is None:
+        ip, port = (os.environ[f"KERASTUNER_ORACLE_{k}"] for k in ("IP", "PORT"))
+        address = f"{ip}:{port}"
     server.add_insecure_port(address)
     server.start()
     try:

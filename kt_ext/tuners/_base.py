@@ -56,8 +56,10 @@ from kt_ext.tuners._failures import (
     name_first_failure,
     no_best_reason,
 )
+from kt_ext.tuners._launch_plan import check_workers
+from kt_ext.tuners._launcher import Relaunchable, search_with_workers
 from kt_ext.tuners._lean import LeanTrials
-from kt_ext.tuners._preflight import checked_fit_arguments
+from kt_ext.tuners._preflight import prepared_search
 from kt_ext.tuners._progress import install_search_display, search_progress
 from kt_ext.tuners._saved_settings import SavedSettings
 
@@ -78,7 +80,7 @@ def reject_hyperband_only(tuner_name: str, kwargs: dict[str, Any]) -> None:
             )
 
 
-class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
+class FidelityTuner(Relaunchable, SavedSettings, CrossValidation, TunerSeam):
     """A ``keras_tuner.Tuner`` for oracles that schedule epochs per trial.
 
     Args:
@@ -143,7 +145,9 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
         self._kept_gradients: frozenset[str] | None = None
         self._lean = LeanTrials()
 
-    def search(self, *fit_args: Any, cv: Any = None, **fit_kwargs: Any) -> None:
+    def search(
+        self, *fit_args: Any, cv: Any = None, workers: int = 1, **fit_kwargs: Any
+    ) -> None:
         """Checks the training data, then searches as ``keras_tuner.Tuner`` does.
 
         In the chief process of Keras Tuner's distributed mode
@@ -168,6 +172,10 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
             cv: None, an int of at least 2 (the number of folds), a
                 scikit-learn splitter (``split``, ``get_n_splits``), or an
                 iterable of ``(train_rows, validation_rows)`` (read once).
+            workers: Trials run in this many worker processes on this
+                machine, this process serving them (-1: one per visible GPU,
+                or per CPU core); see :mod:`kt_ext.tuners._launcher` and the
+                docs' parallel page. 1: in this process.
             **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
                 ``validation_data`` nor ``validation_split``, and ``groups``
                 goes to the splitter. A rerun must repeat ``epochs`` when the
@@ -203,14 +211,11 @@ class FidelityTuner(SavedSettings, CrossValidation, TunerSeam):
             >>> tuner.oracle.get_best_trials()[0].metrics.get_last_value(
             ...     "val_accuracy_std")  # doctest: +SKIP
         """
-        fit_args, fit_kwargs = checked_fit_arguments(
-            self, self._local_oracle, fit_args, fit_kwargs, cv
-        )
-        x = fit_args[0] if fit_args else fit_kwargs.get("x")
-        y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
-        self.check_fit_epochs(fit_kwargs)
-        self.set_folds(cv, x, y, fit_kwargs)
-        self._check_epoch_budget()
+        workers = check_workers(workers)
+        if workers > 1:
+            search_with_workers(self, workers, fit_args, fit_kwargs, cv)
+            return
+        fit_args, fit_kwargs = prepared_search(self, fit_args, fit_kwargs, cv)
         if is_chief_process():
             # Keras Tuner's chief would wait forever for a dead worker.
             if "verbose" in fit_kwargs:

@@ -72,6 +72,9 @@ class CrossValidation:
     #: The search's seed (the tuner's ``seed``), which an int ``cv`` shuffles with.
     _search_seed: int | None = None
     _fold_rows: tuple[tuple[int, int, int], list[FoldRows]] | None = None
+    #: True while this process is the chief of ``search(workers=N)``, which
+    #: serves the split to its workers as Keras Tuner's chief process does.
+    serves_workers: bool = False
 
     @property
     def folds(self) -> FoldAssignment | None:
@@ -124,7 +127,7 @@ class CrossValidation:
             oracle.set_folds(count, self._saved_folds)
         else:
             oracle.cv_folds = count  # Keras Tuner's oracles: for the display
-        if folds is not None and is_chief_process():
+        if folds is not None and (is_chief_process() or self.serves_workers):
             # Workers check the split they read against the live chief's.
             oracle.hyperparameters.Fixed(CV_ENTRY, folds.digest())
         # One model per fold of a graph is kept for reuse (lean trials): the

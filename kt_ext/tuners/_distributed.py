@@ -26,14 +26,28 @@ _POLL_S = 1.0
 _MAX_HEARTBEAT_S = 10.0
 
 
-def serve(oracle: keras_tuner.Oracle, poll_s: float = _POLL_S) -> None:
+def serve(
+    oracle: keras_tuner.Oracle,
+    poll_s: float = _POLL_S,
+    *,
+    address: str | None = None,
+    on_poll: Callable[[], Any] | None = None,
+) -> None:
     """Serves ``oracle`` to the workers until the search has ended.
 
     Keras Tuner's own server loop, plus: every ``poll_s`` seconds, workers
     silent for longer than ``oracle.worker_timeout`` are released (see
-    ``RoundOracle.release_silent_workers``). The server stops once a worker has
-    been told the search is over, no trial is running and every worker still
-    known has been told so too.
+    ``RoundOracle.release_silent_workers``), then ``on_poll`` is called (it
+    may raise to stop serving). The server stops once a worker has been told
+    the search is over, no trial is running and every worker still known has
+    been told so too.
+
+    Args:
+        oracle: The oracle to serve.
+        poll_s: Seconds between two checks.
+        address: ``"ip:port"`` to serve on; default Keras Tuner's
+            ``KERASTUNER_ORACLE_IP`` and ``KERASTUNER_ORACLE_PORT``.
+        on_poll: Called every ``poll_s`` seconds, after the release.
 
     Example:
         >>> # In the process started with KERASTUNER_TUNER_ID=chief:
@@ -42,7 +56,13 @@ def serve(oracle: keras_tuner.Oracle, poll_s: float = _POLL_S) -> None:
     release: Callable[[], list[str]] = getattr(
         oracle, "release_silent_workers", lambda: []
     )
-    serve_oracle(oracle, poll_s, release)
+
+    def poll() -> None:
+        release()
+        if on_poll is not None:
+            on_poll()
+
+    serve_oracle(oracle, poll_s, poll, address)
 
 
 @contextlib.contextmanager

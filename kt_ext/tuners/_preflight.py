@@ -76,6 +76,28 @@ def checked_fit_arguments(
     return tuple(args), fit_kwargs
 
 
+def prepared_search(
+    tuner: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any], cv: Any
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``search()``'s arguments checked, its epochs and folds set; no model built.
+
+    What every process of a search does first: :func:`checked_fit_arguments`,
+    the tuner's ``check_fit_epochs``, ``set_folds`` and epoch budget check.
+
+    Example:
+        >>> args, kwargs = prepared_search(tuner, (x, y), {}, cv=3)  # doctest: +SKIP
+    """
+    fit_args, fit_kwargs = checked_fit_arguments(
+        tuner, tuner._local_oracle, fit_args, fit_kwargs, cv
+    )
+    x = fit_args[0] if fit_args else fit_kwargs.get("x")
+    y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
+    tuner.check_fit_epochs(fit_kwargs)
+    tuner.set_folds(cv, x, y, fit_kwargs)
+    tuner._check_epoch_budget()
+    return fit_args, fit_kwargs
+
+
 def warn_ignored_arguments(
     oracle: Any, tuner_name: str, fit_kwargs: dict[str, Any], validated: bool
 ) -> None:
