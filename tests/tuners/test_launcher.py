@@ -1,0 +1,231 @@
+"""``search(workers=N)``: workers start, stop and leave no process behind.
+
+Each test runs a caller script (the user's process, the chief in it) as a
+subprocess, so that it can be interrupted or killed like a user's, and checks
+the workers by process listing. A synthetic objective keeps trials cheap (no
+Keras training); the caller's tuner class is defined in its ``__main__``, so
+it reaches the workers by value, as a notebook's would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from kt_ext.oracles import CoarseToFineOracle
+from kt_ext.testing import get_objective, make_oracle, run_oracle
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = {"max_epochs": 9, "epoch_budget": 60, "seed": 3}
+LONG = {"max_epochs": 27, "epoch_budget": 2000, "seed": 3}
+DEADLINE_S = 150
+
+CALLER = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
+    from kt_ext.testing import SyntheticTuner, get_objective, make_oracle
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    directory, name = sys.argv[1], sys.argv[2]
+    settings, seconds = json.loads(sys.argv[3]), float(sys.argv[4])
+    kill_at, mode = int(sys.argv[5]), sys.argv[6]
+    objective = get_objective("mlp", seed=2)
+
+    class LoggedTuner(SyntheticTuner):
+        def run_trial(self, trial, *args, **kwargs):
+            tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "caller")
+            run = {"tuner": tuner_id, "trial": trial.trial_id, "pid": os.getpid()}
+            with open(os.path.join(directory, "runs.jsonl"), "a") as log:
+                log.write(json.dumps(run) + "\\n")
+            mine = self.__dict__.setdefault("runs", [])
+            mine.append(trial.trial_id)
+            if tuner_id == "worker0" and len(mine) == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return super().run_trial(trial, *args, **kwargs)
+
+    if mode == "raise":
+        from kt_ext.tuners import _launcher
+
+        def check(processes):
+            runs = os.path.join(directory, "runs.jsonl")
+            if os.path.exists(runs) and len(open(runs).readlines()) >= 2:
+                raise RuntimeError("an error in the chief")
+
+        _launcher._check = check
+
+    cls = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}[name]
+    oracle = make_oracle(cls, objective, worker_timeout=2.0, **settings)
+    tuner = LoggedTuner(oracle, objective, seconds_per_epoch=seconds,
+                        directory=directory, project_name="search")
+    environ = dict(os.environ)
+    tuner.search(workers=2)
+    summary = {
+        "statuses": {t.trial_id: t.status for t in oracle.trials.values()},
+        "best": {k: v for k, v in oracle.get_best_trials(1)[0].hyperparameters
+                 .values.items() if "/" not in k},
+        "epochs_used": oracle.epochs_used,
+        "environ_unchanged": dict(os.environ) == environ,
+    }
+    with open(os.path.join(directory, "summary.json"), "w") as out:
+        json.dump(summary, out)
+    """
+)
+
+
+def start_caller(
+    directory: Path,
+    oracle_name: str = "c2f",
+    settings: dict | None = None,
+    seconds: float = 0.05,
+    kill_at: int = 0,
+    mode: str = "",
+) -> subprocess.Popen:
+    directory.mkdir(exist_ok=True)
+    command = [
+        sys.executable,
+        "-c",
+        CALLER,
+        str(directory),
+        oracle_name,
+        json.dumps(settings or SETTINGS),
+        str(seconds),
+        str(kill_at),
+        mode or "-",
+    ]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("KERASTUNER_TUNER_ID", None)
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(directory / "caller.err", "w"),
+        start_new_session=True,
+    )
+
+
+def finish(process: subprocess.Popen, directory: Path) -> int:
+    try:
+        return process.wait(timeout=DEADLINE_S)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def workers_of(directory: Path) -> list[int]:
+    """The pids of this machine's worker processes of ``directory``'s search."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if "kt_ext.tuners._worker" in command and str(directory) in command:
+            if state != "Z":
+                pids.append(int(entry.name))
+    return pids
+
+
+def read_runs(directory: Path) -> list[dict]:
+    path = directory / "runs.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def wait_for_both_workers(directory: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while {r["tuner"] for r in read_runs(directory)} != {"worker0", "worker1"}:
+        assert process.poll() is None, (directory / "caller.err").read_text()[-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert len(workers_of(directory)) == 2
+
+
+def assert_no_worker_left(directory: Path, within_s: float = 10.0) -> None:
+    deadline = time.monotonic() + within_s
+    while workers_of(directory) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers_of(directory) == []
+
+
+def test_two_workers_search_as_one_process_and_leave_nothing(tmp_path):
+    process = start_caller(tmp_path)
+    code = finish(process, tmp_path)
+    assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
+    assert_no_worker_left(tmp_path, within_s=0)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["environ_unchanged"]
+    assert set(summary["statuses"].values()) == {"COMPLETED"}
+    assert summary["epochs_used"] <= SETTINGS["epoch_budget"]
+    runs = read_runs(tmp_path)
+    assert {run["tuner"] for run in runs} == {"worker0", "worker1"}
+    # Rounds wait for their last trial: the search is the one-process one.
+    objective = get_objective("mlp", seed=2)
+    oracle = make_oracle(CoarseToFineOracle, objective, **SETTINGS)
+    assert summary["best"] == run_oracle(oracle, objective).best_values
+    assert not (tmp_path / "search" / "workers" / "payload.pkl").exists()
+
+
+def test_a_killed_workers_trial_goes_to_the_other(tmp_path):
+    process = start_caller(tmp_path, "rp", kill_at=2)
+    code = finish(process, tmp_path)
+    assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
+    assert_no_worker_left(tmp_path, within_s=0)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary["statuses"].values()) == {"COMPLETED"}
+    assert summary["epochs_used"] <= SETTINGS["epoch_budget"]
+    runs = read_runs(tmp_path)
+    killed = [run["trial"] for run in runs if run["tuner"] == "worker0"][-1]
+    again = [run["tuner"] for run in runs if run["trial"] == killed]
+    assert again == ["worker0", "worker1"]
+
+
+def test_ctrl_c_stops_the_workers_and_the_search_resumes(tmp_path):
+    process = start_caller(tmp_path, settings=LONG, seconds=0.2)
+    wait_for_both_workers(tmp_path, process)
+    process.send_signal(signal.SIGINT)
+    code = finish(process, tmp_path)
+    assert code != 0
+    assert "KeyboardInterrupt" in (tmp_path / "caller.err").read_text()
+    assert_no_worker_left(tmp_path)
+    before = len(read_runs(tmp_path))
+
+    # The same call again resumes the directory, with a budget that ends it.
+    process = start_caller(tmp_path, settings=LONG, seconds=0.0)
+    code = finish(process, tmp_path)
+    assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
+    assert_no_worker_left(tmp_path, within_s=0)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary["statuses"].values()) <= {"COMPLETED", "STOPPED"}
+    assert summary["epochs_used"] <= LONG["epoch_budget"]
+    assert len(read_runs(tmp_path)) > before
+
+
+def test_an_exception_in_the_chief_stops_the_workers(tmp_path):
+    process = start_caller(tmp_path, settings=LONG, seconds=0.2, mode="raise")
+    code = finish(process, tmp_path)
+    assert code == 1
+    assert "an error in the chief" in (tmp_path / "caller.err").read_text()
+    assert_no_worker_left(tmp_path)
+
+
+def test_a_killed_caller_leaves_no_worker(tmp_path):
+    process = start_caller(tmp_path, settings=LONG, seconds=0.2)
+    wait_for_both_workers(tmp_path, process)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert_no_worker_left(tmp_path)
