@@ -37,6 +37,7 @@ pytestmark = pytest.mark.floors
 _BODIES_1_4 = {
     "distribute.oracle_chief.exit_chief": "4cbac54347ee8151",
     "distribute.oracle_chief.start_server": "662c88c4002bc8c7",
+    "distribute.utils.has_chief_oracle": "36af0cafd9c5f64d",
     "engine.base_tuner.BaseTuner._get_tuner_fname": "df261df5db511f8a",
     "engine.base_tuner.BaseTuner._populate_initial_space": "972f3defbc2e9f45",
     "engine.base_tuner.BaseTuner._run_and_update_trial": "db6325bc0b414056",

@@ -49,6 +49,7 @@ __all__ = [
     "create_objective",
     "display_of",
     "hold_trial_end_clearing",
+    "in_distributed_mode",
     "in_keras_tuner_search",
     "is_chief_process",
     "keras_tuner_notebook_flag",
@@ -96,6 +97,10 @@ UPSTREAM: dict[str, str] = {
         "serve_oracle (a copy that releases dead workers)"
     ),
     "keras_tuner.src.distribute.oracle_chief.exit_chief": "serve_oracle",
+    "keras_tuner.src.distribute.utils.has_chief_oracle": (
+        "in_distributed_mode (search(workers=N) refuses to run inside Keras "
+        "Tuner's distribution: KERASTUNER_ORACLE_IP decides it)"
+    ),
     "keras_tuner.src.engine.metrics_tracking.MetricsTracker": (
         "RoundOracle's rerun of an interrupted trial; analysis reads histories"
     ),

@@ -115,6 +115,9 @@ def _mapped(value: Any, arrays: list[np.ndarray]) -> Any:
         and value.dtype != object
         and value.nbytes >= _MAPPED_BYTES
     ):
+        for index, saved in enumerate(arrays):
+            if saved is value:  # one file for an array passed twice
+                return MappedArray(f"array{index}")
         arrays.append(value)
         return MappedArray(f"array{len(arrays) - 1}")
     if isinstance(value, tuple | list):

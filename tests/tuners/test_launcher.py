@@ -133,9 +133,9 @@ def workers_of(directory: Path) -> list[int]:
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if "kt_ext.tuners._worker" in command and str(directory) in command:
-            if state != "Z":
-                pids.append(int(entry.name))
+        ours = "kt_ext.tuners._worker" in command and str(directory) in command
+        if ours and state != "Z":  # a zombie has exited, its parent not reaped it
+            pids.append(int(entry.name))
     return pids
 
 
