@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -107,6 +108,11 @@ def search_with_workers(
     if "verbose" in fit_kwargs:
         oracle.verbose = fit_kwargs["verbose"]
     tuner.save()
+    # Workers read the split of ``cv`` from the chief's state file, which a
+    # chief of Keras Tuner's own distribution names chief.json.
+    chief = Path(tuner.project_dir, "chief.json")
+    shutil.copyfile(tuner.tuner_state_path(), chief.with_suffix(".tmp"))
+    os.replace(chief.with_suffix(".tmp"), chief)
     args, kwargs = tuner.constructor_arguments
     payload = Payload(
         tuner_class=type(tuner),

@@ -229,3 +229,43 @@ def test_a_killed_caller_leaves_no_worker(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert_no_worker_left(tmp_path)
+
+
+def test_a_keras_search_with_cv_in_this_process(tmp_path, binary_data):
+    """The chief in pytest's own process: os.environ is untouched; the workers
+    train Keras models on the chief's folds, read from mapped arrays."""
+    import keras
+
+    import kt_ext
+
+    def build(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(hp.Int("units", 2, 8), activation="relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model
+
+    (x, y), _ = binary_data
+    tuner = kt_ext.CoarseToFine(
+        build,
+        objective="val_accuracy",
+        max_epochs=3,
+        epoch_budget=24,
+        worker_timeout=10.0,
+        seed=1,
+        directory=tmp_path,
+        project_name="keras",
+    )
+    environ = dict(os.environ)
+    tuner.search(x, y, cv=2, workers=2, verbose=0)
+    assert dict(os.environ) == environ
+    assert_no_worker_left(tmp_path, within_s=0)
+    trials = tuner.oracle.trials.values()
+    assert {trial.status for trial in trials} == {"COMPLETED"}
+    assert tuner.oracle.epochs_used <= 24
+    best = tuner.oracle.get_best_trials(1)[0]
+    assert best.metrics.exists("val_accuracy_std")
