@@ -41,6 +41,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kt_ext._cli_help import DESCRIPTION, EXAMPLES
+from kt_ext._cli_workers import add_workers_option, check_workers_option
 from kt_ext._internal.names import BUILTIN_TUNERS, DATASET_NAMES, epochs_text
 from kt_ext._internal.quiet import quiet_terminal
 from kt_ext.errors import ResumeError
@@ -57,20 +59,6 @@ START_OVER = (
     "start over with --overwrite (which deletes the saved search) or another "
     "--directory"
 )
-
-_DESCRIPTION = """\
-Tune Keras models with kt_ext's hypermodel templates and tuners, compare
-tuners against Keras Tuner's Hyperband, and report on a search.
-
-TensorFlow's information and warning lines are hidden unless --verbose; its
-error lines always show."""
-
-_EXAMPLES = """\
-examples:
-  kt-ext search --dataset breast_cancer --tuner hyperband --max-epochs 9
-  kt-ext search --csv churn.csv --target Churn --drop customerID
-  kt-ext compare --dataset wine --cv 3 --seeds 3
-  kt-ext report kt_ext_search/breast_cancer_hyperband"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,8 +95,8 @@ def _fail(command: str, error: Exception) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kt-ext",
-        description=_DESCRIPTION,
-        epilog=_EXAMPLES,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -158,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         "the same command run again resumes them "
         f"(default: {DEFAULT_SEARCH_DIRECTORY} in the current folder)",
     )
+    add_workers_option(search)
     search.add_argument(
         "--overwrite",
         action="store_true",
@@ -292,6 +281,7 @@ def _check(args: argparse.Namespace) -> None:
     _check_data(args)
     if args.command == "search":
         _check_tuners("--tuner", [args.tuner])
+        check_workers_option(args.tuner, args.workers)
         _check_new_path("--directory", args.directory, folder=True)
     else:
         _check_tuners("--tuners", _names(args.tuners))
@@ -513,6 +503,7 @@ def _search(args: argparse.Namespace) -> int:
         project_name=project.name,
         epoch_budget=args.max_trials * args.max_epochs if stock_trials else None,
         overwrite=args.overwrite,
+        workers=args.workers,
     )
     row, _, _ = run_search(args.tuner, spec, data, on_fit=report_fit)
     if row["note"]:

@@ -126,6 +126,25 @@ def test_compare_names_a_missing_target_column(capsys, tmp_path):
     assert "`--target`" in err and "'label'" in err and "['a', 'b']" in err
 
 
+@pytest.mark.parametrize("workers", ["0", "-2", "two"])
+def test_search_rejects_bad_workers(capsys, workers):
+    with pytest.raises(SystemExit):
+        main(["search", "--workers", workers])
+    assert "--workers" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_search_with_workers_trains_in_workers_and_reports(capsys, tmp_path):
+    argv = ["search", "--dataset", "iris", "--tuner", "coarse_to_fine"]
+    argv += ["--max-epochs", "2", "--workers", "2", "--directory", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Best val_accuracy: \d\.\d{4} \(trial \d+\)", out)
+    assert re.search(r"Test accuracy of the final model .*: \d\.\d{4}", out)
+    logs = list((tmp_path / "iris_coarse_to_fine" / "workers").glob("worker*.log"))
+    assert len(logs) == 2
+
+
 def test_unknown_tuner_is_a_clear_error(capsys):
     assert main(["search", "--tuner", "grid"]) == 2
     assert "unknown tuner 'grid'" in capsys.readouterr().err
@@ -175,6 +194,7 @@ def test_mistakes_fail_before_tensorflow_keras_tuner_or_sklearn_load(tmp_path):
         (["search", "--csv", "t.csv", "--target", "b", "--drop", "z"], "`--drop`"),
         (["search", "--target", "b"], "`--target` needs `--csv`"),
         (["search", "--tuner", "foo"], "unknown tuner 'foo'"),
+        (["search", "--workers", "2"], "`--workers 2` needs --tuner coarse_to_fine"),
         (["compare", "--tuners", "random,foo"], "unknown tuner 'foo'"),
         (["compare", "--tuners", "random,random"], "`--tuners`"),
         (["compare", "--cv", "1"], "`--cv` must be an int >= 2"),

@@ -15,6 +15,7 @@ import contextlib
 import math
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -207,22 +208,27 @@ def run_search(
             fit_kwargs["cv"] = _checked_cv_tuner(name, tuner, spec.cv)
         else:
             fit_kwargs["validation_data"] = (x_val, y_val)
+        search_kwargs = {"callbacks": [recorder], "verbose": 0, **fit_kwargs}
+        if spec.workers != 1:
+            # The recorder would run in the workers: the chief's display
+            # reports the trials, and the oracle the epochs.
+            search_kwargs = {
+                **fit_kwargs,
+                "workers": _checked_workers_tuner(name, tuner, spec.workers),
+                "verbose": 1,
+            }
+        start = time.perf_counter()
         # Every tuner, stock or kt_ext, searches with the long-lived heap frozen,
         # so Keras Tuner's per-trial garbage collection costs all of them the same.
         with frozen_heap():
-            tuner.search(
-                x,
-                y,
-                epochs=spec.max_epochs,
-                callbacks=[recorder],
-                verbose=0,
-                **fit_kwargs,
-            )
+            tuner.search(x, y, epochs=spec.max_epochs, **search_kwargs)
+        searched_s = time.perf_counter() - start
         row = _best_row(tuner, spec, dataset, direction)
-    wall_s = recorder.log[-1].elapsed_s if recorder.log else 0.0
+    wall_s = recorder.log[-1].elapsed_s if recorder.log else searched_s
+    epochs = recorder.epochs if spec.workers == 1 else tuner.oracle.epochs_used
     folds = getattr(tuner, "folds", None)
     row.update(
-        epochs=recorder.epochs,
+        epochs=epochs,
         trials=len(tuner.oracle.trials),
         wall_s=round(wall_s, 2),
         fold_digest="" if folds is None else folds.fold_digest(),
@@ -240,6 +246,18 @@ def _checked_cv_tuner(name: str, tuner: kt.Tuner, cv: int) -> int:
             f"is a {type(tuner).__name__}."
         )
     return cv
+
+
+def _checked_workers_tuner(name: str, tuner: kt.Tuner, workers: int) -> int:
+    """``workers``, once ``tuner`` is known to start workers (kt_ext's tuners)."""
+    from kt_ext.tuners import FidelityTuner
+
+    if not isinstance(tuner, FidelityTuner):
+        raise TypeError(
+            f"`workers` needs tuners on kt_ext.tuners.FidelityTuner; tuner "
+            f"{name!r} is a {type(tuner).__name__}."
+        )
+    return workers
 
 
 def _best_row(

@@ -48,6 +48,8 @@ class SearchSpec:
         overwrite: Start afresh (as comparisons do); ``False`` resumes the
             trials already in ``directory/project_name``.
         cv: The number of folds of a cross-validated search, or ``None``.
+        workers: Worker processes of a kt_ext tuner's search
+            (``search(workers=N)``); 1 searches in this process.
 
     Example:
         >>> from kt_ext.compare import SearchSpec
@@ -67,6 +69,7 @@ class SearchSpec:
     epoch_budget: int | None = None
     overwrite: bool = True
     cv: int | None = None
+    workers: int = 1
 
     def common(self) -> dict[str, Any]:
         """Keyword arguments that every Keras Tuner tuner takes."""
