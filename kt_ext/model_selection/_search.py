@@ -118,9 +118,13 @@ class SearchCV(BaseEstimator):
             ``numpy.random.RandomState`` (one draw per ``fit``) or ``None``
             (a seed from fresh entropy per ``fit``, never from NumPy's
             global generator).
-        n_jobs: ``None`` or ``1``: trials run one after another. To train
-            trials in parallel, run the tuner with workers
-            (``tuner.search(..., workers=N)``).
+        n_jobs: ``None`` or ``1``: trials run one after another, in this
+            process. ``N > 1``: N trials at a time, in N worker processes on
+            this machine (``tuner.search(..., workers=N)``: one GPU each, or
+            a share of the CPU cores; see the docs' parallel page); ``-1``:
+            one per visible GPU, or per CPU core. With workers, the trials'
+            fit and score times are not recorded (NaN in ``cv_results_``)
+            and ``verbose`` shows the chief's progress line per trial.
         directory: Each ``fit`` searches in a new subfolder of it (never
             resuming an earlier fit), kept after ``fit`` for
             ``kt_ext.analysis``. ``None``: a temporary folder, deleted when
@@ -318,6 +322,9 @@ class SearchCV(BaseEstimator):
             search_kwargs["sample_weight"] = data.sample_weight
         if self.tuner == "random":
             search_kwargs["epochs"] = self.max_epochs
+        if self.n_jobs not in (None, 1):
+            # The trials run in the workers: the chief's display reports them.
+            search_kwargs.update(workers=self.n_jobs, verbose=min(self.verbose, 1))
         tuner.search(data.x, data.y, **search_kwargs)
         found = search_results(
             tuner.oracle.trials,

@@ -24,6 +24,7 @@ from kt_ext.model_selection._search_folds import check_search_cv
 from kt_ext.model_selection._search_scoring import check_scoring_argument
 from kt_ext.model_selection._split import class_labels
 from kt_ext.oracles import hyperband_epoch_budget
+from kt_ext.tuners._launch_plan import check_workers
 
 #: The tuners ``SearchCV(tuner=...)`` takes.
 SEARCH_CV_TUNERS = ("coarse_to_fine", "rank_pruning", "hyperband", "random")
@@ -67,12 +68,8 @@ def check_arguments(estimator: Any) -> None:
     if estimator.epoch_budget is not None:
         check_int("epoch_budget", estimator.epoch_budget, 1)
     check_random_state(estimator.random_state, estimator.seed)
-    if estimator.n_jobs not in (None, 1):
-        raise ValueError(
-            f"`n_jobs` must be None or 1, got {estimator.n_jobs!r}: to train "
-            "trials in parallel, run the search with workers "
-            "(`tuner.search(..., workers=N)`)."
-        )
+    if estimator.n_jobs is not None:
+        check_workers(estimator.n_jobs, name="n_jobs", available=1)
     directory = estimator.directory
     if not (directory is None or isinstance(directory, str | os.PathLike)):
         raise TypeError(f"`directory` must be None or a path, got {directory!r}.")

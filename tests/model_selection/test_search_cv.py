@@ -248,3 +248,25 @@ def test_hyperband_and_coarse_to_fine_split_the_same_way_for_one_seed(cancer, tm
             state = json.load(file)
         digests[tuner] = FoldAssignment.from_json(state["cv"]).fold_digest()
     assert digests["hyperband"] == digests["coarse_to_fine"] != ""
+
+
+@pytest.mark.slow
+def test_n_jobs_trains_in_worker_processes(cancer, tmp_path):
+    environ = dict(os.environ)
+    search = kt_ext.SearchCV(
+        MLPHyperModel.for_data(cancer[0], cancer[1] == "benign", overrides=SMALL),
+        cv=2,
+        max_epochs=2,
+        epoch_budget=16,
+        random_state=0,
+        n_jobs=2,
+        directory=tmp_path,
+    ).fit(*cancer)
+    assert dict(os.environ) == environ
+    logs = list(tmp_path.rglob("workers/worker*.log"))
+    assert len(logs) == 2
+    results = search.cv_results_
+    assert np.isfinite(results["mean_test_score"]).all()
+    # Fit times are measured in the workers, which do not send them back.
+    assert np.isnan(results["mean_fit_time"]).all()
+    assert search.predict(cancer[0][:5]).shape == (5,)
