@@ -172,10 +172,9 @@ class FidelityTuner(Relaunchable, SavedSettings, CrossValidation, TunerSeam):
             cv: None, an int of at least 2 (the number of folds), a
                 scikit-learn splitter (``split``, ``get_n_splits``), or an
                 iterable of ``(train_rows, validation_rows)`` (read once).
-            workers: Trials run in this many worker processes on this
-                machine, this process serving them (-1: one per visible GPU,
-                or per CPU core); see :mod:`kt_ext.tuners._launcher` and the
-                docs' parallel page. 1: in this process.
+            workers: Worker processes that train the trials, this process
+                serving them (-1: one per GPU, or per CPU core; 1: none, as
+                before); see the docs' "Parallel search" page.
             **fit_kwargs: ``model.fit`` arguments; with ``cv``, neither
                 ``validation_data`` nor ``validation_split``, and ``groups``
                 goes to the splitter. A rerun must repeat ``epochs`` when the
@@ -200,8 +199,10 @@ class FidelityTuner(Relaunchable, SavedSettings, CrossValidation, TunerSeam):
                 ``epoch_budget`` cannot pay for one trial of the first round;
                 or ``cv`` is below 2, comes with validation data or
                 ``executions_per_trial > 1``, has more folds than the
-                smallest class has members; ``groups`` without ``cv``.
-            TypeError: ``cv`` is neither an int, a splitter nor pairs of rows.
+                smallest class has members; ``groups`` without ``cv``;
+                ``workers`` is 0, below -1 or above the visible GPUs.
+            TypeError: ``cv`` is neither an int, a splitter nor pairs of rows;
+                ``workers`` is no int, or streams data (``tf.data``) to them.
             RuntimeError: ``max_consecutive_failed_trials`` trials failed in a
                 row, or every trial failed; the message names the first
                 failure's type and message.
