@@ -22,6 +22,7 @@ import pytest
 
 from kt_ext.oracles import CoarseToFineOracle
 from kt_ext.testing import get_objective, make_oracle, run_oracle
+from kt_ext.tuners._launch_plan import visible_gpus, worker_devices
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +41,14 @@ CALLER = textwrap.dedent(
     settings, seconds = json.loads(sys.argv[3]), float(sys.argv[4])
     kill_at, mode = int(sys.argv[5]), sys.argv[6]
     objective = get_objective("mlp", seed=2)
+    DEVICE_VARIABLES = ["CUDA_VISIBLE_DEVICES", "TF_NUM_INTRAOP_THREADS",
+                        "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"]
 
     class LoggedTuner(SyntheticTuner):
         def run_trial(self, trial, *args, **kwargs):
             tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "caller")
-            run = {"tuner": tuner_id, "trial": trial.trial_id, "pid": os.getpid()}
+            run = {"tuner": tuner_id, "trial": trial.trial_id, "pid": os.getpid(),
+                   "env": {k: os.environ.get(k) for k in DEVICE_VARIABLES}}
             with open(os.path.join(directory, "runs.jsonl"), "a") as log:
                 log.write(json.dumps(run) + "\\n")
             mine = self.__dict__.setdefault("runs", [])
@@ -173,6 +177,11 @@ def test_two_workers_search_as_one_process_and_leave_nothing(tmp_path):
     assert summary["epochs_used"] <= SETTINGS["epoch_budget"]
     runs = read_runs(tmp_path)
     assert {run["tuner"] for run in runs} == {"worker0", "worker1"}
+    # Each worker got its devices: a GPU each, or a share of the CPU threads.
+    expected = worker_devices(2, visible_gpus(), os.cpu_count())
+    for index, devices in enumerate(expected):
+        seen = {r["tuner"]: r["env"] for r in runs}[f"worker{index}"]
+        assert {k: v for k, v in seen.items() if v is not None} == devices
     # Rounds wait for their last trial: the search is the one-process one.
     objective = get_objective("mlp", seed=2)
     oracle = make_oracle(CoarseToFineOracle, objective, **SETTINGS)
