@@ -33,6 +33,7 @@ DEADLINE_S = 150
 CALLER = textwrap.dedent(
     """
     import json, os, signal, sys
+    from keras_tuner.oracles import HyperbandOracle
     from kt_ext.oracles import CoarseToFineOracle, RankPruningOracle
     from kt_ext.testing import SyntheticTuner, get_objective, make_oracle
 
@@ -67,8 +68,11 @@ CALLER = textwrap.dedent(
 
         _launcher._check = check
 
-    cls = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}[name]
-    oracle = make_oracle(cls, objective, worker_timeout=2.0, **settings)
+    cls = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle,
+           "hb": HyperbandOracle}[name]
+    if name != "hb":  # Keras Tuner's own oracle has no worker_timeout
+        settings["worker_timeout"] = 2.0
+    oracle = make_oracle(cls, objective, **settings)
     tuner = LoggedTuner(oracle, objective, seconds_per_epoch=seconds,
                         directory=directory, project_name="search")
     environ = dict(os.environ)
@@ -77,7 +81,7 @@ CALLER = textwrap.dedent(
         "statuses": {t.trial_id: t.status for t in oracle.trials.values()},
         "best": {k: v for k, v in oracle.get_best_trials(1)[0].hyperparameters
                  .values.items() if "/" not in k},
-        "epochs_used": oracle.epochs_used,
+        "epochs_used": getattr(oracle, "epochs_used", 0),
         "environ_unchanged": dict(os.environ) == environ,
     }
     with open(os.path.join(directory, "summary.json"), "w") as out:
@@ -187,6 +191,17 @@ def test_two_workers_search_as_one_process_and_leave_nothing(tmp_path):
     oracle = make_oracle(CoarseToFineOracle, objective, **SETTINGS)
     assert summary["best"] == run_oracle(oracle, objective).best_values
     assert not (tmp_path / "search" / "workers" / "payload.pkl").exists()
+
+
+def test_a_fidelity_tuner_around_keras_tuners_own_oracle(tmp_path):
+    process = start_caller(tmp_path, "hb", settings={"max_epochs": 9, "seed": 3})
+    code = finish(process, tmp_path)
+    assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
+    assert_no_worker_left(tmp_path, within_s=0)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["environ_unchanged"]
+    assert set(summary["statuses"].values()) == {"COMPLETED"}
+    assert {run["tuner"] for run in read_runs(tmp_path)} == {"worker0", "worker1"}
 
 
 def test_a_killed_workers_trial_goes_to_the_other(tmp_path):
