@@ -25,8 +25,7 @@ def watch_parent(parent: int, poll_s: float = _PARENT_POLL_S) -> threading.Threa
     """Exits this process as soon as ``parent`` is no longer its parent.
 
     Example:
-        >>> watch_parent(os.getppid()).daemon
-        True
+        >>> watch_parent(chief_pid)  # doctest: +SKIP
     """
 
     def watch() -> None:
