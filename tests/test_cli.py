@@ -139,6 +139,8 @@ def test_search_with_workers_trains_in_workers_and_reports(capsys, tmp_path):
     argv += ["--max-epochs", "2", "--workers", "2", "--directory", str(tmp_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
+    # The chief's one progress display, a line per trial.
+    assert re.search(r"^CoarseToFine \| trial \d+ ", out, flags=re.MULTILINE)
     assert re.search(r"Best val_accuracy: \d\.\d{4} \(trial \d+\)", out)
     assert re.search(r"Test accuracy of the final model .*: \d\.\d{4}", out)
     logs = list((tmp_path / "iris_coarse_to_fine" / "workers").glob("worker*.log"))

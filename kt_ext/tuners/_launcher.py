@@ -128,7 +128,9 @@ def search_with_workers(
         with running_workers(path, devices, folder) as (address, processes):
             with contextlib.suppress(WorkersEnded):
                 _distributed.serve(
-                    oracle, address=address, on_poll=lambda: _check(processes)
+                    oracle,
+                    address=address,
+                    on_poll=lambda: _check(processes, folder),
                 )
             _wait(processes, _EXIT_GRACE_S)
     finally:
@@ -187,7 +189,7 @@ def running_workers(
             stop_group(process, grace_s=_STOP_GRACE_S)
 
 
-def _check(processes: list[subprocess.Popen]) -> None:
+def _check(processes: list[subprocess.Popen], folder: Path) -> None:
     """Raises once every worker has exited (a failure names the first one's log)."""
     codes = [process.poll() for process in processes]
     if any(code is None for code in codes):
@@ -196,7 +198,7 @@ def _check(processes: list[subprocess.Popen]) -> None:
     if not failed:
         raise WorkersEnded
     index = failed[0]
-    log = Path(processes[index].args[3]).parent / f"worker{index}.log"
+    log = folder / f"worker{index}.log"
     tail = log.read_text(errors="replace")[-_LOG_TAIL_CHARS:] if log.exists() else ""
     raise RuntimeError(
         f"Every worker exited before the search ended (exit codes {codes}); "

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from kt_ext.oracles import CoarseToFineOracle
-from kt_ext.testing import get_objective, make_oracle, run_oracle
+from kt_ext.testing import SyntheticTuner, get_objective, make_oracle, run_oracle
 from kt_ext.tuners._launch_plan import visible_gpus, worker_devices
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ CALLER = textwrap.dedent(
     if mode == "raise":
         from kt_ext.tuners import _launcher
 
-        def check(processes):
+        def check(processes, folder):
             runs = os.path.join(directory, "runs.jsonl")
             if os.path.exists(runs) and len(open(runs).readlines()) >= 2:
                 raise RuntimeError("an error in the chief")
@@ -293,3 +293,24 @@ def test_a_keras_search_with_cv_in_this_process(tmp_path, binary_data):
     assert tuner.oracle.epochs_used <= 24
     best = tuner.oracle.get_best_trials(1)[0]
     assert best.metrics.exists("val_accuracy_std")
+
+
+def _explode() -> None:
+    raise RuntimeError("cannot load in a worker")
+
+
+class Unloadable:
+    """Pickles, but raises when a worker unpickles it."""
+
+    def __reduce__(self):
+        return (_explode, ())
+
+
+def test_workers_that_all_fail_end_the_search_with_their_error(tmp_path):
+    objective = get_objective("lr_only", seed=0)
+    oracle = make_oracle(CoarseToFineOracle, objective, max_epochs=3, seed=1)
+    tuner = SyntheticTuner(oracle, objective, directory=tmp_path, project_name="p")
+    with pytest.raises(RuntimeError, match=r"(?s)Every worker exited.*cannot load"):
+        tuner.search(workers=2, unloadable=Unloadable())
+    assert_no_worker_left(tmp_path, within_s=0)
+    assert not (tmp_path / "p" / "workers" / "payload.pkl").exists()
