@@ -44,7 +44,7 @@ from kt_ext.oracles._modelled import ModelSampler
 from kt_ext.oracles._round_state import delegate
 from kt_ext.oracles._rounds import COMPLETED, STOPPED, Round, RoundOracle
 from kt_ext.oracles._sampling import round_percentiles
-from kt_ext.oracles._settings import SearchSettings, shares_settings
+from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.oracles._trial_pruning import TrialPruner
 
 __all__ = ["RankPruningOracle"]
@@ -143,6 +143,7 @@ class RankPruningOracle(RoundOracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = None,
+        promotion: PromotionName | None = None,
         rho_threshold: float = 0.3,
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
