@@ -279,6 +279,8 @@ class RoundOracle(RoundState):
         if self._declared_entries is None:
             self._declared_entries = self._entry_names()
         self._sync_space()
+        if self._promotion.is_async:
+            return self._promotion.populate(self, trial_id)
         while True:
             if not self.rounds:
                 first = self._plan_round(0)
@@ -397,14 +399,7 @@ class RoundOracle(RoundState):
         if current.full or created >= current.size:
             return None
         if created < len(current.carry):
-            past = self.trials[current.carry[created]]
-            values = {
-                name: value
-                for name, value in past.hyperparameters.values.items()
-                if not is_bookkeeping(name)
-            }
-            values["tuner/trial_id"] = past.trial_id
-            values["tuner/initial_epoch"] = past.hyperparameters.values["tuner/epochs"]
+            values = self._continued(current.carry[created])
         else:
             values = self._sample()
             values["tuner/initial_epoch"] = 0
@@ -414,6 +409,18 @@ class RoundOracle(RoundState):
             current.full = True
             return None
         return values
+
+    def _continued(self, trial_id: str) -> dict[str, Any]:
+        """The values that continue ``trial_id`` from its weights."""
+        past = self.trials[trial_id].hyperparameters.values
+        values = {name: v for name, v in past.items() if not is_bookkeeping(name)}
+        values["tuner/trial_id"] = trial_id
+        values["tuner/initial_epoch"] = past["tuner/epochs"]
+        return values
+
+    def _promotable(self, trial_id: str) -> bool:
+        """Whether the strategy lets ``trial_id`` continue on the next rung."""
+        return True
 
     def _sample(self) -> dict[str, Any]:
         """A fresh configuration: from the sampler part if any, else uniform."""
