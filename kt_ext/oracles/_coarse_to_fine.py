@@ -177,7 +177,11 @@ class CoarseToFineOracle(RoundOracle):
     previous round's top trials from their weights and samples as many fresh
     configurations in the narrowed space; at ``max_epochs``, rounds of
     ``final_trials`` fresh configurations follow until the epoch budget is
-    spent.
+    spent. Under ``promotion="async"`` trials are promoted as soon as they
+    rank in the top ``1/factor`` of their rung, and the space narrows when an
+    asynchronous round ends (see :meth:`Promotion.populate
+    <kt_ext.oracles._promotion.Promotion.populate>`); ``initial_trials`` and
+    ``final_trials`` then do not apply.
 
     Args:
         objective: As in Keras Tuner.

@@ -80,6 +80,9 @@ def _inside(hp: hp_module.HyperParameter, entry: dict[str, Any], value: Any) -> 
 class RankPruningOracle(RoundOracle):
     """Rounds of trials; after each, Spearman correlations decide what to cut.
 
+    Under ``promotion="async"``, a round is as :meth:`Promotion.populate
+    <kt_ext.oracles._promotion.Promotion.populate>` defines it.
+
     Args:
         objective: As in Keras Tuner.
         {search_settings}

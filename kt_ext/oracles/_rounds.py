@@ -29,9 +29,11 @@ its own state: ``self._plan`` (:class:`~kt_ext.oracles._plan.RoundPlan`: the
 rungs and the rounds), ``self._budget``
 (:class:`~kt_ext.oracles._budget.EpochBudget`: the limit and the epochs
 charged), ``self._journal`` (:class:`~kt_ext.oracles._persistence.StateJournal`:
-snapshot and journal on disk) and ``self._release``
-(:class:`~kt_ext.oracles._workers.WorkerRelease`: who was heard from when);
-the strategies add ``self._sampler``
+snapshot and journal on disk), ``self._release``
+(:class:`~kt_ext.oracles._workers.WorkerRelease`: who was heard from when) and
+``self._promotion`` (:class:`~kt_ext.oracles._promotion.Promotion`: under
+``promotion="async"``, it hands out trials without waiting for a round's
+last one, and defines the rounds then); the strategies add ``self._sampler``
 (:class:`~kt_ext.oracles._modelled.ModelSampler`: the model of good trials)
 and RankPruning ``self._pruner``
 (:class:`~kt_ext.oracles._trial_pruning.TrialPruner`: the epochs reported).
@@ -50,7 +52,6 @@ import numpy as np
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext._internal.names import (
-    WALL_TIME_METRIC,
     diverged_message,
     is_bookkeeping,
     is_diverged,
@@ -76,7 +77,12 @@ from kt_ext.oracles._promotion import Promotion
 from kt_ext.oracles._resume import (
     objective_metrics,
 )
-from kt_ext.oracles._round_state import RoundState, delegate, diverged_epoch
+from kt_ext.oracles._round_state import (
+    RoundState,
+    add_wall_time,
+    delegate,
+    diverged_epoch,
+)
 from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.oracles._space import (
     Space,
@@ -210,10 +216,8 @@ class RoundOracle(RoundState):
         ``search(workers=N)`` calls it once before the search starts: ``None``
         becomes ``"async"`` for more than one worker, else ``"sync"``. An
         explicit value stays, as does a resumed search's saved value or that of
-        a search this oracle has already started.
-
-        Returns:
-            The resolved value, also :attr:`promotion` from now on.
+        a search this oracle has already started. Returns the value, which
+        :attr:`promotion` then gives.
 
         Raises:
             ValueError: ``workers`` is not a positive int (naming it).
@@ -355,7 +359,7 @@ class RoundOracle(RoundState):
         if epoch is not None:
             trial.status = FAILED
             trial.message = diverged_message(epoch)
-        self._record_wall_time(stored)
+        add_wall_time(stored, self._trial_clock.pop(trial.trial_id, None))
         if not self._is_running(trial.trial_id):
             # A worker presumed dead finished first: its trial leaves the queue.
             retry_queue(self).remove(trial.trial_id)
@@ -495,21 +499,6 @@ class RoundOracle(RoundState):
     def _divergence_metrics(self) -> list[str]:
         """The metrics whose NaN or inf means divergence: objective and loss."""
         return [*objective_metrics(self.objective), "loss"]
-
-    def _record_wall_time(self, trial: trial_module.Trial) -> None:
-        """Records the seconds since ``trial`` was handed out (plus earlier runs)."""
-        started = self._trial_clock.pop(trial.trial_id, None)
-        if started is None:
-            return
-        metrics = trial.metrics
-        earlier, step = 0.0, 0
-        if metrics.exists(WALL_TIME_METRIC):
-            earlier = metrics.get_last_value(WALL_TIME_METRIC) or 0.0
-            step = len(metrics.get_history(WALL_TIME_METRIC))
-        else:
-            metrics.register(WALL_TIME_METRIC, direction="min")
-        seconds = time.monotonic() - started
-        metrics.update(WALL_TIME_METRIC, float(earlier) + seconds, step=step)
 
     def _sync_space(self) -> None:
         """Adds entries the hypermodel declared since the last trial."""
