@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kt_ext._internal.checks import check_int
 from kt_ext.oracles._budget import planned_epochs
-from kt_ext.oracles._persistence import IDLE, RUNNING, STOPPED
+from kt_ext.oracles._persistence import COMPLETED, IDLE, RUNNING, STOPPED
 from kt_ext.oracles._plan import Round
 
 if TYPE_CHECKING:
@@ -99,6 +99,8 @@ class Promotion:
         self._results: dict[int, list[tuple[float, str]]] = {}
         # Trials continued on the next rung (each once at most).
         self.promoted: set[str] | None = None
+        # Trials the strategy will never let continue (its rule is final).
+        self._refused: set[str] = set()
         # How much of the oracle's end order has been read.
         self._read = 0
 
@@ -142,7 +144,7 @@ class Promotion:
         for trial_id in itertools.islice(end_order, self._read, None):
             trial = trials[trial_id]
             score = trial.score
-            if trial.status != "COMPLETED" or score is None or not math.isfinite(score):
+            if trial.status != COMPLETED or score is None or not math.isfinite(score):
                 continue
             rung = trial.hyperparameters.values.get("tuner/epochs")
             bisect.insort(self._results.setdefault(rung, []), (sign * score, trial_id))
@@ -158,9 +160,11 @@ class Promotion:
         """The trial to promote now, and the epochs it continues to; or None.
 
         The highest rung first: a trial of rung ``k`` that ranks in the top
-        :func:`promotion_count` of rung ``k``'s results so far, best first,
-        not yet promoted and ``promotable`` (the strategy's rule), when
-        ``affordable(epochs)`` says the epochs to the next rung are.
+        :func:`promotion_count` of rung ``k``'s results so far (completed
+        trials with a finite score), best first, not yet promoted and
+        ``promotable`` (the strategy's rule, final once False: RankPruning's
+        space only shrinks), when ``affordable(epochs)`` says the epochs to
+        the next rung are.
         """
         for below, above in reversed(list(itertools.pairwise(rungs))):
             results = self._results.get(below, ())
@@ -168,8 +172,11 @@ class Promotion:
             if not top or not affordable(above - below):
                 continue
             for _, trial_id in itertools.islice(results, top):
-                if trial_id not in self.promoted and promotable(trial_id):
+                if trial_id in self.promoted or trial_id in self._refused:
+                    continue
+                if promotable(trial_id):
                     return trial_id, above
+                self._refused.add(trial_id)
         return None
 
     # -- the asynchronous search, for the oracle -------------------------------

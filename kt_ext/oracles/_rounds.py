@@ -423,7 +423,7 @@ class RoundOracle(RoundState):
         return values
 
     def _promotable(self, trial_id: str) -> bool:
-        """Whether the strategy lets ``trial_id`` continue on the next rung."""
+        """Whether the strategy lets ``trial_id`` continue (once False, final)."""
         return True
 
     def _sample(self) -> dict[str, Any]:
