@@ -1,6 +1,6 @@
 """How a round oracle promotes trials: in synchronous rounds, or asynchronously.
 
-``promotion="sync"`` (kt_ext's behaviour before 0.2) waits for a round's last
+``promotion="sync"`` (kt_ext's only behaviour before) waits for a round's last
 trial before the next round is planned: a worker that asks meanwhile gets
 IDLE. ``promotion="async"`` never makes a worker wait while the budget lasts.
 ``None`` (the default) is ``"sync"`` unless the search runs with several
