@@ -72,9 +72,10 @@ class Promotion:
             :meth:`resolve` from the number of workers; ``"sync"`` until then).
 
     Under ``"async"`` it keeps, for each rung (its epochs), the completed
-    trials with a finite score ranked best first, and the trials already
-    promoted; both are derived from the trials (not saved): :meth:`catch_up`
-    reads the trials that ended since its last call.
+    trials with a finite score ranked best first, those of them still
+    candidates for a promotion, and the trials already promoted; all derived
+    from the trials (not saved): :meth:`catch_up` reads the trials that ended
+    since its last call.
 
     Example:
         >>> part = Promotion(None)
@@ -97,10 +98,11 @@ class Promotion:
         """Forgets the rungs' results (after a reload: rebuilt from the trials)."""
         # Rung epochs -> [(sort key, trial id)], best first.
         self._results: dict[int, list[tuple[float, str]]] = {}
+        # The same, without the trials promoted or refused by the strategy
+        # (its rule is final): the candidates, best first.
+        self._open: dict[int, list[tuple[float, str]]] = {}
         # Trials continued on the next rung (each once at most).
         self.promoted: set[str] | None = None
-        # Trials the strategy will never let continue (its rule is final).
-        self._refused: set[str] = set()
         # How much of the oracle's end order has been read.
         self._read = 0
 
@@ -147,7 +149,10 @@ class Promotion:
             if trial.status != COMPLETED or score is None or not math.isfinite(score):
                 continue
             rung = trial.hyperparameters.values.get("tuner/epochs")
-            bisect.insort(self._results.setdefault(rung, []), (sign * score, trial_id))
+            entry = (sign * score, trial_id)
+            bisect.insort(self._results.setdefault(rung, []), entry)
+            if trial_id not in self.promoted:
+                bisect.insort(self._open.setdefault(rung, []), entry)
         self._read = len(end_order)
 
     def choose(
@@ -157,26 +162,25 @@ class Promotion:
         promotable: Callable[[str], bool],
         affordable: Callable[[int], bool],
     ) -> tuple[str, int] | None:
-        """The trial to promote now, and the epochs it continues to; or None.
+        """The trial to promote now (marked promoted), and its new epochs; or None.
 
         The highest rung first: a trial of rung ``k`` that ranks in the top
         :func:`promotion_count` of rung ``k``'s results so far (completed
         trials with a finite score), best first, not yet promoted and
         ``promotable`` (the strategy's rule, final once False: RankPruning's
         space only shrinks), when ``affordable(epochs)`` says the epochs to
-        the next rung are.
+        the next rung are. Costs a few bisections, at any number of trials.
         """
         for below, above in reversed(list(itertools.pairwise(rungs))):
-            results = self._results.get(below, ())
-            top = promotion_count(len(results), factor)
-            if not top or not affordable(above - below):
+            results, candidates = self._results.get(below), self._open.get(below)
+            if not candidates or not affordable(above - below):
                 continue
-            for _, trial_id in itertools.islice(results, top):
-                if trial_id in self.promoted or trial_id in self._refused:
-                    continue
+            top = promotion_count(len(results), factor)
+            while candidates and bisect.bisect_left(results, candidates[0]) < top:
+                _, trial_id = candidates.pop(0)
                 if promotable(trial_id):
+                    self.promoted.add(trial_id)
                     return trial_id, above
-                self._refused.add(trial_id)
         return None
 
     # -- the asynchronous search, for the oracle -------------------------------
@@ -209,7 +213,6 @@ class Promotion:
         )
         if chosen is not None:
             values, epochs = oracle._continued(chosen[0]), chosen[1]
-            self.promoted.add(chosen[0])
         elif budget.affordable(rungs[0] * models):
             values, epochs = oracle._sample(), rungs[0]
             values["tuner/initial_epoch"] = 0
