@@ -16,7 +16,9 @@ every oracle.
 
 What is measured, per oracle and N:
 
-- kt_ext's CoarseToFine and RankPruning, Keras Tuner's RandomSearch at N =
+- kt_ext's CoarseToFine and RankPruning (with ``promotion="sync"``, and
+  ``"async"`` as the arms ``CoarseToFine async`` and ``RankPruning async``),
+  Keras Tuner's RandomSearch at N =
   100, 1,000, 10,000: the mean over the **last 100 trials** of a search of N
   trials (trials 1-100, 901-1,000 and 9,901-10,000), and the mean over all N.
   kt_ext oracles run every trial of every search as a real search does.
@@ -30,6 +32,9 @@ What is measured, per oracle and N:
   configurations are drawn at random (its own random start, extended) with
   saving switched off.
 
+Each row also gives the size of the state files (``oracle.json`` and its
+journal) at the end of the search, in KiB (``state_kib``).
+
 The closing lines give the headline ratio per oracle, wall and CPU: ms per
 trial over the last trials at the largest N / over the 100-trial search
 (goal for kt_ext oracles: <= 2x from 100 to 10,000). Searches of up to 1,000
@@ -41,6 +46,7 @@ written to ``oracle_cost.csv`` next to this file.
 
     python benchmarks/oracle_cost.py                    # 100, 1000, 10000
     python benchmarks/oracle_cost.py --trials 100 1000  # quicker
+    python benchmarks/oracle_cost.py --oracles "CoarseToFine async"
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ MAX_EPOCHS = 3
 WINDOW = 100
 BAYESIAN_WINDOW = 5
 BAYESIAN_TRIALS = (100, 300)
-KT_EXT = ("CoarseToFine", "RankPruning")
+KT_EXT = ("CoarseToFine", "RankPruning", "CoarseToFine async", "RankPruning async")
 # Above this many trials, RandomSearch warms up without saving (see above).
 RANDOM_FULL_UP_TO = 1000
 # Searches of up to this many trials are repeated (--repeats), medians kept.
@@ -80,8 +86,16 @@ def oracle_for(name: str, objective, trials: int):
         return make_oracle(
             BayesianOptimizationOracle, objective, max_trials=trials, seed=1
         )
-    cls = {"CoarseToFine": CoarseToFineOracle, "RankPruning": RankPruningOracle}[name]
-    return make_oracle(cls, objective, max_epochs=MAX_EPOCHS, max_trials=trials, seed=1)
+    strategy, _, promotion = name.partition(" ")
+    cls = {"CoarseToFine": CoarseToFineOracle, "RankPruning": RankPruningOracle}
+    return make_oracle(
+        cls[strategy],
+        objective,
+        max_epochs=MAX_EPOCHS,
+        max_trials=trials,
+        seed=1,
+        promotion=promotion or "sync",
+    )
 
 
 class DecisionTimer:
@@ -158,6 +172,12 @@ def measure(
             run_oracle(oracle, objective, max_trials=window, **common)
         else:
             run_oracle(oracle, objective, max_trials=trials, **common)
+        files = Path(directory, objective.name)
+        state_kib = sum(
+            (files / name).stat().st_size
+            for name in ("oracle.json", "oracle_journal.jsonl")
+            if (files / name).exists()
+        )
     times, cpu = timer.per_trial, timer.cpu_per_trial
     last = times[-window:]
     return {
@@ -169,6 +189,7 @@ def measure(
         "ms_per_trial_all": math.nan if warm_up else 1000 * sum(times) / len(times),
         "warm_up_without_saving": warm_up,
         "trials_run": len(times),
+        "state_kib": state_kib / 1024,
     }
 
 
@@ -242,6 +263,11 @@ def main() -> None:
         "--no-bayesian", action="store_true", help="skip BayesianOptimization"
     )
     parser.add_argument(
+        "--oracles",
+        nargs="+",
+        help="measure only these (e.g. 'CoarseToFine async'); default: all",
+    )
+    parser.add_argument(
         "--root",
         default=default_root(),
         help="folder for the searches' files (default: /dev/shm where there is "
@@ -260,6 +286,8 @@ def main() -> None:
     runs = plan(sorted(set(args.trials)), args.repeats)
     for name, trials, window, warm_up in runs:
         if name == "BayesianOptimization" and args.no_bayesian:
+            continue
+        if args.oracles and name not in args.oracles:
             continue
         row = measure(name, trials, window, warm_up, args.root)
         rows.append(row)

@@ -10,7 +10,9 @@ add their own rules. What each private module owns:
   re-charged at what a stopped trial trained), ``_persistence``
   (``StateJournal``: saves), ``_workers`` (``WorkerRelease``: silent
   workers), ``_modelled`` (``ModelSampler``: model-based draws),
-  ``_trial_pruning`` (``TrialPruner``: RankPruning's per-epoch stops);
+  ``_trial_pruning`` (``TrialPruner``: RankPruning's per-epoch stops),
+  ``_promotion`` (``Promotion``: ``promotion="sync"|"async"``, and the
+  asynchronous search's rungs and rounds);
 - the oracle's own plumbing: ``_round_state`` (Keras Tuner state, reload,
   worker requests), ``_rounds`` (the round logic), ``_settings`` (the shared
   constructor arguments, written once), ``_resume`` and ``_state_version``

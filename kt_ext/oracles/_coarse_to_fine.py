@@ -31,7 +31,7 @@ from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
 )
-from kt_ext.oracles._settings import SearchSettings, shares_settings
+from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.oracles._space import Space
 
 __all__ = [
@@ -177,7 +177,11 @@ class CoarseToFineOracle(RoundOracle):
     previous round's top trials from their weights and samples as many fresh
     configurations in the narrowed space; at ``max_epochs``, rounds of
     ``final_trials`` fresh configurations follow until the epoch budget is
-    spent.
+    spent. Under ``promotion="async"`` trials are promoted as soon as they
+    rank in the top ``1/factor`` of their rung, and the space narrows when an
+    asynchronous round ends (see :meth:`Promotion.populate
+    <kt_ext.oracles._promotion.Promotion.populate>`); ``initial_trials`` and
+    ``final_trials`` then do not apply.
 
     Args:
         objective: As in Keras Tuner.
@@ -227,6 +231,7 @@ class CoarseToFineOracle(RoundOracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = None,
+        promotion: PromotionName | None = None,
     ) -> None:
         super().__init__(
             objective=objective,

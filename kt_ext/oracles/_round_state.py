@@ -3,20 +3,22 @@
 :class:`RoundState` holds what :class:`~kt_ext.oracles.RoundOracle` saves
 (rounds, space, the random generator; its budget part adds its own keys) and
 refuses, before anything is loaded, a rerun whose settings differ from the
-saved search's. A small helper goes with it: the epoch at which a trial
-diverged.
+saved search's. Small helpers go with it: the epoch at which a trial
+diverged, and a trial's wall time.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import time
 from typing import Any, ClassVar
 
 import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
+from kt_ext._internal.names import WALL_TIME_METRIC
 from kt_ext._internal.seam_oracle import (
     MetricsTracker,
     OracleSeam,
@@ -73,6 +75,22 @@ def diverged_epoch(trial: trial_module.Trial, names: list[str]) -> int | None:
                 first = epoch if first is None else min(first, epoch)
                 break
     return first
+
+
+def add_wall_time(trial: trial_module.Trial, started: float | None) -> None:
+    """Adds the seconds since ``started`` (``time.monotonic``) to the trial's
+    ``kt_ext/wall_time`` metric (which keeps earlier runs'); None: nothing."""
+    if started is None:
+        return
+    metrics = trial.metrics
+    earlier, step = 0.0, 0
+    if metrics.exists(WALL_TIME_METRIC):
+        earlier = metrics.get_last_value(WALL_TIME_METRIC) or 0.0
+        step = len(metrics.get_history(WALL_TIME_METRIC))
+    else:
+        metrics.register(WALL_TIME_METRIC, direction="min")
+    seconds = time.monotonic() - started
+    metrics.update(WALL_TIME_METRIC, float(earlier) + seconds, step=step)
 
 
 def delegate(part: str, name: str, doc: str, settable: bool = False) -> property:
@@ -272,6 +290,7 @@ class RoundState(OracleSeam):
                 "rounds": rounds,
                 "epochs_trained": self._budget.trained,
                 "rng": self._rng.bit_generator.state,
+                **self._promotion.get_state(),
                 # The format's version: a newer one is refused on reload
                 # (see :mod:`kt_ext.oracles._state_version`).
                 STATE_VERSION_KEY: STATE_VERSION,
@@ -293,6 +312,7 @@ class RoundState(OracleSeam):
         self._plan.set_state(state, reopen=self._budget.grew(state))
         self._rng = np.random.default_rng()
         self._rng.bit_generator.state = state["rng"]
+        self._promotion.set_state(state)
 
     def read_state(self) -> dict[str, Any]:
         """The saved state, if this oracle's settings are the saved search's.
@@ -313,6 +333,8 @@ class RoundState(OracleSeam):
         for path in trial_files(self):
             check_state_file(path)
         given = self.get_state()
+        # Saved before `promotion` existed: the search was synchronous.
+        state.setdefault("promotion", "sync")
         saved_declared = state.get("declared_entries")
         changes = setting_changes(
             state, given, self._resume_settings, self._unset_settings

@@ -19,8 +19,10 @@ SEARCH = textwrap.dedent(
 
     directory, oracle_name, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
     objective = die_after(get_objective("mlp", seed=2), kill_at)
-    cls = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}[oracle_name]
-    oracle = make_oracle(cls, objective, max_epochs=9, epoch_budget=60, seed=3)
+    name, _, promotion = oracle_name.partition("-")
+    cls = {"c2f": CoarseToFineOracle, "rp": RankPruningOracle}[name]
+    oracle = make_oracle(cls, objective, max_epochs=9, epoch_budget=60, seed=3,
+                         promotion=promotion or "sync")
     oracle._set_project_dir(directory, objective.name)
     if os.path.exists(os.path.join(directory, objective.name, "oracle.json")):
         oracle.reload()
@@ -45,7 +47,7 @@ def search(directory, oracle_name, kill_at=0):
 
 # Each number: how many epochs a run trains before it is killed; the next
 # run resumes the same folder. Kills land in early and late rounds.
-KILLS = {"c2f": [7, 15, 4, 22], "rp": [30, 12, 6]}
+KILLS = {"c2f": [7, 15, 4, 22], "rp": [30, 12, 6], "rp-async": [9, 20]}
 
 
 @pytest.mark.slow
