@@ -28,6 +28,7 @@ from typing import Any
 
 from kt_ext._internal.processes import free_port, stop_group
 from kt_ext._internal.seam_oracle import in_distributed_mode
+from kt_ext.oracles import RoundOracle
 from kt_ext.tuners import _distributed
 from kt_ext.tuners._failures import check_some_trial_ran
 from kt_ext.tuners._launch_plan import refuse_streams, visible_gpus, worker_devices
@@ -102,9 +103,8 @@ def search_with_workers(
     finally:
         tuner.serves_workers = False
     oracle = tuner.oracle
-    resolve = getattr(oracle, "resolve_promotion", None)  # the `async` branch
-    if resolve is not None:
-        resolve(workers)
+    if isinstance(oracle, RoundOracle):  # Keras Tuner's own oracles are sync
+        oracle.resolve_promotion(workers)
     if "verbose" in fit_kwargs:
         oracle.verbose = fit_kwargs["verbose"]
     tuner.save()

@@ -26,7 +26,7 @@ from kt_ext.tuners._launch_plan import visible_gpus, worker_devices
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = {"max_epochs": 9, "epoch_budget": 60, "seed": 3}
+SETTINGS = {"max_epochs": 9, "epoch_budget": 60, "seed": 3, "promotion": "sync"}
 LONG = {"max_epochs": 27, "epoch_budget": 2000, "seed": 3}
 DEADLINE_S = 150
 
