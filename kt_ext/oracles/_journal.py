@@ -398,7 +398,14 @@ class StateDiff:
         if before is None:
             return
         length, last = before
-        if len(value) < length or (length and _text(value[length - 1]) != last):
+        if len(value) < length:
+            raise _Broken
+        # The item last saved must be unchanged (encoded once when still last:
+        # an item may be large, e.g. a round's trial ids).
+        if (
+            length
+            and (tail if length == len(value) else _text(value[length - 1])) != last
+        ):
             raise _Broken
         if len(value) > length:
             ops.append(["extend", list(path), value[length:]])
