@@ -94,6 +94,7 @@ from kt_ext.testing import (
     regret,
     run_oracle,
     sampled_optimum,
+    uniform_configs,
 )
 
 FACTOR = 3
@@ -101,13 +102,19 @@ SYNTHETIC_EPOCHS = 27
 SYNTHETIC = ("lr_only", "mlp")
 BENCHES = {"synthetic": SYNTHETIC, "lcbench": DEVELOPMENT_TASKS}
 KT_TUNERS = ("Hyperband", "RandomSearch", "CoarseToFine", "RankPruning")
-PEER_TUNERS = (
-    "TPE+Median",
-    "TPE+Hyperband",
-    "MultiTPE+Median",
-    "MultiTPE+Hyperband",
-    "DEHB",
-)
+BASELINES = ("OneEpochTopK",)  # run here, on kt_ext.testing's objectives
+# Each peer arm, and the library the worker needs for it.
+PEER_LIBRARIES = {
+    "TPE+Median": "optuna",
+    "TPE+Hyperband": "optuna",
+    "MultiTPE+Median": "optuna",
+    "MultiTPE+Hyperband": "optuna",
+    "DEHB": "dehb",
+    "SMAC": "smac",
+    "MOBSTER": "syne_tune",
+}
+PEER_TUNERS = tuple(PEER_LIBRARIES)
+ALWAYS = ("Hyperband", "RandomSearch")  # the budget; the normalized view's scale
 OURS = ("CoarseToFine", "RankPruning")
 OPTIMUM_SAMPLES = 100_000
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -115,10 +122,11 @@ CSV_PATH = ROOT / "search_quality.csv"
 OPTIMA_PATH = ROOT / "search_quality_optima.json"
 PEER_CACHE = ROOT / "search_quality_peers_cache.csv"
 # Bump when what a peer arm is given or returns changes here.
-PEER_PROTOCOL = "1"
+PEER_PROTOCOL = "2"
 PEER_CACHE_FIELDS = (
     "bench",
     "task",
+    "task_digest",
     "seed",
     "tuner",
     "budget",
@@ -284,11 +292,42 @@ def _ours(oracle_cls: type) -> Callable[[Any, int, int, int], Arm]:
     return run
 
 
+def _one_epoch_top_k(objective: Any, seed: int, budget: int, max_epochs: int) -> Arm:
+    """Egele et al. (2023): train many for one epoch, then the top ones fully.
+
+    Half the budget trains ``budget // 2`` uniform draws for one epoch; the
+    rest continues the best of them by their first-epoch score to
+    ``max_epochs``, resuming (each pays its ``max_epochs - 1`` extra epochs),
+    as many as fit. The recommendation is the best score at ``max_epochs``.
+    """
+    configs = uniform_configs(objective.hyperparameters(), budget // 2, seed=seed)
+    first = [objective.evaluate(values, 1) for values in configs]
+    sign = -1.0 if objective.direction == "max" else 1.0
+    order = sorted(
+        (i for i in range(len(configs)) if math.isfinite(first[i])),
+        key=lambda i: sign * first[i],
+    )
+    used, trace, best = len(configs), [], math.inf
+    top = max(1, (budget - used) // (max_epochs - 1))
+    for index in order[:top]:
+        if used + max_epochs - 1 > budget:
+            break
+        score = math.nan
+        for epoch in range(2, max_epochs + 1):
+            score = objective.evaluate(configs[index], epoch)
+        used += max_epochs - 1
+        if math.isfinite(score) and sign * score < best:
+            best = sign * score
+            trace.append((used, configs[index]))
+    return Arm(used, len(configs), trace)
+
+
 KT_RUNNERS: dict[str, Callable[[Any, int, int, int], Arm]] = {
     "Hyperband": _hyperband,
     "RandomSearch": _random_search,
     "CoarseToFine": _ours(CoarseToFineOracle),
     "RankPruning": _ours(RankPruningOracle),
+    "OneEpochTopK": _one_epoch_top_k,
 }
 
 
@@ -375,12 +414,10 @@ def peer_check(python: pathlib.Path) -> tuple[list[str], dict[str, str]]:
     """The peer arms that can run, and why the others cannot."""
     ready = _worker(str(python)).ready
     why = {}
-    for library in ("optuna", "dehb"):
-        if ready[library] is None:
+    for library in set(PEER_LIBRARIES.values()):
+        if ready.get(library) is None:
             why[library] = ready["why"].get(library, "not installed")
-    runnable = [
-        arm for arm in PEER_TUNERS if ("dehb" if arm == "DEHB" else "optuna") not in why
-    ]
+    runnable = [arm for arm in PEER_TUNERS if PEER_LIBRARIES[arm] not in why]
     return runnable, why
 
 
@@ -395,8 +432,28 @@ def peer_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_key(bench: str, task: str, seed: int, tuner: str, budget: int) -> str:
-    return f"{bench}|{task}|{seed}|{tuner}|{budget}"
+def task_digest(task: str, lcbench: str) -> str:
+    """What a task is, as the peers see it: its space and a few of its scores.
+
+    The peers' cache is keyed by it (with the peers' pins), not by kt_ext's
+    code: a change of the objective invalidates the cached arms, a change of
+    kt_ext's oracles does not.
+    """
+    objective, max_epochs = _objective(task, 0, lcbench)
+    probes = uniform_configs(objective.hyperparameters(), 4, seed=0)
+    scores = [
+        round(objective.evaluate(values, epoch), 9)
+        for values in probes
+        for epoch in (1, max_epochs)
+    ]
+    described = json.dumps([space_description(objective), scores], default=str)
+    return hashlib.sha256(described.encode()).hexdigest()[:12]
+
+
+def _cache_key(
+    bench: str, task: str, digest: str, seed: int, tuner: str, budget: int
+) -> str:
+    return f"{bench}|{task}|{digest}|{seed}|{tuner}|{budget}"
 
 
 def read_peer_cache(path: pathlib.Path, version: str) -> dict[str, Arm]:
@@ -411,6 +468,7 @@ def read_peer_cache(path: pathlib.Path, version: str) -> dict[str, Arm]:
             key = _cache_key(
                 row["bench"],
                 row["task"],
+                row["task_digest"],
                 int(row["seed"]),
                 row["tuner"],
                 int(row["budget"]),
@@ -441,6 +499,7 @@ def append_peer_cache(path: pathlib.Path, entries: list[dict[str, Any]]) -> None
 
 def run_pair(
     task: str,
+    digest: str,
     seed: int,
     tuners: list[str],
     lcbench: str,
@@ -448,6 +507,7 @@ def run_pair(
     python: str,
     cached: dict[str, Arm],
     version: str,
+    caps: dict[str, dict[str, int]],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every tuner on one (task, seed), at Hyperband's budget.
 
@@ -459,9 +519,11 @@ def run_pair(
     arms: dict[str, Arm] = {}
     fresh: list[dict[str, Any]] = []
     budget = 0
-    for tuner in ["Hyperband", *[t for t in tuners if t != "Hyperband"]]:
+    for tuner in [*ALWAYS, *[t for t in tuners if t not in ALWAYS]]:
+        if seed >= caps.get(tuner, {}).get(bench, seed + 1):
+            continue  # a capped arm: fewer seeds on this bench (see --cap)
         start = time.perf_counter()
-        key = _cache_key(bench, task, seed, tuner, budget)
+        key = _cache_key(bench, task, digest, seed, tuner, budget)
         if tuner in KT_RUNNERS:
             arm = KT_RUNNERS[tuner](objective, seed, budget, max_epochs)
         elif key in cached:
@@ -480,6 +542,7 @@ def run_pair(
                 {
                     "bench": bench,
                     "task": task,
+                    "task_digest": digest,
                     "seed": seed,
                     "tuner": tuner,
                     "budget": budget,
@@ -544,12 +607,42 @@ def _wilcoxon(differences: list[float]) -> str:
     return f"{stats.wilcoxon(nonzero).pvalue:.2g}"
 
 
-def summarise(rows: list[dict[str, Any]], tuner: str) -> dict[str, Any]:
-    """The verdict line of ``tuner`` over ``rows`` (one bench)."""
+DECIDES = {"synthetic": "normalized", "lcbench": "raw"}  # the issue's rule
+VIEWS = {
+    "raw": ("regret", "hyperband_regret"),
+    "normalized": ("norm", "hyperband_norm"),
+}
+
+
+def normalize(rows: list[dict[str, Any]]) -> None:
+    """Adds each row's regrets divided by its task's random-search median regret.
+
+    Tasks of one bench can have regrets of different scales (accuracy against
+    loss); divided by what random search reaches on the same task, they pool
+    fairly. A task whose random-search median regret is 0 keeps its raw values.
+    """
+    for task in {r["task"] for r in rows}:
+        random = [
+            r["regret"]
+            for r in rows
+            if r["task"] == task and r["tuner"] == "RandomSearch"
+        ]
+        scale = statistics.median(random) if random else 0.0
+        scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+        for row in (r for r in rows if r["task"] == task):
+            row["norm"] = row["regret"] / scale
+            row["hyperband_norm"] = row["hyperband_regret"] / scale
+
+
+def summarise(
+    rows: list[dict[str, Any]], tuner: str, view: str = "raw"
+) -> dict[str, Any]:
+    """The verdict line of ``tuner`` over ``rows`` (one bench) in one view."""
     mine = [r for r in rows if r["tuner"] == tuner]
-    hb = statistics.median(r["hyperband_regret"] for r in mine)
-    median = statistics.median(r["regret"] for r in mine)
-    differences = [r["hyperband_regret"] - r["regret"] for r in mine]
+    own, hyperband = VIEWS[view]
+    hb = statistics.median(r[hyperband] for r in mine)
+    median = statistics.median(r[own] for r in mine)
+    differences = [r[hyperband] - r[own] for r in mine]
     return {
         "median_regret": median,
         "ratio": median / hb if hb > 0 else math.inf,
@@ -557,27 +650,32 @@ def summarise(rows: list[dict[str, Any]], tuner: str) -> dict[str, Any]:
         "better": sum(d > 0 for d in differences),
         "pairs": len(mine),
         "wilcoxon": "-" if tuner == "Hyperband" else _wilcoxon(differences),
+        "over_budget": sum(r["epochs_used"] > r["budget"] for r in mine),
     }
 
 
 def print_bench(rows: list[dict[str, Any]], bench: str, tuners: list[str]) -> None:
+    normalize(rows)
     tasks = sorted({r["task"] for r in rows})
     seeds = len({r["seed"] for r in rows})
     print(f"\n{bench}: {len(tasks)} tasks x {seeds} seeds, pooled over (task, seed)")
-    print(
-        f"{'tuner':<20}{'median regret':>14}{'vs Hyperband':>14}"
-        f"{'budget-to-match':>17}{'better than HB':>16}{'Wilcoxon p':>12}"
-    )
-    for tuner in tuners:
-        s = summarise(rows, tuner)
-        share = f"{s['better']}/{s['pairs']} ({s['better'] / s['pairs']:.0%})"
+    for view in VIEWS:
+        decides = " (decides)" if DECIDES.get(bench) == view else " (shown)"
+        print(f"{view} regrets{decides}:")
         print(
-            f"{tuner:<20}{s['median_regret']:>14.4g}{s['ratio']:>13.2f}x"
-            f"{s['budget_to_match']:>17.2f}{share:>16}{s['wilcoxon']:>12}"
+            f"{'tuner':<20}{'median regret':>14}{'vs Hyperband':>14}"
+            f"{'budget-to-match':>17}{'better than HB':>16}{'Wilcoxon p':>12}"
         )
+        for tuner in [t for t in tuners if any(r["tuner"] == t for r in rows)]:
+            s = summarise(rows, tuner, view)
+            share = f"{s['better']}/{s['pairs']} ({s['better'] / s['pairs']:.0%})"
+            print(
+                f"{tuner:<20}{s['median_regret']:>14.4g}{s['ratio']:>13.2f}x"
+                f"{s['budget_to_match']:>17.2f}{share:>16}{s['wilcoxon']:>12}"
+            )
     print("per task, median regret / Hyperband's (shown; decides nothing):")
     print(f"{'tuner':<20}" + "".join(f"{task:>10}" for task in tasks))
-    for tuner in tuners:
+    for tuner in [t for t in tuners if any(r["tuner"] == t for r in rows)]:
         ratios = [summarise([r for r in rows if r["task"] == t], tuner) for t in tasks]
         print(f"{tuner:<20}" + "".join(f"{r['ratio']:>9.2f}x" for r in ratios))
 
@@ -589,27 +687,44 @@ def read_rows(path: str) -> list[dict[str, Any]]:
     for row in rows:
         for name in ("regret", "hyperband_regret", "budget_to_match"):
             row[name] = float(row[name])
-        row["seed"] = int(row["seed"])
+        for name in ("seed", "epochs_used", "budget"):
+            row[name] = int(row[name])
     return rows
 
 
+def head_to_head(rows: list[dict[str, Any]], tuner: str, peer: str, view: str) -> bool:
+    """Whether ``tuner``'s median regret is below ``peer``'s on the peer's pairs."""
+    own = VIEWS[view][0]
+    pairs = {(r["task"], r["seed"]) for r in rows if r["tuner"] == peer}
+    mine = [
+        r[own] for r in rows if r["tuner"] == tuner and (r["task"], r["seed"]) in pairs
+    ]
+    theirs = [r[own] for r in rows if r["tuner"] == peer]
+    return bool(mine) and statistics.median(mine) < statistics.median(theirs)
+
+
 def headline(rows: list[dict[str, Any]], benches: list[str], tuners: list[str]) -> str:
+    """The targets of issue #24 per strategy and bench, in the deciding view."""
     parts = []
     for tuner in [t for t in OURS if t in tuners]:
         for bench in benches:
             group = [r for r in rows if r["bench"] == bench]
-            mine = summarise(group, tuner)
-            peers = [t for t in tuners if t in PEER_TUNERS]
-            best = min(peers, key=lambda t: summarise(group, t)["ratio"], default=None)
-            against = (
-                f", best peer {best} {summarise(group, best)['ratio']:.2f}x"
-                if best
-                else ""
-            )
+            normalize(group)
+            view = DECIDES[bench]
+            mine = summarise(group, tuner, view)
+            peers = [t for t in tuners if t in (*PEER_TUNERS, *BASELINES)]
+            peers = [t for t in peers if any(r["tuner"] == t for r in group)]
+            ahead_of = [p for p in peers if not head_to_head(group, tuner, p, view)]
+            target = " (target <= 0.50)" if bench == "lcbench" else ""
             parts.append(
-                f"{tuner} on {bench}: {mine['ratio']:.2f}x Hyperband's median regret "
-                f"(target <= 0.70), budget-to-match {mine['budget_to_match']:.2f} "
-                f"(target <= 0.50){against}"
+                f"{tuner} on {bench} ({view}): {mine['ratio']:.2f}x Hyperband's median "
+                f"regret{target}, budget-to-match {mine['budget_to_match']:.2f} "
+                f"(target <= 0.30), {mine['over_budget']} pairs over budget, "
+                + (
+                    f"not below {', '.join(ahead_of)}"
+                    if ahead_of
+                    else f"below all {len(peers)} peers"
+                )
             )
     return "Headline: " + "; ".join(parts) + "."
 
@@ -627,6 +742,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--lcbench", default=str(DEFAULT_LCBENCH))
     parser.add_argument("--csv", default=str(CSV_PATH))
+    parser.add_argument(
+        "--cap",
+        action="append",
+        default=[],
+        metavar="TUNER:BENCH=SEEDS",
+        help="run TUNER on the first SEEDS seeds of BENCH only (e.g. MOBSTER, slow)",
+    )
+    parser.add_argument(
+        "--peer-cache",
+        default=str(PEER_CACHE),
+        help="the peers' cache to read and append to (one per concurrent run)",
+    )
     parser.add_argument(
         "--no-peer-cache",
         action="store_true",
@@ -647,12 +774,12 @@ def main() -> None:
     if os.access("/dev/shm", os.W_OK):  # Keras Tuner's trial files: half the CPU
         tempfile.tempdir = "/dev/shm"
 
-    every = [*KT_TUNERS, *PEER_TUNERS]
+    every = [*KT_TUNERS, *BASELINES, *PEER_TUNERS]
     tuners = every if args.tuners == "all" else args.tuners.split(",")
     unknown = sorted(set(tuners) - set(every))
     if unknown:
         parser.error(f"--tuners: unknown {unknown}; choose from {every}")
-    tuners = ["Hyperband", *[t for t in every if t in tuners and t != "Hyperband"]]
+    tuners = [*ALWAYS, *[t for t in every if t in tuners and t not in ALWAYS]]
     python = ""
     if any(t in PEER_TUNERS for t in tuners):
         try:
@@ -664,16 +791,36 @@ def main() -> None:
             print(f"left out {library}: {reason}")
         tuners = [t for t in tuners if t not in PEER_TUNERS or t in runnable]
 
+    caps: dict[str, dict[str, int]] = {}
+    for cap in args.cap:
+        tuner, _, rest = cap.partition(":")
+        bench, _, count = rest.partition("=")
+        if tuner not in every or bench not in BENCHES or not count.isdigit():
+            parser.error(f"--cap: expected TUNER:BENCH=SEEDS, got {cap!r}")
+        caps.setdefault(tuner, {})[bench] = int(count)
     benches = list(BENCHES) if args.bench == "all" else [args.bench]
     version = peer_version()
-    cached = {} if args.no_peer_cache else read_peer_cache(PEER_CACHE, version)
+    peer_cache = pathlib.Path(args.peer_cache)
+    cached = {} if args.no_peer_cache else read_peer_cache(peer_cache, version)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for bench in benches:  # one bench after the other
         tasks = list(BENCHES[bench])
         optimum = optima(tasks, args.lcbench)
+        digest = {task: task_digest(task, args.lcbench) for task in tasks}
         jobs = [
-            (task, seed, tuners, args.lcbench, optimum[task], python, cached, version)
+            (
+                task,
+                digest[task],
+                seed,
+                tuners,
+                args.lcbench,
+                optimum[task],
+                python,
+                cached,
+                version,
+                caps,
+            )
             for seed in range(args.seeds)
             for task in tasks
         ]
@@ -681,12 +828,12 @@ def main() -> None:
             pairs = []
             for job in jobs:  # cache each pair's peers as soon as they ran
                 pairs.append(run_pair(*job))
-                append_peer_cache(PEER_CACHE, pairs[-1][1])
+                append_peer_cache(peer_cache, pairs[-1][1])
         else:
             with ProcessPoolExecutor(args.jobs) as pool:
                 pairs = list(pool.map(run_pair, *zip(*jobs, strict=True)))
             for _, fresh in pairs:
-                append_peer_cache(PEER_CACHE, fresh)
+                append_peer_cache(peer_cache, fresh)
         rows += [row for pair, _ in pairs for row in pair]
         print_bench([r for r in rows if r["bench"] == bench], bench, tuners)
         print(f"({time.perf_counter() - started:.0f} s so far)", flush=True)
