@@ -2,60 +2,102 @@
 
 On each (task, seed), stock Hyperband (factor=3, one iteration) runs first and
 its epochs are the budget of every other arm: RandomSearch (trials of
-``max_epochs``), CoarseToFine and RankPruning with their defaults, Optuna's
-``TPESampler`` univariate and multivariate, each with
-``MedianPruner(n_startup_trials=5, n_warmup_steps=1)`` and with
-``HyperbandPruner(min_resource=1, max_resource=max_epochs, reduction_factor=3)``,
-and ``DEHB(min_fidelity=1, max_fidelity=max_epochs, eta=3)`` through its
-ask/tell interface. Tasks: the synthetic objectives of ``kt_ext.testing``
+``max_epochs``; it always runs, it sets the normalized view's scale),
+CoarseToFine and RankPruning with their defaults, the one-epoch baseline and
+the peers. Tasks: the synthetic objectives of ``kt_ext.testing``
 (max_epochs=27) and the six lcbench development tasks (max_epochs=50, as
 BENCHMARKS.md sets it; needs onnxruntime, the ``bench`` extra). The arms of a
-pair run one after the other (A B C ... A B C ...); no Keras training.
+pair run one after the other (A B C ... A B C ...); no Keras training; one
+worker (synchronous): asynchronous promotions (issue #22) had not landed, so
+nothing here is measured with several workers.
 Keras Tuner's oracles (Hyperband, RandomSearch) get ``kt_ext.compare.stock_seed``
 of the seed: with ``seed + 1`` they draw value n from ``Random(seed + 1 + n)``,
 so seeds 1..10 shared one stream and Hyperband recommended the same ``mlp``
 configuration on 7 of 10 seeds.
 
-Scoring (BENCHMARKS.md, Figure 1): a recommendation (``get_best_trials(1)[0]``
-for Keras Tuner oracles, Optuna's ``study.best_trial`` over completed trials,
-DEHB's incumbent) scores the objective's noise-free value at ``max_epochs``;
-regret is its distance to the task's optimum, the best of 100,000 seeded
-uniform samples, cached in ``search_quality_optima.json``. Per bench and
-tuner: the verdict (median regret over all (task, seed) pairs / Hyperband's
-median regret over the same pairs), the median budget-to-match (fraction of
-Hyperband's epochs after which the recommendation first had regret <=
-Hyperband's final regret; ``inf`` = never), the share of pairs with lower
-regret than Hyperband and a paired Wilcoxon test of the regrets (``n/a``
-under 6 non-zero differences). Writes ``search_quality.csv`` next to this file.
+The arms, and how each is charged for a configuration continued at a higher
+fidelity (BENCHMARKS.md: only its extra epochs where the method resumes from
+a checkpoint, in full where it restarts). A run that reaches the budget is cut
+there; what it was training counts for nothing.
+
+- Hyperband, CoarseToFine, RankPruning: continue trials from their weights
+  (``tuner/initial_epoch``): extra epochs only. RandomSearch: full trials.
+- ``OneEpochTopK`` (Egele et al. 2023, "one epoch, then train the top"):
+  half the budget trains uniform draws for one epoch, the rest continues the
+  best of them by that score to ``max_epochs`` (extra epochs only, as many as
+  fit); recommends the best score at ``max_epochs``. Runs here, on the
+  objectives directly (no peer environment).
+- Optuna 5.0 ``TPESampler`` univariate and multivariate (``Multi``), each with
+  ``MedianPruner(n_startup_trials=5, n_warmup_steps=1)`` and with
+  ``HyperbandPruner(min_resource=1, max_resource=max_epochs,
+  reduction_factor=3)``: a trial reports every epoch from 1 and pays the
+  epochs it reported, pruned or not (no continuation). Recommends
+  ``study.best_trial`` (completed trials).
+- ``DEHB`` 0.1.2 (``min_fidelity=1, max_fidelity=max_epochs, eta=3``,
+  ask/tell): every evaluation retrains from scratch and pays its rounded
+  fidelity in full. Recommends its incumbent.
+- ``SMAC``: SMAC3 2.4.1 ``MultiFidelityFacade`` with its Hyperband
+  intensifier (``eta=3``, ``min_budget=1``, ``max_budget=max_epochs``,
+  deterministic, ask/tell; no pyrfr needed): restarts, pays its rounded
+  budget in full. Recommends its incumbent (the best at the highest budget
+  observed, SMAC's default).
+- ``MOBSTER``: syne-tune 0.13.0 (``type="promotion"``, pause and resume,
+  ``grace_period=1``, ``reduction_factor=3``, ``points_to_evaluate=[]`` so it
+  does not start at the space's midpoint as no other arm does; GP
+  multi-task model, its default), one worker: a promoted trial resumes from its
+  checkpoint and pays only its extra epochs. Recommends the best last score
+  among the trials trained furthest. Slow (a GP fitted on every reported
+  epoch): 1-3 minutes a synthetic pair and several minutes an lcbench pair
+  on 2 shared cores, so ``--cap MOBSTER:lcbench=N`` runs it on the first N
+  seeds of a bench only; its verdicts are then on those pairs, and every
+  head-to-head comparison uses the peer's own pairs.
+
+Scoring (BENCHMARKS.md, Figure 1): a recommendation scores the objective's
+noise-free value at ``max_epochs``; regret is its distance to the task's
+optimum, the best of 100,000 seeded uniform samples, cached in
+``search_quality_optima.json``. Per bench and tuner: the verdict (median
+regret over all (task, seed) pairs / Hyperband's median regret over the same
+pairs), the median budget-to-match (fraction of Hyperband's epochs after which
+the recommendation first had regret <= Hyperband's final regret; ``inf`` =
+never), the share of pairs with lower regret than Hyperband and a paired
+Wilcoxon test of the regrets (``n/a`` under 6 non-zero differences). Two views
+of the regrets are printed: raw, and normalized (each task's regrets divided
+by that task's random-search median regret over the seeds), since a bench may
+pool tasks of different scales (the synthetic bench pools ``lr_only``, an
+accuracy, with ``mlp``, a loss). The normalized view decides on the synthetic
+bench, raw decides on lcbench (one scale). The closing headline checks issue
+#24's targets per strategy in the deciding view: median regret below every
+peer's on that peer's pairs (the one-epoch baseline counts as a peer), at most
+0.5x Hyperband's on lcbench, median budget-to-match at most 0.3, never more
+epochs than the budget. Writes ``search_quality.csv`` next to this file.
 
 The peers run in their own virtual environment, ``benchmarks/.venv-peers``,
 which this script creates from ``requirements-peers.txt`` when it is missing
 or the file changed (a few minutes, from the package index): DEHB pins
-numpy<2, and kt_ext never imports either peer. ``peers_worker.py`` runs there
+numpy<2, and kt_ext never imports a peer. ``peers_worker.py`` runs there
 with ``python -I`` (a clean ``sys.path``: ``benchmarks/distributed.py`` would
 shadow dask's ``distributed``) and asks this process for every score, so the
-objectives exist once. If DEHB (or the whole venv) cannot run, its arms are
-left out and the reason is printed.
+objectives exist once. If a peer library (or the whole venv) cannot run, its
+arms are left out and the reason is printed.
 
 The peers' arms do not depend on kt_ext's code: each (bench, task, seed,
-tuner, budget) is kept in ``search_quality_peers_cache.csv`` (not in git),
-keyed also by a digest of ``peers_worker.py``, ``requirements-peers.txt`` and
-this script's ``PEER_PROTOCOL``, so a rerun trains only Hyperband and the
-Keras Tuner arms again (``--no-peer-cache`` reruns the peers too). Hyperband
-and kt_ext rows are never cached.
+tuner, budget) is kept in ``search_quality_peers_cache.csv``, which is in git
+so that a new machine does not run them again (MOBSTER alone takes hours). It
+is keyed by the peers' code and pins (a digest of ``peers_worker.py``,
+``requirements-peers.txt`` and ``PEER_PROTOCOL``) and by the task (a digest
+of its space and of a few of its scores, :func:`task_digest`), never by
+kt_ext's oracles: a rerun trains only Hyperband, RandomSearch, the one-epoch
+baseline and kt_ext's arms again (``--no-peer-cache`` reruns the peers too;
+``--peer-cache`` names another file, one per concurrent run).
 
-Timing: the full run (10 seeds, both benches, all 9 arms, one process) took
-41 minutes on a 2-core machine shared with other work (load 5-7): 7 for the
-synthetic bench, 34 for lcbench (about 35 s per pair, spread evenly over the
-arms: Keras Tuner's trial files, Optuna's TPE, the surrogate). Once: creating
-the peer venv about 2.5 minutes, the cached optima about 1.5 minutes.
+Timing: see docs/performance.md (the last full run and its load).
 ``--bench synthetic --seeds 3 --tuners CoarseToFine,TPE+Median`` takes about
-a minute.
+a minute once the peers are cached.
 
 Usage:
     .venv/bin/python benchmarks/search_quality.py [--bench all|synthetic|lcbench]
         [--seeds 10] [--tuners CoarseToFine,TPE+Median] [--jobs 1]
-        [--lcbench ../shared/data/yahpo_lcbench]
+        [--cap MOBSTER:lcbench=2] [--lcbench ../shared/data/yahpo_lcbench]
     .venv/bin/python benchmarks/search_quality.py --report  # tables of the CSV
 """
 
@@ -99,6 +141,7 @@ from kt_ext.testing import (
 
 FACTOR = 3
 SYNTHETIC_EPOCHS = 27
+LCBENCH_EPOCHS = 50
 SYNTHETIC = ("lr_only", "mlp")
 BENCHES = {"synthetic": SYNTHETIC, "lcbench": DEVELOPMENT_TASKS}
 KT_TUNERS = ("Hyperband", "RandomSearch", "CoarseToFine", "RankPruning")
@@ -557,6 +600,23 @@ def run_pair(
         arms[tuner] = arm
         budget = budget or arm.epochs
 
+    seconds = sum(arm.seconds for arm in arms.values())
+    print(f"  {bench} {task} seed {seed}: {seconds:.0f} s", flush=True)
+    return pair_rows(bench, task, seed, objective, optimum, arms), fresh
+
+
+def pair_rows(
+    bench: str,
+    task: str,
+    seed: int,
+    objective: Any,
+    optimum: float,
+    arms: dict[str, Arm],
+    target: float | None = None,
+) -> list[dict[str, Any]]:
+    """One CSV row per arm of a pair; ``target`` is Hyperband's final regret
+    (taken from ``arms["Hyperband"]`` when not given)."""
+    max_epochs = SYNTHETIC_EPOCHS if bench == "synthetic" else LCBENCH_EPOCHS
     scores: dict[str, float] = {}
 
     def regret_of(values: dict[str, Any]) -> float:
@@ -572,10 +632,9 @@ def run_pair(
     finals = {
         tuner: trace[-1][1] if trace else math.inf for tuner, trace in traces.items()
     }
-    target = finals["Hyperband"]
-    seconds = sum(arm.seconds for arm in arms.values())
-    print(f"  {bench} {task} seed {seed}: {seconds:.0f} s", flush=True)
-    rows = [
+    target = finals["Hyperband"] if target is None else target
+    budget = arms["Hyperband"].epochs if "Hyperband" in arms else None
+    return [
         {
             "bench": bench,
             "task": task,
@@ -583,7 +642,7 @@ def run_pair(
             "tuner": tuner,
             "direction": objective.direction,
             "max_epochs": max_epochs,
-            "budget": budget,
+            "budget": budget if budget is not None else arm.epochs,
             "epochs_used": arm.epochs,
             "trials": arm.trials,
             "optimum": optimum,
@@ -594,7 +653,52 @@ def run_pair(
         }
         for tuner, arm in arms.items()
     ]
-    return rows, fresh
+
+
+def merge_cached(
+    rows: list[dict[str, Any]], path: pathlib.Path, lcbench: str
+) -> list[dict[str, Any]]:
+    """``rows`` with the peer arms found in the cache for their pairs added.
+
+    For an arm that ran in a separate process (``--peer-cache``, ``--cap``):
+    its pairs are scored against the Hyperband rows already in ``rows``,
+    without training anything again.
+    """
+    cached = read_peer_cache(path, peer_version())
+    digests: dict[str, str] = {}
+    added = []
+    for hb in [r for r in rows if r["tuner"] == "Hyperband"]:
+        bench, task, seed = hb["bench"], hb["task"], hb["seed"]
+        present = {
+            r["tuner"]
+            for r in rows
+            if (r["bench"], r["task"], r["seed"]) == (bench, task, seed)
+        }
+        if task not in digests:
+            digests[task] = task_digest(task, lcbench)
+        arms = {
+            tuner: cached[key]
+            for tuner in PEER_TUNERS
+            if tuner not in present
+            and (
+                key := _cache_key(bench, task, digests[task], seed, tuner, hb["budget"])
+            )
+            in cached
+        }
+        if arms:
+            objective, _ = _objective(task, seed, lcbench)
+            arms["Hyperband"] = Arm(hb["budget"], 0, [])  # the budget, no row
+            new = pair_rows(
+                bench,
+                task,
+                seed,
+                objective,
+                float(hb["optimum"]),
+                arms,
+                target=hb["regret"],
+            )
+            added += [r for r in new if r["tuner"] != "Hyperband"]
+    return rows + added
 
 
 # --- the summary -----------------------------------------------------------------
@@ -676,8 +780,13 @@ def print_bench(rows: list[dict[str, Any]], bench: str, tuners: list[str]) -> No
     print("per task, median regret / Hyperband's (shown; decides nothing):")
     print(f"{'tuner':<20}" + "".join(f"{task:>10}" for task in tasks))
     for tuner in [t for t in tuners if any(r["tuner"] == t for r in rows)]:
-        ratios = [summarise([r for r in rows if r["task"] == t], tuner) for t in tasks]
-        print(f"{tuner:<20}" + "".join(f"{r['ratio']:>9.2f}x" for r in ratios))
+        cells = []
+        for task in tasks:
+            group = [r for r in rows if r["task"] == task]
+            ran = any(r["tuner"] == tuner for r in group)
+            ratio = summarise(group, tuner)["ratio"] if ran else None
+            cells.append(f"{ratio:>9.2f}x" if ratio is not None else f"{'-':>10}")
+        print(f"{tuner:<20}" + "".join(cells))
 
 
 def read_rows(path: str) -> list[dict[str, Any]]:
@@ -690,6 +799,15 @@ def read_rows(path: str) -> list[dict[str, Any]]:
         for name in ("seed", "epochs_used", "budget"):
             row[name] = int(row[name])
     return rows
+
+
+def write_rows(path: str, rows: list[dict[str, Any]]) -> None:
+    """Writes the rows of a run (or a merged report) as CSV."""
+    fields = [f for f in rows[0] if f not in ("norm", "hyperband_norm")]
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def head_to_head(rows: list[dict[str, Any]], tuner: str, peer: str, view: str) -> bool:
@@ -726,7 +844,7 @@ def headline(rows: list[dict[str, Any]], benches: list[str], tuners: list[str]) 
                     else f"below all {len(peers)} peers"
                 )
             )
-    return "Headline: " + "; ".join(parts) + "."
+    return "Headline: " + ("; ".join(parts) or "no kt_ext arm ran") + "."
 
 
 # --- main ------------------------------------------------------------------------
@@ -762,9 +880,20 @@ def main() -> None:
     parser.add_argument(
         "--report", action="store_true", help="print the tables of --csv; run nothing"
     )
+    parser.add_argument(
+        "--merge-cached",
+        action="append",
+        default=[],
+        metavar="CACHE",
+        help="with --report: add the peer arms this cache holds for the CSV's pairs",
+    )
     args = parser.parse_args()
     if args.report:
         rows = read_rows(args.csv)
+        for path in args.merge_cached:
+            rows = merge_cached(rows, pathlib.Path(path), args.lcbench)
+        if args.merge_cached:  # the merged table replaces the CSV
+            write_rows(args.csv, rows)
         tuners = list(dict.fromkeys(r["tuner"] for r in rows))
         benches = list(dict.fromkeys(r["bench"] for r in rows))
         for bench in benches:
@@ -839,10 +968,7 @@ def main() -> None:
         print(f"({time.perf_counter() - started:.0f} s so far)", flush=True)
     if _WORKER is not None:
         _WORKER.close()
-    with open(args.csv, "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.csv, rows)
     print(f"\nCSV: {args.csv}; {time.perf_counter() - started:.0f} s in all")
     print(headline(rows, benches, tuners))
 
