@@ -827,6 +827,8 @@ def headline(rows: list[dict[str, Any]], benches: list[str], tuners: list[str]) 
     for tuner in [t for t in OURS if t in tuners]:
         for bench in benches:
             group = [r for r in rows if r["bench"] == bench]
+            if not any(r["tuner"] == tuner for r in group):
+                continue
             normalize(group)
             view = DECIDES[bench]
             mine = summarise(group, tuner, view)
@@ -854,6 +856,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", choices=["all", *BENCHES], default="all")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="run seeds first-seed..seeds-1 only (to fill the peers' cache in parts)",
+    )
     parser.add_argument(
         "--tuners", default="all", help="comma-separated; Hyperband always runs"
     )
@@ -950,7 +958,7 @@ def main() -> None:
                 version,
                 caps,
             )
-            for seed in range(args.seeds)
+            for seed in range(args.first_seed, args.seeds)
             for task in tasks
         ]
         if args.jobs == 1:
