@@ -480,12 +480,13 @@ def task_digest(task: str, lcbench: str) -> str:
 
     The peers' cache is keyed by it (with the peers' pins), not by kt_ext's
     code: a change of the objective invalidates the cached arms, a change of
-    kt_ext's oracles does not.
+    kt_ext's oracles does not. Scores are rounded to 4 decimals, so that
+    another CPU's last bits (the lcbench surrogate is float32 ONNX) keep it.
     """
     objective, max_epochs = _objective(task, 0, lcbench)
     probes = uniform_configs(objective.hyperparameters(), 4, seed=0)
     scores = [
-        round(objective.evaluate(values, epoch), 9)
+        round(objective.evaluate(values, epoch), 4)
         for values in probes
         for epoch in (1, max_epochs)
     ]
