@@ -47,10 +47,13 @@ there; what it was training counts for nothing.
   multi-task model, its default), one worker: a promoted trial resumes from its
   checkpoint and pays only its extra epochs. Recommends the best last score
   among the trials trained furthest. Slow (a GP fitted on every reported
-  epoch): 1-3 minutes a synthetic pair and several minutes an lcbench pair
-  on 2 shared cores, so ``--cap MOBSTER:lcbench=N`` runs it on the first N
-  seeds of a bench only; its verdicts are then on those pairs, and every
-  head-to-head comparison uses the peer's own pairs.
+  epoch): 0.5-7.5 minutes a synthetic pair and 4.5-9 minutes an lcbench
+  pair on 2 cores shared with other work (load 10-15), so
+  ``--cap MOBSTER:lcbench=N`` runs it on the first N seeds of a bench only
+  (or it runs apart and ``--report --merge-cached`` adds it); its verdicts
+  are then on those pairs, and every head-to-head comparison uses the peer's
+  own pairs. Its recommendation rule is doubtful (see docs/performance.md):
+  syne-tune's own best configuration is the best metric at any resource.
 
 Scoring (BENCHMARKS.md, Figure 1): a recommendation scores the objective's
 noise-free value at ``max_epochs``; regret is its distance to the task's
