@@ -31,7 +31,7 @@ from kt_ext.oracles._rounds import (
     Round,
     RoundOracle,
 )
-from kt_ext.oracles._settings import SearchSettings, shares_settings
+from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.oracles._space import Space
 
 __all__ = [
@@ -227,6 +227,7 @@ class CoarseToFineOracle(RoundOracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = None,
+        promotion: PromotionName | None = None,
     ) -> None:
         super().__init__(
             objective=objective,

@@ -146,11 +146,13 @@ class RoundPlan:
         self.rounds.append(upcoming)
 
     def rounds_json(self) -> list[dict[str, Any]]:
-        """The rounds as JSON; that of rounds before the last is kept.
+        """The rounds as JSON; that of ended rounds before the last is kept.
 
-        Only the last round changes (its trials, ``full``, ``ended``): the
-        others are converted once, so this costs the same at any trial count.
-        The dicts of earlier rounds are shared between calls: do not modify.
+        A round changes only while it is the last (its trials, ``full``) or
+        until it has ended (``ended``: under asynchronous promotions a round
+        ends after the next has opened): the others are converted once, so
+        this costs the same at any trial count. The dicts of earlier rounds
+        are shared between calls: do not modify.
         """
         rounds, dicts = self._settled
         settled = len(self.rounds) - 1
@@ -159,7 +161,7 @@ class RoundPlan:
         ):
             rounds.clear()
             dicts.clear()
-        while len(rounds) < settled:
+        while len(rounds) < settled and self.rounds[len(rounds)].ended:
             done = self.rounds[len(rounds)]
             rounds.append(done)
             dicts.append(done.to_json())

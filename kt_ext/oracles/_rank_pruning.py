@@ -43,8 +43,8 @@ from kt_ext.oracles import _rank_rules as rules
 from kt_ext.oracles._modelled import ModelSampler
 from kt_ext.oracles._round_state import delegate
 from kt_ext.oracles._rounds import COMPLETED, STOPPED, Round, RoundOracle
-from kt_ext.oracles._sampling import round_percentiles
-from kt_ext.oracles._settings import SearchSettings, shares_settings
+from kt_ext.oracles._sampling import round_percentiles, same_epochs
+from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.oracles._trial_pruning import TrialPruner
 
 __all__ = ["RankPruningOracle"]
@@ -143,6 +143,7 @@ class RankPruningOracle(RoundOracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = None,
+        promotion: PromotionName | None = None,
         rho_threshold: float = 0.3,
         alpha: float = 0.05,
         freeze_rho: float = 0.2,
@@ -205,11 +206,7 @@ class RankPruningOracle(RoundOracle):
             planned.new = max(planned.new, share)
         if not planned.carry:
             return planned
-        carry = [
-            tid
-            for tid in planned.carry
-            if tid not in self._pruner.stopped_at and self._allowed(tid)
-        ]
+        carry = [tid for tid in planned.carry if self._promotable(tid)]
         dropped = len(planned.carry) - len(carry)
         if dropped:
             previous = self.rounds[index - 1].epochs
@@ -220,8 +217,10 @@ class RankPruningOracle(RoundOracle):
                 planned.new = max(planned.new, 1)
         return planned
 
-    def _allowed(self, trial_id: str) -> bool:
-        """Whether the trial's values lie inside the current space."""
+    def _promotable(self, trial_id: str) -> bool:
+        """Whether the trial trained its epochs and lies inside the space."""
+        if trial_id in self._pruner.stopped_at:
+            return False
         trial = self.trials[trial_id]
         hps = {hp.name: hp for hp in self.hyperparameters.space}
         return all(
@@ -262,18 +261,18 @@ class RankPruningOracle(RoundOracle):
     def _pooled(
         self, completed: list[trial_module.Trial]
     ) -> list[tuple[dict[str, Any], float]]:
-        """``(active values, percentile in its round)``, most recent first."""
+        """``(active values, percentile in its round and rung)``, recent first."""
         rounds = [completed] + [
             self._completed(past) for past in reversed(self.rounds[:-1]) if past.ended
         ]
         pooled: list[tuple[dict[str, Any], float]] = []
-        for trials in rounds:
-            if len(trials) < 2:
+        for group in (group for trials in rounds for group in same_epochs(trials)):
+            if len(group) < 2:
                 continue
             percentiles = round_percentiles(
-                [trial.score for trial in trials], self.objective.direction
+                [trial.score for trial in group], self.objective.direction
             )
-            for trial, percentile in zip(trials, percentiles, strict=True):
+            for trial, percentile in zip(group, percentiles, strict=True):
                 values = {
                     name: trial.hyperparameters.values[name]
                     for name in self.space

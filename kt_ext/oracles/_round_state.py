@@ -272,6 +272,7 @@ class RoundState(OracleSeam):
                 "rounds": rounds,
                 "epochs_trained": self._budget.trained,
                 "rng": self._rng.bit_generator.state,
+                **self._promotion.get_state(),
                 # The format's version: a newer one is refused on reload
                 # (see :mod:`kt_ext.oracles._state_version`).
                 STATE_VERSION_KEY: STATE_VERSION,
@@ -293,6 +294,7 @@ class RoundState(OracleSeam):
         self._plan.set_state(state, reopen=self._budget.grew(state))
         self._rng = np.random.default_rng()
         self._rng.bit_generator.state = state["rng"]
+        self._promotion.set_state(state)
 
     def read_state(self) -> dict[str, Any]:
         """The saved state, if this oracle's settings are the saved search's.
@@ -313,6 +315,8 @@ class RoundState(OracleSeam):
         for path in trial_files(self):
             check_state_file(path)
         given = self.get_state()
+        # Saved before `promotion` existed: the search was synchronous.
+        state.setdefault("promotion", "sync")
         saved_declared = state.get("declared_entries")
         changes = setting_changes(
             state, given, self._resume_settings, self._unset_settings

@@ -72,11 +72,12 @@ from kt_ext.oracles._plan import (
     hyperband_epoch_budget,
     rung_epochs,
 )
+from kt_ext.oracles._promotion import Promotion
 from kt_ext.oracles._resume import (
     objective_metrics,
 )
 from kt_ext.oracles._round_state import RoundState, delegate, diverged_epoch
-from kt_ext.oracles._settings import SearchSettings, shares_settings
+from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.oracles._space import (
     Space,
     entry_space,
@@ -132,6 +133,7 @@ class RoundOracle(RoundState):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = None,
+        promotion: PromotionName | None = None,
     ) -> None:
         settings = SearchSettings.of(locals())
         seed = settings.seed
@@ -147,6 +149,7 @@ class RoundOracle(RoundState):
         self._budget = EpochBudget(budget, default)
         self._plan = RoundPlan(settings.min_epochs, settings.max_epochs, factor)
         self._release = WorkerRelease(worker_timeout)
+        self._promotion = Promotion(settings.promotion)
         self._journal = StateJournal(self._journal_plan)
         super().__init__(
             objective=objective,
@@ -165,6 +168,8 @@ class RoundOracle(RoundState):
         self._rng = np.random.default_rng(self.seed)
         # Settings left to their default, not compared on a rerun.
         self._unset_settings: set[str] = {"seed"} if seed is None else set()
+        if promotion is None:
+            self._unset_settings.add("promotion")
         # Names of the entries declared when the search started (not those
         # created mid-search); None until then.
         self._declared_entries: list[str] | None = None
@@ -187,12 +192,39 @@ class RoundOracle(RoundState):
         "factor": ("factor",),
         "executions_per_trial": ("executions_per_trial",),
         "seed": ("seed",),
+        "promotion": ("promotion",),
     }
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         if self._sampler is not None:
             self._sampler.reset()
+
+    promotion = delegate(
+        "_promotion", "value", "How trials are promoted: 'sync' or 'async'."
+    )
+
+    def resolve_promotion(self, workers: int) -> str:
+        """Resolves ``promotion=None`` for a search with ``workers`` workers.
+
+        ``search(workers=N)`` calls it once before the search starts: ``None``
+        becomes ``"async"`` for more than one worker, else ``"sync"``. An
+        explicit value stays, as does a resumed search's saved value or that of
+        a search this oracle has already started.
+
+        Returns:
+            The resolved value, also :attr:`promotion` from now on.
+
+        Raises:
+            ValueError: ``workers`` is not a positive int (naming it).
+
+        Example:
+            >>> RoundOracle("loss", max_epochs=9).resolve_promotion(4)
+            'async'
+            >>> RoundOracle("loss", max_epochs=9, promotion="sync").resolve_promotion(4)
+            'sync'
+        """
+        return self._promotion.resolve(workers, started=bool(self.rounds))
 
     # With a sampler part: its settings.
     model_window = delegate(
@@ -247,6 +279,8 @@ class RoundOracle(RoundState):
         if self._declared_entries is None:
             self._declared_entries = self._entry_names()
         self._sync_space()
+        if self._promotion.is_async:
+            return self._promotion.populate(self, trial_id)
         while True:
             if not self.rounds:
                 first = self._plan_round(0)
@@ -365,14 +399,7 @@ class RoundOracle(RoundState):
         if current.full or created >= current.size:
             return None
         if created < len(current.carry):
-            past = self.trials[current.carry[created]]
-            values = {
-                name: value
-                for name, value in past.hyperparameters.values.items()
-                if not is_bookkeeping(name)
-            }
-            values["tuner/trial_id"] = past.trial_id
-            values["tuner/initial_epoch"] = past.hyperparameters.values["tuner/epochs"]
+            values = self._continued(current.carry[created])
         else:
             values = self._sample()
             values["tuner/initial_epoch"] = 0
@@ -382,6 +409,18 @@ class RoundOracle(RoundState):
             current.full = True
             return None
         return values
+
+    def _continued(self, trial_id: str) -> dict[str, Any]:
+        """The values that continue ``trial_id`` from its weights."""
+        past = self.trials[trial_id].hyperparameters.values
+        values = {name: v for name, v in past.items() if not is_bookkeeping(name)}
+        values["tuner/trial_id"] = trial_id
+        values["tuner/initial_epoch"] = past["tuner/epochs"]
+        return values
+
+    def _promotable(self, trial_id: str) -> bool:
+        """Whether the strategy lets ``trial_id`` continue on the next rung."""
+        return True
 
     def _sample(self) -> dict[str, Any]:
         """A fresh configuration: from the sampler part if any, else uniform."""

@@ -35,6 +35,7 @@ __all__ = [
     "kde_logpdf",
     "propose",
     "round_percentiles",
+    "same_epochs",
     "split_good_bad",
 ]
 
@@ -63,6 +64,26 @@ def round_percentiles(scores: Sequence[float], direction: str) -> list[float]:
         tied = sum(1 for other in oriented if other == value) - 1
         result.append((below + tied / 2) / (n - 1))
     return result
+
+
+def same_epochs(trials: Sequence[Any]) -> list[list[Any]]:
+    """``trials`` grouped by their ``tuner/epochs``, in order of first appearance.
+
+    A synchronous round is one group; an asynchronous one mixes rungs, and
+    scores are only comparable within a rung.
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> trials = [T(hyperparameters=T(values={"tuner/epochs": e}), id=i)
+        ...           for i, e in enumerate([1, 3, 1])]
+        >>> [[t.id for t in group] for group in same_epochs(trials)]
+        [[0, 2], [1]]
+    """
+    groups: dict[Any, list[Any]] = {}
+    for trial in trials:
+        epochs = trial.hyperparameters.values.get("tuner/epochs")
+        groups.setdefault(epochs, []).append(trial)
+    return list(groups.values())
 
 
 def split_good_bad(

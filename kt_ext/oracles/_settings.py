@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 import keras_tuner
 
 from kt_ext._internal.checks import check_int, check_number
+from kt_ext.oracles._promotion import PromotionName, check_promotion
 
-__all__ = ["SETTING_DOCS", "SearchSettings", "shares_settings"]
+__all__ = ["SETTING_DOCS", "PromotionName", "SearchSettings", "shares_settings"]
 
 _T = TypeVar("_T", bound=type)
 
@@ -55,6 +56,7 @@ class SearchSettings:
     max_retries_per_trial: int = 0
     max_consecutive_failed_trials: int = 3
     worker_timeout: float | None = None
+    promotion: PromotionName | None = None
 
     def __post_init__(self) -> None:
         check_int("max_epochs", self.max_epochs, 1)
@@ -83,6 +85,7 @@ class SearchSettings:
                 high=math.inf,
                 open_low=True,
             )
+        check_promotion(self.promotion)
         # numpy ints do not serialize to JSON.
         for name in ("max_epochs", "min_epochs", "epoch_budget", "max_trials", "seed"):
             value = getattr(self, name)
@@ -129,6 +132,15 @@ SETTING_DOCS: dict[str, str] = {
         "train, as kt_ext's tuners do (every ``worker_timeout / 4`` seconds, "
         "at most every 10 s): a stock ``keras_tuner.Tuner`` is silent for "
         "whole trials. ``None`` waits forever, as Keras Tuner does."
+    ),
+    "promotion": (
+        '``"sync"``: a round\'s trials all end before the next round is '
+        'planned (workers that ask meanwhile wait). ``"async"``: no worker '
+        "waits; a trial continues on the next rung as soon as it ranks in the "
+        "top ``1/factor`` of what its rung has seen (as ASHA does). ``None``: "
+        '``"async"`` when ``search(workers=N)`` runs several workers, else '
+        '``"sync"``. Saved with the search: a rerun must give the same '
+        "value (or ``None``)."
     ),
 }
 

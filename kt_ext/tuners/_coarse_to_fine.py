@@ -7,7 +7,7 @@ from typing import Any
 import keras_tuner
 
 from kt_ext.oracles import CoarseToFineOracle
-from kt_ext.oracles._settings import SearchSettings, shares_settings
+from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.tuners._base import FidelityTuner, reject_hyperband_only
 
 
@@ -62,6 +62,7 @@ class CoarseToFine(FidelityTuner):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = 120.0,
+        promotion: PromotionName | None = None,
         initial_trials: int | None = None,
         final_trials: int = 3,
         top_fraction: float = 1 / 3,

@@ -8,7 +8,7 @@ import keras_tuner
 from keras_tuner.engine import trial as trial_module
 
 from kt_ext.oracles import RankPruningOracle
-from kt_ext.oracles._settings import SearchSettings, shares_settings
+from kt_ext.oracles._settings import PromotionName, SearchSettings, shares_settings
 from kt_ext.tuners._base import FidelityTuner, reject_hyperband_only
 
 
@@ -72,6 +72,7 @@ class RankPruning(FidelityTuner):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float | None = 120.0,
+        promotion: PromotionName | None = None,
         rho_threshold: float = 0.3,
         alpha: float = 0.05,
         freeze_rho: float = 0.2,

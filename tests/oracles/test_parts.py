@@ -118,14 +118,18 @@ def test_the_round_plan_keeps_its_rounds_and_reopens_the_last():
     assert [plan.epochs_of(i) for i in range(5)] == [1, 3, 9, 9, 9]
     plan.start(Round(epochs=1, carry=[], new=3, trial_ids=["0", "1", "2"]))
     plan.start(Round(epochs=3, carry=["1"], new=1, full=True))
+    # An earlier round not yet ended (asynchronous promotions) may still end.
+    assert plan.rounds_json()[0]["ended"] is False
+    plan.rounds[0].ended = True
     state = plan.get_state()
+    assert state["rounds"][0]["ended"] is True
     assert plan.rounds_json()[0] is state["rounds"][0]  # settled: converted once
     plan.rounds[-1].trial_ids.append("3")
     assert plan.rounds_json()[-1]["trial_ids"] == ["3"]
     resumed = RoundPlan(1, 9, 3)
     resumed.set_state(state, reopen=False)
     assert resumed.rounds == [
-        Round(1, [], 3, ["0", "1", "2"]),
+        Round(1, [], 3, ["0", "1", "2"], ended=True),
         Round(3, ["1"], 1, full=True),
     ]
     resumed.set_state(state, reopen=True)
