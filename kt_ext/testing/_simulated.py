@@ -202,6 +202,7 @@ class _Clock:
     def run(self) -> None:
         for worker in range(self.result.workers):
             self._ask(worker, 0.0)
+        self._check_not_stuck()
         while self.events:
             now, worker = heapq.heappop(self.events)
             if self._finish_epoch(worker, now):
