@@ -39,6 +39,8 @@ recommendation when Hyperband with the same N ended.
 Summary per arm and N, pooled over all (task, seed) pairs (medians):
 utilization; ``T_1 / T_N`` (the arm's own one-worker time over its N-worker
 time; a pair where neither reaches the target is left out, and counted);
+``T1s / T_N``, the same against the one-worker ``"sync"`` search (what one
+worker runs by default) for the async arms;
 ``T_N / critical path``; and per bench, the median regret at Hyperband's end
 over Hyperband's (lower is better). Targets (issue #22): utilization >= 0.95
 under async, ``T_1 / T_N`` >= 1.9 at 2 and >= 3.5 at 4 workers, ``T_N`` within
@@ -46,10 +48,13 @@ under async, ``T_1 / T_N`` >= 1.9 at 2 and >= 3.5 at 4 workers, ``T_N`` within
 ``scale_out.csv`` next to this file (rows appended as pairs finish).
 
 Cost: the oracles' own work per reported epoch and per trial (trial files,
-saves) is real, so a run costs about N units per arm, where one unit is one
-Hyperband iteration's trials (about 2-3 s on the shared 2-core machine on the
-synthetic tasks, more on lcbench): the default run (5 worker counts, 10
-seeds, 8 tasks, 5 arms) is about 35,000 units, hours of CPU.
+saves) is real, so a run costs about N units per arm and worker count, where
+a unit is one Hyperband iteration's trials. On the shared 2-core machine
+(load 10-14, 2026-12-07) one ``mlp`` pair with the five arms at 1, 2, 4 and
+16 workers took about 410 s; 64 workers cost three times 1, 2, 4 and 16
+together, and an lcbench pair more than a synthetic one, so the default run
+(8 tasks, 10 seeds, 5 worker counts) is more than a day there: run it on a
+machine with cores to spare, with ``--jobs``.
 
 Usage:
     python benchmarks/scale_out.py [--tasks mlp,126029] [--seeds 10]
@@ -263,9 +268,15 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def speedups(rows: list[dict[str, Any]], arm: str, n: int) -> tuple[list[float], int]:
-    """``T_1 / T_N`` of ``arm`` per pair, and how many pairs had no ratio."""
-    one = {(r["task"], r["seed"]): r["t_target"] for r in rows if _is(r, arm, 1)}
+def speedups(
+    rows: list[dict[str, Any]], arm: str, n: int, base: str | None = None
+) -> tuple[list[float], int]:
+    """``T_1 / T_N`` of ``arm`` per pair, and how many pairs had no ratio.
+
+    ``T_1`` is ``base``'s with one worker (default: ``arm``'s own).
+    """
+    base = base or arm
+    one = {(r["task"], r["seed"]): r["t_target"] for r in rows if _is(r, base, 1)}
     ratios, left_out = [], 0
     for r in rows:
         if not _is(r, arm, n) or (r["task"], r["seed"]) not in one:
@@ -300,7 +311,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     pairs = len({(r["task"], r["seed"]) for r in rows})
     tasks = sorted({r["task"] for r in rows})
     print(f"\n{pairs} (task, seed) pairs, tasks {', '.join(tasks)}; medians pooled")
-    head = f"{'arm':<20}{'N':>4}{'util':>7}{'T1/TN':>8}{'TN/crit':>9}{'reached':>9}"
+    head = (
+        f"{'arm':<20}{'N':>4}{'util':>7}{'T1/TN':>8}{'T1s/TN':>8}{'TN/crit':>9}"
+        f"{'reached':>9}"
+    )
     print(head + "".join(f"{'regret ' + b[:5]:>14}" for b in benches))
     for arm in arms:
         for n in workers:
@@ -309,11 +323,13 @@ def print_table(rows: list[dict[str, Any]]) -> None:
                 continue
             ratios, left_out = speedups(rows, arm, n)
             speed = _median(ratios)
+            sync = _median(speedups(rows, arm, n, arm.replace("async", "sync"))[0])
             crit = _median([r["t_target"] / r["critical_path"] for r in mine])
             reached = sum(math.isfinite(r["t_target"]) for r in mine)
             line = (
                 f"{arm:<20}{n:>4}{_median([r['utilization'] for r in mine]):>7.3f}"
-                f"{speed:>7.2f}x{crit:>9.2f}{f'{reached}/{len(mine)}':>9}"
+                f"{speed:>7.2f}x{sync:>7.2f}x{crit:>9.2f}"
+                f"{f'{reached}/{len(mine)}':>9}"
             )
             line += "".join(f"{regret_ratio(rows, arm, n, b):>13.2f}x" for b in benches)
             print(line + (f"  ({left_out} pairs never reached)" if left_out else ""))
