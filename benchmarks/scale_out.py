@@ -38,7 +38,7 @@ recommendation when Hyperband with the same N ended.
 
 Summary per arm and N, pooled over all (task, seed) pairs (medians):
 utilization; ``T_1 / T_N`` (the arm's own one-worker time over its N-worker
-time; a pair where neither reaches the target is left out, and counted);
+time, over the pairs where both reach the target: their number is shown);
 ``T1s / T_N``, the same against the one-worker ``"sync"`` search (what one
 worker runs by default) for the async arms;
 ``T_N / critical path``; and per bench, the median regret at Hyperband's end
@@ -270,23 +270,21 @@ def _median(values: list[float]) -> float:
 
 def speedups(
     rows: list[dict[str, Any]], arm: str, n: int, base: str | None = None
-) -> tuple[list[float], int]:
-    """``T_1 / T_N`` of ``arm`` per pair, and how many pairs had no ratio.
+) -> list[float]:
+    """``T_1 / T_N`` of ``arm`` on each pair where both reached the target.
 
     ``T_1`` is ``base``'s with one worker (default: ``arm``'s own).
     """
     base = base or arm
     one = {(r["task"], r["seed"]): r["t_target"] for r in rows if _is(r, base, 1)}
-    ratios, left_out = [], 0
+    ratios = []
     for r in rows:
         if not _is(r, arm, n) or (r["task"], r["seed"]) not in one:
             continue
         t_1, t_n = one[(r["task"], r["seed"])], r["t_target"]
-        if math.isinf(t_1) and math.isinf(t_n):
-            left_out += 1
-        else:
-            ratios.append(math.inf if math.isinf(t_1) else t_1 / t_n)
-    return ratios, left_out
+        if math.isfinite(t_1) and math.isfinite(t_n):
+            ratios.append(t_1 / t_n)
+    return ratios
 
 
 def _is(row: dict[str, Any], arm: str, n: int) -> bool:
@@ -321,9 +319,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             mine = [r for r in rows if _is(r, arm, n)]
             if not mine:
                 continue
-            ratios, left_out = speedups(rows, arm, n)
+            ratios = speedups(rows, arm, n)
             speed = _median(ratios)
-            sync = _median(speedups(rows, arm, n, arm.replace("async", "sync"))[0])
+            sync = _median(speedups(rows, arm, n, arm.replace("async", "sync")))
             crit = _median([r["t_target"] / r["critical_path"] for r in mine])
             reached = sum(math.isfinite(r["t_target"]) for r in mine)
             line = (
@@ -332,7 +330,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
                 f"{f'{reached}/{len(mine)}':>9}"
             )
             line += "".join(f"{regret_ratio(rows, arm, n, b):>13.2f}x" for b in benches)
-            print(line + (f"  ({left_out} pairs never reached)" if left_out else ""))
+            print(line + f"  ({len(ratios)} pairs)")
 
 
 def headline(rows: list[dict[str, Any]]) -> str:
@@ -344,7 +342,7 @@ def headline(rows: list[dict[str, Any]]) -> str:
         )
         text = f"{arm}: utilization >= {utilization:.3f}"
         for n in (2, 4):
-            ratios, _ = speedups(rows, arm, n)
+            ratios = speedups(rows, arm, n)
             if ratios:
                 text += f", T1/T{n} {_median(ratios):.2f}x"
         parts.append(text)
