@@ -16,7 +16,8 @@ from the objective's own noise. A median configuration's epoch takes about
 finish at different times. The critical path is ``max_epochs`` seconds: a
 median configuration trained through the rungs to ``max_epochs`` (continued
 trials resume, as in Hyperband), which bounds any method's time to a
-recommendation trained that far.
+recommendation trained that far; a recommendation is scored at
+``max_epochs`` however far it was trained, so ``T_N`` can be shorter.
 
 Budget: with N workers every arm gets ``B_N = N * B_1`` epochs, where
 ``B_1`` is what stock Hyperband (factor 3, one iteration) trained on the same
@@ -50,8 +51,8 @@ under async, ``T_1 / T_N`` >= 1.9 at 2 and >= 3.5 at 4 workers, ``T_N`` within
 Cost: the oracles' own work per reported epoch and per trial (trial files,
 saves) is real, so a run costs about N units per arm and worker count, where
 a unit is one Hyperband iteration's trials. On the shared 2-core machine
-(load 10-14, 2026-12-07) one ``mlp`` pair with the five arms at 1, 2, 4 and
-16 workers took about 410 s; 64 workers cost three times 1, 2, 4 and 16
+(load 10-18, 2026-12-07) one ``mlp`` pair with the five arms at 1, 2, 4 and
+16 workers took 400-600 s; 64 workers cost three times 1, 2, 4 and 16
 together, and an lcbench pair more than a synthetic one, so the default run
 (8 tasks, 10 seeds, 5 worker counts) is more than a day there: run it on a
 machine with cores to spare, with ``--jobs``.
