@@ -4,7 +4,9 @@ Nothing here trains a model: an objective gives the score a configuration
 reaches after a number of epochs, and `run_oracle` drives any Keras Tuner
 oracle through `create_trial` / `update_trial` / `end_trial` on it;
 `SyntheticTuner` runs Keras Tuner's own search loop (distributed mode included)
-on it, and `run_local_cluster` starts a chief and workers on 127.0.0.1.
+on it, and `run_local_cluster` starts a chief and workers on 127.0.0.1;
+`simulate_workers` drives an oracle with N simulated workers on a simulated
+clock (no threads, no sleeping).
 `regret`, `sampled_optimum` and `budget_to_match` score a search by its
 recommendation's noise-free value, as the search-quality benchmark does;
 `first_difference` compares recorded decisions (floats to a tolerance).
@@ -46,6 +48,11 @@ from kt_ext.testing._quality import (
     uniform_configs,
 )
 from kt_ext.testing._record import first_difference
+from kt_ext.testing._simulated import (
+    SimulatedResult,
+    SimulatedTrial,
+    simulate_workers,
+)
 from kt_ext.testing._tuner import SyntheticTuner
 
 __all__ = [
@@ -55,6 +62,8 @@ __all__ = [
     "LCBenchObjective",
     "LearningRateObjective",
     "MLPObjective",
+    "SimulatedResult",
+    "SimulatedTrial",
     "SyntheticObjective",
     "SyntheticTuner",
     "TrialRecord",
@@ -70,5 +79,6 @@ __all__ = [
     "run_local_cluster",
     "run_oracle",
     "sampled_optimum",
+    "simulate_workers",
     "uniform_configs",
 ]

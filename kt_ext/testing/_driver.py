@@ -367,6 +367,31 @@ def _run_trial(
     report_every_epoch: bool,
     epochs_before: int,
 ) -> TrialRecord:
+    start, stop = trial_epochs(trial, default_epochs)
+    curve: list[float] = []
+    for epoch in range(start, stop):
+        score = objective.evaluate(trial.hyperparameters.values, epoch + 1)
+        curve.append(score)
+        reports = report_every_epoch or not math.isfinite(score)
+        if reports and not report_epoch(oracle, objective, trial, epoch, score):
+            break
+    return end_run(
+        oracle,
+        objective,
+        trial,
+        curve,
+        span=(start, stop),
+        report_best=not report_every_epoch,
+        epochs_before=epochs_before,
+    )
+
+
+def trial_epochs(trial: Trial, default_epochs: int) -> tuple[int, int]:
+    """``(tuner/initial_epoch, tuner/epochs)`` of a trial; 0-based start, end.
+
+    Raises:
+        ValueError: If the trial has no epoch to train.
+    """
     values = trial.hyperparameters.values
     start = int(values.get("tuner/initial_epoch", 0))
     stop = int(values.get("tuner/epochs", default_epochs))
@@ -375,17 +400,50 @@ def _run_trial(
             f"Trial {trial.trial_id!r} has no epoch to train: tuner/epochs={stop}, "
             f"tuner/initial_epoch={start}."
         )
+    return start, stop
+
+
+def report_epoch(
+    oracle: keras_tuner.Oracle,
+    objective: SyntheticObjective,
+    trial: Trial,
+    epoch: int,
+    score: float,
+) -> bool:
+    """Reports 0-based ``epoch``'s score; whether the trial trains on.
+
+    A non-finite score, or a STOPPED answer (the oracle pruned it), ends it.
+    """
+    metrics = {objective.metric: score}
+    reported = oracle.update_trial(trial.trial_id, metrics, step=epoch)
+    return math.isfinite(score) and reported.status != TrialStatus.STOPPED
+
+
+def end_run(
+    oracle: keras_tuner.Oracle,
+    objective: SyntheticObjective,
+    trial: Trial,
+    curve: Sequence[float],
+    *,
+    span: tuple[int, int],
+    report_best: bool,
+    epochs_before: int,
+) -> TrialRecord:
+    """Ends a trial that trained ``curve`` (one score per epoch) with the oracle.
+
+    ``span`` is the trial's :func:`trial_epochs`. With ``report_best``, the
+    best epoch's score is reported first, at that epoch, as KT's stock tuner
+    does. A trial whose last score is not finite
+    ends FAILED with a message; otherwise COMPLETED.
+
+    Returns:
+        The trial's record.
+    """
+    values = trial.hyperparameters.values
+    start, stop = span
     metric = objective.metric
-    curve: list[float] = []
-    for epoch in range(start, stop):
-        score = objective.evaluate(values, epoch + 1)
-        curve.append(score)
-        if report_every_epoch or not math.isfinite(score):
-            reported = oracle.update_trial(trial.trial_id, {metric: score}, step=epoch)
-            if not math.isfinite(score) or reported.status == TrialStatus.STOPPED:
-                break
     finite = math.isfinite(curve[-1])
-    if finite and not report_every_epoch:
+    if finite and report_best:
         best = best_index(curve, objective.direction)
         oracle.update_trial(trial.trial_id, {metric: curve[best]}, step=start + best)
     if finite:
