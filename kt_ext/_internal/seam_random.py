@@ -113,7 +113,11 @@ def set_random_seed(seed: int) -> None:
     """
     if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
         keras.utils.set_random_seed(seed)
-        return
+    else:
+        _seed_without_tensorflow(seed)
+
+
+def _seed_without_tensorflow(seed: int) -> None:
     set_keras_seed_state({_KERAS_SEED: seed, _KERAS_GENERATOR: None})
     random.seed(seed)
     np.random.seed(seed)

@@ -91,6 +91,7 @@ def _tuner(tmp_path, name="cv", **kwargs):
     return kt_ext.CoarseToFine(build, **options)
 
 
+@pytest.mark.backends
 @pytest.mark.floors
 @pytest.mark.parametrize("lean", [True, False])
 def test_the_mean_curve_is_reported_and_each_fold_continues_its_own_weights(
@@ -180,6 +181,7 @@ class RowsHyperModel(kt.HyperModel):
         return model.fit(x, y, validation_data=validation_data, **kwargs)
 
 
+@pytest.mark.backends
 def test_no_fold_ever_trains_on_its_validation_rows(tmp_path):
     RowsHyperModel.fits = []
     x, y = _data()
@@ -464,6 +466,7 @@ class WeightsHyperModel(kt.HyperModel):
         )
 
 
+@pytest.mark.backends
 @pytest.mark.floors
 def test_sample_weights_are_split_with_the_rows(tmp_path):
     WeightsHyperModel.seen = []

@@ -63,6 +63,7 @@ def continued(trials):
     return [t for t in trials if t.hyperparameters.values.get("tuner/trial_id")]
 
 
+@pytest.mark.backends
 def test_two_runs_of_a_seeded_search_give_the_same_trials(tmp_path, cancer):
     first = search(make_tuner(tmp_path, "first", cancer), cancer)
     # Lean trials reuse traced models (optimizer state copied in); Keras
@@ -95,6 +96,7 @@ def _seeded_afresh(seed):
     keras.utils.set_random_seed(seed)
 
 
+@pytest.mark.backends
 def test_a_seeded_search_leaves_the_callers_random_state_as_it_was(tmp_path, cancer):
     _seeded_afresh(123)
     _draws()
