@@ -38,8 +38,8 @@ costs (TensorFlow's first trace, lazy imports) count in no arm.
 ``--backends tensorflow,jax,torch`` measures the Keras 3 backends instead
 (docs/backends.md): stock Hyperband and both kt_ext tuners on each backend
 (``KERAS_BACKEND`` set in each child), backends interleaved within each arm,
-and on JAX also ``(jax compile cache)`` arms: the same searches with JAX's
-persistent compilation cache on, which lets a model of an architecture an
+and on JAX also a ``coarse_to_fine (jax compile cache)`` arm: the same search
+with JAX's persistent compilation cache on, which lets a model of an architecture an
 earlier trial compiled skip XLA's compilation (its train and test steps are
 still traced). A backend whose package is not installed is skipped, with a
 line saying so. Writes ``trial_cost_backends.csv``.
@@ -235,8 +235,9 @@ def child_row(
         sys.exit(f"{arm} seed {seed} failed:\n{child.stderr[-3000:]}")
     row = json.loads(child.stdout.splitlines()[-1])
     print(
-        f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s, "
-        f"reused {row['reused']} of {row['trials']}",
+        f"{arm} seed {seed}: {row['wall_s']:.1f} s, {row['trials']} trials, "
+        f"{row['epochs']} epochs, steady {row['steady_epoch_s']:.4f} s, "
+        f"fixed {row['fixed_cost_s']:.3f} s, reused {row['reused']}",
         flush=True,
     )
     return row
@@ -244,7 +245,7 @@ def child_row(
 
 # The backends' arms (--backends): the tuners as shipped.
 BACKEND_ARMS = ("hyperband", "coarse_to_fine", "rank_pruning")
-# JAX's persistent compilation cache, on for the `(jax compile cache)` arms:
+# JAX's persistent compilation cache, on for the `(jax compile cache)` arm:
 # a fresh folder per search, every compiled step kept however small.
 JAX_CACHE = {
     "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
@@ -271,9 +272,7 @@ def run_backends(backends: list[str], repeats: int, max_epochs: int) -> None:
     backends = installed_backends(backends)
     runs = [(arm, b, {}) for arm in BACKEND_ARMS for b in backends]
     if "jax" in backends:
-        runs += [
-            (f"{arm} (jax compile cache)", "jax", JAX_CACHE) for arm in BACKEND_ARMS
-        ]
+        runs.append(("coarse_to_fine (jax compile cache)", "jax", JAX_CACHE))
     rows = []
     for seed in range(1, repeats + 1):
         for arm, backend, extra in runs:
