@@ -46,8 +46,18 @@ def test_every_example_has_a_tiny_budget():
     assert scripts == {*TINY, DISTRIBUTED}
 
 
-@pytest.mark.backends
-@pytest.mark.parametrize("script", sorted(TINY))
+# On every backend: the tabular quickstart, the LR schedules and scikit-learn's
+# wrappers (the CNN and the churn builder take minutes more on JAX, compiling).
+ON_EVERY_BACKEND = {"quickstart_tabular.py", "lr_schedules.py", "sklearn_search_cv.py"}
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param(name, marks=[pytest.mark.backends] * (name in ON_EVERY_BACKEND))
+        for name in sorted(TINY)
+    ],
+)
 def test_example_runs(script, tmp_path):
     if script == "sklearn_search_cv.py" and not hasattr(keras, "wrappers"):
         pytest.skip("keras.wrappers.SKLearnClassifier is Keras 3.8+")
