@@ -108,8 +108,10 @@ def set_random_seed(seed: int) -> None:
 
     Example:
         >>> set_random_seed(7)
-        >>> keras.utils.get_random_seed()
-        7
+        >>> first = random.random()
+        >>> set_random_seed(7)
+        >>> random.random() == first
+        True
     """
     if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
         keras.utils.set_random_seed(seed)
