@@ -95,7 +95,7 @@ $(JAX)/.installed $(TORCH)/.installed: .venv-%/.installed: pyproject.toml constr
 # CI (.ci/run): each step under its own time limit (seconds), its time printed.
 CI_TEST_LIMIT ?= 2400
 CI_FLOORS_LIMIT ?= 900
-CI_JAX_LIMIT ?= 900
+CI_JAX_LIMIT ?= 1200
 define timed
 	@start=$$(date +%s); status=0; \
 	timeout --kill-after=30 $(2) $(MAKE) --no-print-directory $(1) || status=$$?; \
