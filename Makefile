@@ -11,7 +11,7 @@ PYTHON_LOWEST ?= $(shell command -v python3.11 || echo $(PYTHON))
 LOWEST := .venv-lowest
 CONSTRAINTS_LOWEST := constraints/lowest.txt
 
-.PHONY: run test lint typecheck docs wheel-check install check-floors test-lowest test-floors test-sklearn-full ci
+.PHONY: run test lint typecheck docs wheel-check install check-floors test-lowest test-floors test-sklearn-full test-jax test-torch ci
 
 # The main job (README, "Set up and run"): four tuners on digits, scored by
 # 3-fold cross-validation, at Hyperband's epoch budget, over three seeds.
@@ -70,9 +70,32 @@ test-lowest: check-floors $(LOWEST)/.installed
 test-floors: check-floors $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pytest $(PYTEST_PARALLEL) -m floors
 
+# The tests marked `backends` (docs/backends.md: both tuners, cv=, SearchCV,
+# resume, the analysis and report, callbacks, the CLI) under another Keras 3
+# backend, each in a venv of its own beside .venv (which stays what `make test`
+# tests: TensorFlow alone), with the backend at its floor (constraints/).
+# `make test-jax` is part of `make ci`; `make test-torch` is not (PyPI's Linux
+# torch wheel brings the CUDA stack, several GB).
+JAX := .venv-jax
+TORCH := .venv-torch
+
+test-jax: check-floors $(JAX)/.installed
+	KERAS_BACKEND=jax $(JAX)/bin/python -m pytest $(PYTEST_PARALLEL) -m backends
+
+test-torch: check-floors $(TORCH)/.installed
+	KERAS_BACKEND=torch $(TORCH)/bin/python -m pytest $(PYTEST_PARALLEL) -m backends
+
+$(JAX)/.installed $(TORCH)/.installed: .venv-%/.installed: pyproject.toml constraints/%.txt
+	rm -rf .venv-$*
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-$*/bin/python -m pip install --quiet -c constraints/$*.txt -e ".[dev,$*]"
+	touch $@
+
 # CI (.ci/run): each step under its own time limit (seconds), its time printed.
 CI_TEST_LIMIT ?= 2400
 CI_FLOORS_LIMIT ?= 900
+CI_JAX_LIMIT ?= 1200
 define timed
 	@start=$$(date +%s); status=0; \
 	timeout --kill-after=30 $(2) $(MAKE) --no-print-directory $(1) || status=$$?; \
@@ -84,6 +107,7 @@ ci:
 	$(call timed,test,$(CI_TEST_LIMIT))
 	$(call timed,test-sklearn-full,900)
 	$(call timed,test-floors,$(CI_FLOORS_LIMIT))
+	$(call timed,test-jax,$(CI_JAX_LIMIT))
 	$(call timed,docs,600)
 	$(call timed,wheel-check,1200)
 
@@ -94,8 +118,9 @@ $(LOWEST)/.installed: pyproject.toml $(CONSTRAINTS_LOWEST)
 	$(LOWEST)/bin/python -m pip install --quiet -c $(CONSTRAINTS_LOWEST) -e ".[dev]"
 	touch $@
 
-# Every package pinned in constraints/lowest.txt has that version as its `>=`
-# floor in pyproject.toml, and every core and `analysis` dependency is pinned.
+# Every package pinned in constraints/lowest.txt, jax.txt and torch.txt has that
+# version as its `>=` floor in pyproject.toml, every core and `analysis`
+# dependency is pinned in lowest.txt, and each backend extra in its own file.
 define CHECK_FLOORS
 import re, sys, tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
@@ -107,14 +132,22 @@ def floor(spec):
     return found and found.group(1)
 declared = {name(s): floor(s) for group in [project["dependencies"], *extras.values()] for s in group}
 must_pin = {name(s) for s in project["dependencies"] + extras["analysis"]}
-pins = {}
-for line in open("$(CONSTRAINTS_LOWEST)"):
-    line = line.split("#")[0].strip()
-    if line:
-        package, _, version = line.partition("==")
-        pins[name(package)] = version.strip()
+def read_pins(path):
+    pins = {}
+    for line in open(path):
+        line = line.split("#")[0].strip()
+        if line:
+            package, _, version = line.partition("==")
+            pins[name(package)] = version.strip()
+    return pins
+pins = read_pins("$(CONSTRAINTS_LOWEST)")
 errors = [f"{p}: not pinned in $(CONSTRAINTS_LOWEST)" for p in sorted(must_pin - set(pins))]
-errors += [f"{p}: pinned =={v}, pyproject.toml's floor is {declared.get(p)}" for p, v in pins.items() if declared.get(p) != v]
+for backend in ("jax", "torch"):
+    path = f"constraints/{backend}.txt"
+    backend_pins = read_pins(path)
+    errors += [f"{p}: not pinned in {path}" for p in sorted({name(s) for s in extras[backend]} - set(backend_pins))]
+    pins.update({f"{p} ({path})": v for p, v in backend_pins.items()})
+errors += [f"{p}: pinned =={v}, pyproject.toml's floor is {declared.get(p.split()[0])}" for p, v in pins.items() if declared.get(p.split()[0]) != v]
 if errors:
     sys.exit("\n".join(errors))
 endef

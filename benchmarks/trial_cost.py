@@ -34,12 +34,24 @@ Each child first fits one model on each input path, so the process's one-time
 costs (TensorFlow's first trace, lazy imports) count in no arm.
 
     python benchmarks/trial_cost.py --repeats 2
+
+``--backends tensorflow,jax,torch`` measures the Keras 3 backends instead
+(docs/backends.md): stock Hyperband and both kt_ext tuners on each backend
+(``KERAS_BACKEND`` set in each child), backends interleaved within each arm,
+and on JAX also a ``coarse_to_fine (jax compile cache)`` arm: the same search
+with JAX's persistent compilation cache on, which lets a model of an architecture an
+earlier trial compiled skip XLA's compilation (its train and test steps are
+still traced). A backend whose package is not installed is skipped, with a
+line saying so. Writes ``trial_cost_backends.csv``.
+
+    nice python benchmarks/trial_cost.py --backends tensorflow,jax,torch --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import statistics
@@ -209,21 +221,91 @@ def run_keras_alone(
     }
 
 
-def child_row(script: str, arm: str, seed: int, *arguments: str) -> dict:
+def child_row(
+    script: str, arm: str, seed: int, *arguments: str, env: dict | None = None
+) -> dict:
     """Runs one arm of ``script`` in a fresh Python process; its row, printed."""
     child = subprocess.run(
         [sys.executable, script, "--arm", arm, "--seed", str(seed), *arguments],
         capture_output=True,
         text=True,
-        check=True,
+        env=env,
     )
+    if child.returncode != 0:
+        sys.exit(f"{arm} seed {seed} failed:\n{child.stderr[-3000:]}")
     row = json.loads(child.stdout.splitlines()[-1])
     print(
-        f"{arm} seed {seed}: {row['wall_s']:.1f} s, fixed {row['fixed_cost_s']:.3f} s, "
-        f"reused {row['reused']} of {row['trials']}",
+        f"{arm} seed {seed}: {row['wall_s']:.1f} s, {row['trials']} trials, "
+        f"{row['epochs']} epochs, steady {row['steady_epoch_s']:.4f} s, "
+        f"fixed {row['fixed_cost_s']:.3f} s, reused {row['reused']}",
         flush=True,
     )
     return row
+
+
+# The backends' arms (--backends): the tuners as shipped.
+BACKEND_ARMS = ("hyperband", "coarse_to_fine", "rank_pruning")
+# JAX's persistent compilation cache, on for the `(jax compile cache)` arm:
+# a fresh folder per search, every compiled step kept however small.
+JAX_CACHE = {
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+}
+
+
+def installed_backends(names: list[str]) -> list[str]:
+    """The backends of ``names`` whose package is installed; says which are not."""
+    found = []
+    for name in names:
+        if name not in ("tensorflow", "jax", "torch"):
+            sys.exit(f"--backends: unknown backend {name!r} (tensorflow, jax, torch)")
+        if importlib.util.find_spec(name) is None:
+            print(f"skipping {name}: not installed (pip install 'kt_ext[{name}]')")
+        else:
+            found.append(name)
+    return found
+
+
+def run_backends(backends: list[str], repeats: int, max_epochs: int) -> None:
+    """Each backend's arms, interleaved (TF, JAX, torch, TF, ...); prints the
+    medians per trial and per epoch, writes ``trial_cost_backends.csv``."""
+    backends = installed_backends(backends)
+    runs = [(arm, b, {}) for arm in BACKEND_ARMS for b in backends]
+    if "jax" in backends:
+        runs.append(("coarse_to_fine (jax compile cache)", "jax", JAX_CACHE))
+    rows = []
+    for seed in range(1, repeats + 1):
+        for arm, backend, extra in runs:
+            with tempfile.TemporaryDirectory(prefix="kt_ext_jax_cache_") as cache:
+                env = {**os.environ, **extra, "KERAS_BACKEND": backend}
+                if extra:
+                    env["JAX_COMPILATION_CACHE_DIR"] = cache
+                row = child_row(
+                    __file__, arm, seed, "--max-epochs", str(max_epochs), env=env
+                )
+            if row["backend"] != backend:
+                sys.exit(f"{arm} ran on {row['backend']}, not {backend}")
+            rows.append({**row, "arm": f"{arm} [{backend}]"})
+    print(f"W1, max_epochs={max_epochs}, factor=3, {repeats} runs per arm, medians")
+    print(
+        "arm                                           wall_s  trials  epochs  "
+        "per_trial_s  per_epoch_s  steady_s  fixed_s"
+    )
+    for arm, backend, _ in runs:
+        mine = [r for r in rows if r["arm"] == f"{arm} [{backend}]"]
+
+        def median(key: str, mine: list[dict] = mine) -> float:
+            return statistics.median(r[key] for r in mine)
+
+        per_trial = statistics.median(r["wall_s"] / r["trials"] for r in mine)
+        per_epoch = statistics.median(r["wall_s"] / r["epochs"] for r in mine)
+        print(
+            f"{arm + ' [' + backend + ']':<45} {median('wall_s'):7.1f} "
+            f"{median('trials'):7.0f} {median('epochs'):7.0f} {per_trial:12.3f} "
+            f"{per_epoch:12.3f} {median('steady_epoch_s'):9.4f} "
+            f"{median('fixed_cost_s'):8.3f}"
+        )
+    write_csv(rows, "trial_cost_backends.csv")
 
 
 def run_in_child(
@@ -248,6 +330,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--max-epochs", type=int, default=9)
+    parser.add_argument(
+        "--backends",
+        help="comma-separated Keras backends to measure instead (tensorflow,jax,torch)",
+    )
     parser.add_argument("--arm", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--configurations", help=argparse.SUPPRESS)
@@ -260,7 +346,12 @@ def main() -> None:
             row = run_keras_alone(data, configurations, args.seed)
         else:
             row = run(args.arm, data, args.max_epochs, args.seed)
-        print(json.dumps({**row, "seed": args.seed}))
+        print(
+            json.dumps({**row, "seed": args.seed, "backend": keras.backend.backend()})
+        )
+        return
+    if args.backends:
+        run_backends(args.backends.split(","), args.repeats, args.max_epochs)
         return
     arms = [
         "hyperband (keras arrays)",

@@ -166,10 +166,18 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("tensorflow", "keras", "keras_tuner", "sklearn")
 
 
+def keras_backend():
+    """The backend Keras runs on here, which each child is given."""
+    import keras
+
+    return keras.backend.backend()
+
+
 def run_python(code_or_args, tmp_path, *, timeout=600):
     """Runs this checkout's Python in ``tmp_path``, this kt_ext first on the path."""
     paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    env["KERAS_BACKEND"] = keras_backend()
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
     result = subprocess.run(
@@ -328,6 +336,15 @@ def telco_sample(path):
         csv.writer(handle).writerows([header, *blank, *rows[:289]])
 
 
+# `kt-ext ARGS`, once it has said which backend Keras runs on.
+CLI_ON_ITS_BACKEND = (
+    "import sys, keras; from kt_ext.cli import main; "
+    "print('keras backend:', keras.backend.backend(), flush=True); "
+    "sys.exit(main(sys.argv[1:]))"
+)
+
+
+@pytest.mark.backends
 def test_search_on_a_csv_file_is_quiet_keeps_its_trials_and_resumes(
     tmp_path, capsys, monkeypatch
 ):
@@ -335,8 +352,9 @@ def test_search_on_a_csv_file_is_quiet_keeps_its_trials_and_resumes(
     argv = ["search", "--csv", "churn.csv", "--target", "Churn", "--drop"]
     argv += ["customerID", "--tuner", "random", "--max-trials", "1"]
     argv += ["--max-epochs", "1"]
-    first = run_python(["-m", "kt_ext.cli", *argv], tmp_path)
+    first = run_python(["-c", CLI_ON_ITS_BACKEND, *argv], tmp_path)
     assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"keras backend: {keras_backend()}\n")
     # No TensorFlow information or warning, from the import to the last fit:
     # its error lines only (a CPU-only machine's "failed call to cuInit").
     assert all(

@@ -18,6 +18,7 @@ import importlib
 import inspect
 import json
 import pathlib
+import random
 import re
 import sys
 
@@ -252,6 +253,30 @@ def _check_tf_global_seed() -> None:
     np.testing.assert_array_equal(after, tf.random.uniform((2,)).numpy())
 
 
+def _check_set_random_seed() -> None:
+    # What kt_ext sets off TensorFlow is all that Keras's own seeding sets but
+    # TensorFlow's seed: its global state's seed and generator, Python, NumPy.
+    from keras.src.backend.common import global_state
+
+    def after(seed_with):
+        keras.random.uniform(())  # a global generator to reset
+        before = dict(vars(global_state.GLOBAL_STATE_TRACKER))
+        seed_with(5)
+        state = vars(global_state.GLOBAL_STATE_TRACKER)
+        changed = {k for k in {*before, *state} if before.get(k) is not state.get(k)}
+        return changed, random.random(), np.random.rand()
+
+    keras_changed, *keras_draws = after(keras.utils.set_random_seed)
+    ours_changed, *our_draws = after(seam_random._seed_without_tensorflow)
+    assert keras_changed <= {"global_random_seed", "global_seed_generator"}
+    assert our_draws == keras_draws
+    assert seam_random.keras_seed_state() == {
+        "global_random_seed": 5,
+        "global_seed_generator": None,
+    }
+    assert ours_changed <= {"global_random_seed", "global_seed_generator"}
+
+
 def _check_callback_list_dispatch() -> None:
     import threading
 
@@ -284,6 +309,7 @@ _KERAS_CHECKS = {
     "tensorflow.python.framework.ops._gradient_registry": _check_gradient_registry,
     "keras.src.backend.common.global_state": _check_keras_seed_state,
     "tensorflow.python.eager.context.Context._seed": _check_tf_global_seed,
+    "keras.utils.set_random_seed": _check_set_random_seed,
 }
 
 _NON_KERAS_TUNER = {

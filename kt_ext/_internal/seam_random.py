@@ -1,6 +1,6 @@
 """The seam to the global random state a trial trains with: Python's ``random``,
-NumPy's global generator, Keras's global seed and ``SeedGenerator``, and
-TensorFlow's global (eager) seed.
+NumPy's global generator, Keras's global seed and ``SeedGenerator``,
+TensorFlow's global (eager) seed, and PyTorch's generators on that backend.
 
 :func:`seeded` seeds them all for one trial, as ``keras.utils.set_random_seed``
 does, and puts the caller's state back afterwards: a seeded search leaves the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import random
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "preserved",
     "seeded",
     "set_keras_seed_state",
+    "set_random_seed",
     "trial_seed",
 ]
 
@@ -41,6 +43,9 @@ UPSTREAM: dict[str, str] = {
     ),
     "tensorflow.python.eager.context.Context._seed": (
         "preserved (TensorFlow's global eager seed and its op-seed stream, _rng)"
+    ),
+    "keras.utils.set_random_seed": (
+        "set_random_seed (what it sets, without loading TensorFlow off its backend)"
     ),
 }
 
@@ -91,8 +96,42 @@ def set_keras_seed_state(state: dict[str, Any]) -> None:
         global_state.set_global_attribute(name, value)
 
 
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed(seed)``, loading no TensorFlow for it.
+
+    Keras seeds TensorFlow whenever it is installed (for ``tf.data``'s
+    shuffling), importing it, which costs a JAX or PyTorch search seconds and
+    memory. Here TensorFlow is seeded when it is the backend or loaded already
+    (the user's data is TensorFlow's); otherwise what Keras sets on the other
+    backends is set: its global seed, a new global ``SeedGenerator`` (as Keras
+    3.8 and later do), Python's and NumPy's seeds, and PyTorch's on its backend.
+
+    Example:
+        >>> set_random_seed(7)
+        >>> first = random.random()
+        >>> set_random_seed(7)
+        >>> random.random() == first
+        True
+    """
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+    else:
+        _seed_without_tensorflow(seed)
+
+
+def _seed_without_tensorflow(seed: int) -> None:
+    set_keras_seed_state({_KERAS_SEED: seed, _KERAS_GENERATOR: None})
+    random.seed(seed)
+    np.random.seed(seed)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
 def _tf_context() -> Any:
-    if keras.backend.backend() != "tensorflow":
+    # Loaded by the backend or the user's data; never loaded for this.
+    if "tensorflow" not in sys.modules:
         return None
     from tensorflow.python.eager import context
 
@@ -130,7 +169,7 @@ def seeded(seed: int | None) -> Iterator[None]:
         yield
         return
     with preserved():
-        keras.utils.set_random_seed(int(seed))
+        set_random_seed(int(seed))
         yield
 
 
@@ -139,8 +178,9 @@ def preserved() -> Iterator[None]:
     """Puts the global random state back as it was, when the block ends.
 
     Python's ``random`` state, NumPy's global state, this thread's Keras seed
-    and global ``SeedGenerator``, and TensorFlow's global seed and op-seed
-    stream are restored, also when the block raises.
+    and global ``SeedGenerator``, TensorFlow's global seed and op-seed stream
+    (when TensorFlow is loaded) and PyTorch's generators (on its backend) are
+    restored, also when the block raises.
 
     Example:
         >>> import random
@@ -163,9 +203,12 @@ def preserved() -> Iterator[None]:
     tf_seed = getattr(context, "_seed", None)
     tf_stream = getattr(context, "_rng", None)
     tf_stream_state = tf_stream.getstate() if tf_stream is not None else None
+    torch_state = _torch_state()
     try:
         yield
     finally:
+        if torch_state is not None:
+            _set_torch_state(torch_state)
         random.setstate(python_state)
         np.random.set_state(numpy_state)
         set_keras_seed_state(keras_state)
@@ -179,3 +222,22 @@ def preserved() -> Iterator[None]:
             else:
                 context._rng = random.Random()
                 context._rng.setstate(tf_stream_state)
+
+
+def _torch_state() -> Any:
+    """PyTorch's CPU and CUDA generator states, on the PyTorch backend."""
+    if keras.backend.backend() != "torch":
+        return None
+    import torch
+
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    return torch.get_rng_state(), cuda
+
+
+def _set_torch_state(state: Any) -> None:
+    import torch
+
+    cpu, cuda = state
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state_all(cuda)

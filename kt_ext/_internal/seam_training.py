@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import sys
 from typing import Any, TypeAlias
 
 import keras
@@ -461,6 +462,10 @@ _ALL_REDUCE_MODULE = "tensorflow.python.distribute."
 
 
 def _gradient_registry() -> dict[str, Any]:
+    # Never loaded for this: a search on the JAX or PyTorch backend has no
+    # TensorFlow graphs unless the user's data loaded TensorFlow.
+    if "tensorflow" not in sys.modules:
+        return {}
     from tensorflow.python.framework import ops
 
     registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import keras
 import keras_tuner as kt
 import numpy as np
 
@@ -30,6 +29,7 @@ from kt_ext._internal.heap import frozen_heap
 from kt_ext._internal.names import is_bookkeeping
 from kt_ext._internal.quiet import quiet_search
 from kt_ext._internal.seam_oracle import create_objective
+from kt_ext._internal.seam_random import set_random_seed
 from kt_ext.compare._outputs import write_outputs
 from kt_ext.compare._recording import SearchRecorder, TrialCost
 from kt_ext.compare._registry import REFERENCE, SearchSpec, get_factory
@@ -196,7 +196,7 @@ def run_search(
         # schedule from each trial's epochs, and the retrain could not follow.
         fit_kwargs["schedule_epochs"] = spec.max_epochs
     with quiet_search():
-        keras.utils.set_random_seed(spec.seed)
+        set_random_seed(spec.seed)
         tuner = get_factory(name)(spec)
         recorder = SearchRecorder(
             spec.objective, direction, on_epoch=on_epoch, on_fit=on_fit

@@ -210,11 +210,27 @@ def take_rows(data: Any, rows: np.ndarray) -> Any:
     if hasattr(data, "iloc"):
         return data.iloc[rows]
     if hasattr(data, "shape") and not isinstance(data, np.ndarray):
-        # A tensor: gathered on its own device, staying a tensor.
+        return _take_tensor_rows(data, rows)
+    return np.asarray(data)[rows]
+
+
+def _take_tensor_rows(data: Any, rows: np.ndarray) -> Any:
+    """The rows of a tensor, gathered on its own device, of its own framework.
+
+    Each framework is imported only when the data is its own (then it is loaded
+    already): a JAX or PyTorch search never loads TensorFlow here.
+    """
+    framework = type(data).__module__.partition(".")[0]
+    if framework == "tensorflow":
         import tensorflow as tf
 
         return tf.gather(data, rows)
-    return np.asarray(data)[rows]
+    if framework == "torch":
+        import torch
+
+        return data[torch.as_tensor(rows, device=data.device)]
+    # JAX arrays, SciPy's sparse matrices and others take NumPy's row index.
+    return data[rows]
 
 
 def class_labels(y: Any) -> np.ndarray | None:

@@ -60,6 +60,7 @@ def check_self_contained(text: str) -> Page:
     return page
 
 
+@pytest.mark.backends
 def test_report_of_a_finished_search(lr_random, tmp_path):
     path = write_report(lr_random.directory, tmp_path / "out" / "report.html")
     assert path == tmp_path / "out" / "report.html"
@@ -77,6 +78,7 @@ def test_report_of_a_finished_search(lr_random, tmp_path):
     assert "<td>None</td>" not in text
 
 
+@pytest.mark.backends
 def test_report_from_a_live_oracle_with_kt_ext_histories(with_history, tmp_path):
     text = write_report(with_history.oracle, tmp_path / "report.html").read_text()
     check_self_contained(text)

@@ -151,6 +151,7 @@ def test_deepcopy_after_fit_copies_configuration_only():
     assert copied.model is None
 
 
+@pytest.mark.backends
 def test_search_keeps_tuner_summaries_and_drops_keras_progress(capfd, tmp_path):
     # Keras Tuner believes it runs in a notebook whenever IPython is installed.
     before = keras_tuner_notebook_flag()
@@ -178,6 +179,7 @@ def test_search_keeps_tuner_summaries_and_drops_keras_progress(capfd, tmp_path):
     assert metrics.get_last_value("learning_rate") == pytest.approx(0.01, rel=1e-6)
 
 
+@pytest.mark.backends
 def test_a_fit_is_told_inside_a_keras_tuner_search(tmp_path):
     seen = []
 

@@ -178,6 +178,7 @@ def test_bad_arguments_name_argument_and_value(call, message):
 # --- the callbacks in model.fit ----------------------------------------------
 
 
+@pytest.mark.backends
 def test_hold_then_exponential_decay_scales_the_tuned_rate():
     rates = fitted_rates(HoldThenExponentialDecay(hold_epochs=2, decay=0.5), epochs=4)
     expected = [0.02, 0.02, 0.02 * math.exp(-0.5), 0.02 * math.exp(-1.0)]
@@ -209,6 +210,7 @@ def test_initial_epoch_continues_the_curve():
     assert rates == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.backends
 def test_second_fit_of_the_same_model_keeps_the_tuned_base():
     model, callback = build_model(), StepDecay(drop_every=1, factor=0.5)
     assert fitted_rates(callback, model=model, epochs=2) == pytest.approx(
@@ -266,6 +268,7 @@ def test_schedule_callback_works_for_a_single_epoch(name):
     assert fitted_rates(callback, epochs=1) == pytest.approx([0.02], rel=1e-6)
 
 
+@pytest.mark.backends
 def test_an_epoch_without_train_begin_scales_the_optimizers_rate():
     # A custom training loop may call on_epoch_begin alone; the rate then in
     # the optimizer is the base (it was a TypeError on base_lr=None).

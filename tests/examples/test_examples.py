@@ -27,6 +27,16 @@ TINY = {
 }
 
 
+# Runs a script as `python script.py ...` does, once it has said which backend
+# Keras runs on (a test under KERAS_BACKEND=jax must not test TensorFlow).
+AS_MAIN = (
+    "import runpy, sys, keras; "
+    "print('keras backend:', keras.backend.backend(), flush=True); "
+    "sys.argv = sys.argv[1:]; "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
 # Run by distributed_local.sh, as one chief and two workers.
 DISTRIBUTED = "distributed_search.py"
 
@@ -36,12 +46,24 @@ def test_every_example_has_a_tiny_budget():
     assert scripts == {*TINY, DISTRIBUTED}
 
 
-@pytest.mark.parametrize("script", sorted(TINY))
+# On every backend: the tabular quickstart, the LR schedules and scikit-learn's
+# wrappers (the CNN and the churn builder take minutes more on JAX, compiling).
+ON_EVERY_BACKEND = {"quickstart_tabular.py", "lr_schedules.py", "sklearn_search_cv.py"}
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param(name, marks=[pytest.mark.backends] * (name in ON_EVERY_BACKEND))
+        for name in sorted(TINY)
+    ],
+)
 def test_example_runs(script, tmp_path):
     if script == "sklearn_search_cv.py" and not hasattr(keras, "wrappers"):
         pytest.skip("keras.wrappers.SKLearnClassifier is Keras 3.8+")
+    argv = [script, *TINY[script], "--directory", str(tmp_path)]
     result = subprocess.run(
-        [sys.executable, script, *TINY[script], "--directory", str(tmp_path)],
+        [sys.executable, "-c", AS_MAIN, *argv],
         cwd=EXAMPLES,
         capture_output=True,
         text=True,
@@ -52,9 +74,11 @@ def test_example_runs(script, tmp_path):
             "HOME": str(tmp_path),
             # The kt_ext under test, where PYTHONPATH points at a checkout.
             "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+            "KERAS_BACKEND": keras.backend.backend(),
         },
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert f"keras backend: {keras.backend.backend()}\n" in result.stdout
     assert "test accuracy" in result.stdout or "best schedule" in result.stdout
 
 

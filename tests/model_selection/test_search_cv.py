@@ -64,6 +64,7 @@ def searched(cancer, tmp_path_factory):
     return search.fit(*cancer)
 
 
+@pytest.mark.backends
 @pytest.mark.floors
 def test_cv_results_have_a_row_per_configuration_and_gridsearchcvs_columns(searched):
     results = searched.cv_results_
@@ -109,6 +110,7 @@ def test_one_row_per_configuration_even_when_trials_continue(searched):
     assert len(searched.cv_results_["params"]) == len(configurations) < len(df)
 
 
+@pytest.mark.backends
 @pytest.mark.floors
 def test_the_refit_trains_the_best_configuration_on_all_rows_for_its_epochs(
     searched, cancer
@@ -121,6 +123,7 @@ def test_the_refit_trains_the_best_configuration_on_all_rows_for_its_epochs(
     assert {rows for rows, _, _ in searched.hypermodel.fits[:-1]} == {60}  # folds
 
 
+@pytest.mark.backends
 @pytest.mark.floors
 def test_classification_predicts_labels_probabilities_and_scores_accuracy(
     searched, cancer

@@ -7,6 +7,7 @@ import pytest
 import kt_ext
 
 
+@pytest.mark.backends
 def test_drop_in_for_hyperband_with_a_model_builder(
     binary_data, model_builder, typical_search, tmp_path
 ):
@@ -27,6 +28,7 @@ def test_drop_in_for_hyperband_with_a_model_builder(
     assert set(history[0]["space"]) == {"units", "learning_rate"}
 
 
+@pytest.mark.backends
 def test_mlp_hypermodel_continues_trials_from_their_weights(
     binary_data, small_coarse_to_fine
 ):
@@ -61,6 +63,7 @@ def test_bad_knob_fails_before_any_training(model_builder, tmp_path):
         )
 
 
+@pytest.mark.backends
 def test_schedules_follow_the_searchs_max_epochs_in_continued_trials(
     binary_data, tmp_path
 ):

@@ -92,7 +92,10 @@ def _tuner(tmp_path, name="cv", **kwargs):
 
 
 @pytest.mark.floors
-@pytest.mark.parametrize("lean", [True, False])
+# Lean trials are TensorFlow's alone: one run is enough on the other backends.
+@pytest.mark.parametrize(
+    "lean", [True, pytest.param(False, marks=pytest.mark.backends)]
+)
 def test_the_mean_curve_is_reported_and_each_fold_continues_its_own_weights(
     tmp_path, monkeypatch, lean
 ):
@@ -139,7 +142,7 @@ def test_the_mean_curve_is_reported_and_each_fold_continues_its_own_weights(
                 np.array_equal(a, b) for a, b in zip(fold.start, other, strict=True)
             )
     assert continued
-    if lean:
+    if lean and keras.backend.backend() == "tensorflow":
         # Lean trials reuse each fold's traced model in that fold only.
         assert tuner._lean.models.adopted > 0
     # Every fold's epochs are charged: k * e per trial.
@@ -180,6 +183,7 @@ class RowsHyperModel(kt.HyperModel):
         return model.fit(x, y, validation_data=validation_data, **kwargs)
 
 
+@pytest.mark.backends
 def test_no_fold_ever_trains_on_its_validation_rows(tmp_path):
     RowsHyperModel.fits = []
     x, y = _data()
@@ -464,6 +468,7 @@ class WeightsHyperModel(kt.HyperModel):
         )
 
 
+@pytest.mark.backends
 @pytest.mark.floors
 def test_sample_weights_are_split_with_the_rows(tmp_path):
     WeightsHyperModel.seen = []

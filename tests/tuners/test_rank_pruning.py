@@ -11,6 +11,7 @@ import kt_ext
 from kt_ext.hypermodels import MLPHyperModel
 
 
+@pytest.mark.backends
 def test_typical_hyperband_script_runs_with_only_the_class_name_changed(
     binary_data, model_builder, typical_search, tmp_path
 ):
@@ -37,6 +38,7 @@ def test_hyperband_iterations_is_rejected(model_builder):
         kt_ext.RankPruning(model_builder, objective="val_loss", hyperband_iterations=2)
 
 
+@pytest.mark.backends
 def test_a_losing_trial_is_stopped_and_ends_completed_with_fewer_epochs(
     binary_data, tmp_path
 ):

@@ -10,11 +10,13 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import pytest
 
 SEARCH = textwrap.dedent(
     """
     import json, os, signal, sys
+    import keras
     import kt_ext
     from kt_ext.datasets import load
     from kt_ext.hypermodels import MLPHyperModel
@@ -35,7 +37,8 @@ SEARCH = textwrap.dedent(
     tuner.search(x, y, validation_data=validation, verbose=0)
     best = tuner.oracle.get_best_trials(1)[0]
     ids = sorted(tuner.oracle.trials)
-    print(json.dumps({"best": best.trial_id, "score": best.score, "trials": ids}))
+    print(json.dumps({"best": best.trial_id, "score": best.score, "trials": ids,
+                      "backend": keras.backend.backend()}))
     """
 )
 
@@ -46,10 +49,15 @@ def search(directory, kill=False):
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        env={
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "KERAS_BACKEND": keras.backend.backend(),
+        },
     )
 
 
+@pytest.mark.backends
 @pytest.mark.slow
 def test_a_seeded_keras_search_killed_in_trial_3_ends_like_an_uninterrupted_one(
     tmp_path,
@@ -57,6 +65,7 @@ def test_a_seeded_keras_search_killed_in_trial_3_ends_like_an_uninterrupted_one(
     whole = search(tmp_path / "whole")
     assert whole.returncode == 0, whole.stderr[-2000:]
     expected = json.loads(whole.stdout.splitlines()[-1])
+    assert expected["backend"] == keras.backend.backend()
 
     killed = search(tmp_path / "killed", kill=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]

@@ -13,7 +13,6 @@ from typing import ClassVar
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import kt_ext
 from kt_ext.datasets import load
@@ -63,6 +62,7 @@ def continued(trials):
     return [t for t in trials if t.hyperparameters.values.get("tuner/trial_id")]
 
 
+@pytest.mark.backends
 def test_two_runs_of_a_seeded_search_give_the_same_trials(tmp_path, cancer):
     first = search(make_tuner(tmp_path, "first", cancer), cancer)
     # Lean trials reuse traced models (optimizer state copied in); Keras
@@ -80,12 +80,22 @@ def test_two_runs_of_a_seeded_search_give_the_same_trials(tmp_path, cancer):
 
 def _draws():
     """One draw from each random stream a caller may use."""
-    return (
+    draws = [
         random.random(),
         float(np.random.rand()),
-        keras.random.uniform((2,)).numpy().tolist(),  # the global SeedGenerator
-        tf.random.uniform((2,)).numpy().tolist(),  # TensorFlow's global seed
-    )
+        # The global SeedGenerator.
+        keras.ops.convert_to_numpy(keras.random.uniform((2,))).tolist(),
+    ]
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        draws.append(tf.random.uniform((2,)).numpy().tolist())  # its global seed
+    elif backend == "torch":
+        import torch
+
+        draws.append(torch.rand(2).tolist())  # PyTorch's generator
+    return draws
 
 
 def _seeded_afresh(seed):
@@ -95,6 +105,7 @@ def _seeded_afresh(seed):
     keras.utils.set_random_seed(seed)
 
 
+@pytest.mark.backends
 def test_a_seeded_search_leaves_the_callers_random_state_as_it_was(tmp_path, cancer):
     _seeded_afresh(123)
     _draws()
