@@ -50,8 +50,22 @@ def check_workers(
     if workers != -1:
         return workers
     if available is None:
-        available = len(visible_gpus()) or os.cpu_count() or 1
+        available = len(visible_gpus()) or usable_cpus()
     return available
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on.
+
+    Its affinity: a container's or a batch job's share, not the machine's count.
+
+    Example:
+        >>> usable_cpus() >= 1
+        True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def visible_gpus(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -80,7 +94,10 @@ def visible_gpus(environ: Mapping[str, str] | None = None) -> list[str]:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
-    return [str(i) for i, line in enumerate(listing.splitlines()) if "GPU" in line]
+    # `nvidia-smi -L` lists "GPU <i>: ..." lines, each GPU's MIG devices
+    # indented below it: CUDA numbers the GPUs, not the lines.
+    gpus = [line for line in listing.splitlines() if line.startswith("GPU ")]
+    return [str(i) for i in range(len(gpus))]
 
 
 def worker_devices(

@@ -31,7 +31,12 @@ from kt_ext._internal.seam_oracle import in_distributed_mode
 from kt_ext.oracles import RoundOracle
 from kt_ext.tuners import _distributed
 from kt_ext.tuners._failures import check_some_trial_ran
-from kt_ext.tuners._launch_plan import refuse_streams, visible_gpus, worker_devices
+from kt_ext.tuners._launch_plan import (
+    refuse_streams,
+    usable_cpus,
+    visible_gpus,
+    worker_devices,
+)
 from kt_ext.tuners._payload import Payload, remove_payload, write_payload
 from kt_ext.tuners._preflight import prepared_search
 
@@ -96,7 +101,7 @@ def search_with_workers(
             "is set): leave `workers` out, or unset the KERASTUNER_* variables."
         )
     refuse_streams(fit_args, fit_kwargs)
-    devices = worker_devices(workers, visible_gpus(), os.cpu_count() or 1)
+    devices = worker_devices(workers, visible_gpus(), usable_cpus())
     tuner.serves_workers = True
     try:
         fit_args, fit_kwargs = prepared_search(tuner, fit_args, fit_kwargs, cv)

@@ -64,26 +64,53 @@ def write_payload(payload: Payload, folder: Path) -> Path:
         >>> read_payload(path).fit_args[0].shape
         (100000,)
     """
-    folder.mkdir(parents=True, exist_ok=True)
     arrays: list[np.ndarray] = []
     mapped = dataclasses.replace(
         payload,
         fit_args=_mapped(payload.fit_args, arrays),
         fit_kwargs=_mapped(payload.fit_kwargs, arrays),
     )
-    for index, array in enumerate(arrays):
-        np.save(folder / f"array{index}.npy", array, allow_pickle=False)
     try:
         data = cloudpickle.dumps(mapped)
     except Exception as error:
+        name = _first_unpicklable(mapped)
         raise TypeError(
-            "With workers, the tuner's constructor arguments, the hypermodel and "
-            "the search arguments must be picklable by cloudpickle; pickling "
-            f"failed: {type(error).__name__}: {error}"
+            f"With workers, {name} must be picklable by cloudpickle (as must the "
+            "tuner's other constructor arguments, the hypermodel and the search "
+            f"arguments); pickling it failed: {type(error).__name__}: {error}"
         ) from error
+    # The arrays are written only once the payload is known to pickle, so a
+    # refused search leaves no copy of the data in the project directory.
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, array in enumerate(arrays):
+        np.save(folder / f"array{index}.npy", array, allow_pickle=False)
     path = folder / _PAYLOAD
     path.write_bytes(data)
     return path
+
+
+def _first_unpicklable(payload: Payload) -> str:
+    """The name, as the user wrote it, of the first part that cannot pickle."""
+    parts: list[tuple[str, Any]] = [("the tuner's class", payload.tuner_class)]
+    parts += [
+        (f"the tuner's positional argument {i}", value)
+        for i, value in enumerate(payload.args)
+    ]
+    parts += [(f"`{key}`", value) for key, value in payload.kwargs.items()]
+    parts += [
+        (f"the search's positional argument {i} (`{name}`)", value)
+        for i, (name, value) in enumerate(
+            zip(("x", "y", "batch_size", "epochs"), payload.fit_args, strict=False)
+        )
+    ]
+    parts += [(f"`{key}`", value) for key, value in payload.fit_kwargs.items()]
+    parts.append(("`cv`", payload.cv))
+    for name, value in parts:
+        try:
+            cloudpickle.dumps(value)
+        except Exception:
+            return name
+    return "the payload"
 
 
 def read_payload(path: Path) -> Payload:

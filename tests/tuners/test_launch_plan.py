@@ -70,6 +70,19 @@ def test_visible_gpus_follow_cuda_visible_devices(value, gpus):
     assert visible_gpus({"CUDA_VISIBLE_DEVICES": value}) == gpus
 
 
+def test_visible_gpus_count_gpus_not_their_mig_devices(tmp_path, monkeypatch):
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text(
+        "#!/bin/sh\n"
+        "echo 'GPU 0: NVIDIA H100 (UUID: GPU-a)'\n"
+        "echo '  MIG 3g.40gb     Device  0: (UUID: MIG-b)'\n"
+        "echo 'GPU 1: NVIDIA H100 (UUID: GPU-c)'\n"
+    )
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert visible_gpus({}) == ["0", "1"]
+
+
 def _rows():
     yield np.zeros((2, 3)), np.zeros(2)
 
@@ -153,8 +166,17 @@ def test_an_unpicklable_payload_is_a_type_error(tmp_path):
     payload = Payload(
         SyntheticTuner, (types.SimpleNamespace(lock=_lock()),), {}, (), {}, None
     )
-    with pytest.raises(TypeError, match=r"picklable by cloudpickle"):
+    with pytest.raises(TypeError, match=r"positional argument 0 must be picklable"):
         write_payload(payload, tmp_path)
+
+
+def test_an_unpicklable_search_argument_is_named_and_leaves_no_file(tmp_path):
+    large = np.zeros(10**5)  # would be written as a mapped .npy file
+    payload = Payload(SyntheticTuner, (), {}, (large,), {"callbacks": [_lock()]}, None)
+    folder = tmp_path / "workers"
+    with pytest.raises(TypeError, match=r"`callbacks` must be picklable"):
+        write_payload(payload, folder)
+    assert not folder.exists()
 
 
 def _lock():
