@@ -171,15 +171,19 @@ class Promotion:
         space only shrinks), when ``affordable(epochs)`` says the epochs to
         the next rung are. Costs a few bisections, at any number of trials.
         """
+        promoted = self.promoted
+        if promoted is None:  # nothing read yet, so no candidate either
+            return None
         for below, above in reversed(list(itertools.pairwise(rungs))):
-            results, candidates = self._results.get(below), self._open.get(below)
+            results = self._results.get(below, [])
+            candidates = self._open.get(below)
             if not candidates or not affordable(above - below):
                 continue
             top = promotion_count(len(results), factor)
             while candidates and bisect.bisect_left(results, candidates[0]) < top:
                 _, trial_id = candidates.pop(0)
                 if promotable(trial_id):
-                    self.promoted.add(trial_id)
+                    promoted.add(trial_id)
                     return trial_id, above
         return None
 
