@@ -205,7 +205,7 @@ def run_search(
         if spec.cv:
             # The folds of train + validation replace the validation split.
             x, y = np.concatenate([x, x_val]), np.concatenate([y, y_val])
-            fit_kwargs["cv"] = _checked_cv_tuner(name, tuner, spec.cv)
+            fit_kwargs["cv"] = _checked_fidelity_tuner(name, tuner, "cv", spec.cv)
         else:
             fit_kwargs["validation_data"] = (x_val, y_val)
         search_kwargs = {"callbacks": [recorder], "verbose": 0, **fit_kwargs}
@@ -214,7 +214,9 @@ def run_search(
             # reports the trials, and the oracle the epochs.
             search_kwargs = {
                 **fit_kwargs,
-                "workers": _checked_workers_tuner(name, tuner, spec.workers),
+                "workers": _checked_fidelity_tuner(
+                    name, tuner, "workers", spec.workers
+                ),
                 "verbose": 1,
             }
         start = time.perf_counter()
@@ -236,28 +238,22 @@ def run_search(
     return {"tuner": name, "seed": spec.seed, **row}, recorder.log, tuner
 
 
-def _checked_cv_tuner(name: str, tuner: kt.Tuner, cv: int) -> int:
-    """``cv``, once ``tuner`` is known to run cross-validated searches."""
+def _checked_fidelity_tuner(
+    name: str, tuner: kt.Tuner, argument: str, value: int
+) -> int:
+    """``value`` of ``argument`` (``cv``, ``workers``), once ``tuner`` takes it.
+
+    Both need kt_ext's tuners (``FidelityTuner``); a plain Keras Tuner tuner is
+    a ``TypeError`` naming the argument and the tuner.
+    """
     from kt_ext.tuners import FidelityTuner
 
     if not isinstance(tuner, FidelityTuner):
         raise TypeError(
-            f"`cv` needs tuners on kt_ext.tuners.FidelityTuner; tuner {name!r} "
-            f"is a {type(tuner).__name__}."
-        )
-    return cv
-
-
-def _checked_workers_tuner(name: str, tuner: kt.Tuner, workers: int) -> int:
-    """``workers``, once ``tuner`` is known to start workers (kt_ext's tuners)."""
-    from kt_ext.tuners import FidelityTuner
-
-    if not isinstance(tuner, FidelityTuner):
-        raise TypeError(
-            f"`workers` needs tuners on kt_ext.tuners.FidelityTuner; tuner "
+            f"`{argument}` needs tuners on kt_ext.tuners.FidelityTuner; tuner "
             f"{name!r} is a {type(tuner).__name__}."
         )
-    return workers
+    return value
 
 
 def _best_row(
