@@ -438,6 +438,7 @@ class RoundOracle(RoundState):
                 (self._completed(current) for current in reversed(ended)),
                 self._predictor(sampler),
                 self.objective.direction,
+                by_rung=self._promotion.is_async,
             )
             return sampler.draw(
                 self.hyperparameters, self.space, self._rng, self._is_new
