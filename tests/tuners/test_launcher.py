@@ -22,7 +22,7 @@ import pytest
 
 from kt_ext.oracles import CoarseToFineOracle
 from kt_ext.testing import SyntheticTuner, get_objective, make_oracle, run_oracle
-from kt_ext.tuners._launch_plan import visible_gpus, worker_devices
+from kt_ext.tuners._launch_plan import usable_cpus, visible_gpus, worker_devices
 
 pytestmark = pytest.mark.slow
 
@@ -170,19 +170,24 @@ def assert_no_worker_left(directory: Path, within_s: float = 10.0) -> None:
     assert workers_of(directory) == []
 
 
-def test_two_workers_search_as_one_process_and_leave_nothing(tmp_path):
-    process = start_caller(tmp_path)
+def succeeded(process, tmp_path: Path) -> dict:
+    """The caller's summary, once it has ended well and left no worker."""
     code = finish(process, tmp_path)
     assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
     assert_no_worker_left(tmp_path, within_s=0)
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    return json.loads((tmp_path / "summary.json").read_text())
+
+
+def test_two_workers_search_as_one_process_and_leave_nothing(tmp_path):
+    process = start_caller(tmp_path)
+    summary = succeeded(process, tmp_path)
     assert summary["environ_unchanged"]
     assert set(summary["statuses"].values()) == {"COMPLETED"}
     assert summary["epochs_used"] <= SETTINGS["epoch_budget"]
     runs = read_runs(tmp_path)
     assert {run["tuner"] for run in runs} == {"worker0", "worker1"}
     # Each worker got its devices: a GPU each, or a share of the CPU threads.
-    expected = worker_devices(2, visible_gpus(), os.cpu_count())
+    expected = worker_devices(2, visible_gpus(), usable_cpus())
     for index, devices in enumerate(expected):
         seen = {r["tuner"]: r["env"] for r in runs}[f"worker{index}"]
         assert {k: v for k, v in seen.items() if v is not None} == devices
@@ -195,10 +200,7 @@ def test_two_workers_search_as_one_process_and_leave_nothing(tmp_path):
 
 def test_a_fidelity_tuner_around_keras_tuners_own_oracle(tmp_path):
     process = start_caller(tmp_path, "hb", settings={"max_epochs": 9, "seed": 3})
-    code = finish(process, tmp_path)
-    assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
-    assert_no_worker_left(tmp_path, within_s=0)
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = succeeded(process, tmp_path)
     assert summary["environ_unchanged"]
     assert set(summary["statuses"].values()) == {"COMPLETED"}
     assert {run["tuner"] for run in read_runs(tmp_path)} == {"worker0", "worker1"}
@@ -206,10 +208,7 @@ def test_a_fidelity_tuner_around_keras_tuners_own_oracle(tmp_path):
 
 def test_a_killed_workers_trial_goes_to_the_other(tmp_path):
     process = start_caller(tmp_path, "rp", kill_at=2)
-    code = finish(process, tmp_path)
-    assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
-    assert_no_worker_left(tmp_path, within_s=0)
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = succeeded(process, tmp_path)
     assert set(summary["statuses"].values()) == {"COMPLETED"}
     assert summary["epochs_used"] <= SETTINGS["epoch_budget"]
     runs = read_runs(tmp_path)
@@ -230,10 +229,7 @@ def test_ctrl_c_stops_the_workers_and_the_search_resumes(tmp_path):
 
     # The same call again resumes the directory, with a budget that ends it.
     process = start_caller(tmp_path, settings=LONG, seconds=0.0)
-    code = finish(process, tmp_path)
-    assert code == 0, (tmp_path / "caller.err").read_text()[-2000:]
-    assert_no_worker_left(tmp_path, within_s=0)
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = succeeded(process, tmp_path)
     assert set(summary["statuses"].values()) <= {"COMPLETED", "STOPPED"}
     assert summary["epochs_used"] <= LONG["epoch_budget"]
     assert len(read_runs(tmp_path)) > before
